@@ -1,0 +1,7 @@
+"""`python -m graphdl`: the graphdl command."""
+
+import sys
+
+from graphdl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,73 @@
+"""Analysis: everything that can be known about a network without running it.
+
+`analyze` checks the structure (layers, ports, cycles, open inputs, input layers), infers every
+shape and counts the learnables, and reports all problems in one pass, as MATLAB's analyzeNetwork
+does, but each with its place in the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+from graphdl.analysis.shapes import LayerInfo, infer_shapes
+from graphdl.analysis.structure import (
+    check_connections,
+    check_cycles,
+    check_has_input,
+    check_inputs_connected,
+    check_layers,
+    cyclic_layers,
+)
+from graphdl.diagnostics import Diagnostic, has_errors
+from graphdl.graph import LayerGraph
+
+__all__ = ["Analysis", "LayerInfo", "analyze"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    graph: LayerGraph
+    diagnostics: tuple[Diagnostic, ...]
+    layers: Mapping[str, LayerInfo]  # the layers whose shapes are known, in execution order
+
+    @property
+    def ok(self) -> bool:
+        """No errors (warnings allowed): the network can be compiled."""
+        return not has_errors(self.diagnostics)
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(self.layers)
+
+    @property
+    def num_learnables(self) -> int:
+        return sum(info.num_learnables for info in self.layers.values())
+
+    def __getitem__(self, name: str) -> LayerInfo:
+        return self.layers[name]
+
+
+def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
+    """Check a LayerGraph and infer its shapes. `quiet` names layers whose problems an earlier
+    stage has reported already."""
+    diagnostics = [*check_layers(graph, quiet), *check_connections(graph, quiet), *check_cycles(graph)]
+    missing_input = list(check_has_input(graph))
+    if missing_input:
+        # The first layer is where the missing input layer belongs: one diagnostic says both.
+        quiet = quiet | {graph.layers[0].name}
+    diagnostics += missing_input
+    diagnostics += check_inputs_connected(graph, quiet)
+    cyclic = cyclic_layers(graph)
+    infos, shape_diagnostics = infer_shapes(graph, execution_order(graph, cyclic), cyclic | set(quiet))
+    return Analysis(graph, tuple(diagnostics + shape_diagnostics), infos)
+
+
+def execution_order(graph: LayerGraph, cyclic: set[str] = frozenset()) -> list[str]:
+    """A topological order of the layers outside cycles; among the layers ready at a time, the one
+    declared first runs first, so that generated code reads in the order of the source."""
+    position = {layer.name: i for i, layer in enumerate(graph.layers)}
+    acyclic = graph.nx.subgraph(n for n in graph.nx if n not in cyclic)
+    return list(nx.lexicographical_topological_sort(acyclic, key=position.__getitem__))

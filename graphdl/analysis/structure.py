@@ -1,0 +1,110 @@
+"""Structure checks: what is wrong with the wiring, before any size is known.
+
+Each check is a generator of diagnostics over the graph; `quiet` names layers already reported on
+by an earlier stage, about which nothing more is said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import networkx as nx
+
+from graphdl.diagnostics import Diagnostic, Label
+from graphdl.graph import LayerGraph, binding_diagnostics
+
+
+def check_layers(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
+    """Unknown kinds and bad arguments of layers built from Python (the elaborator reports those
+    of layers from text, and lists them as quiet)."""
+    for layer in graph.layers:
+        if layer.name not in quiet:
+            yield from binding_diagnostics(layer)
+
+
+def check_connections(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
+    """Ports that do not exist, inputs connected twice, connections into input layers."""
+    first: dict[tuple[str, str], object] = {}
+    for c in graph.connections:
+        src, dst = graph[c.source], graph[c.destination]
+        if src.valid and c.source_port not in src.output_ports:
+            yield Diagnostic("E212", f"layer `{src.name}` has no output port `{c.source_port}`", c.span, help=f"its outputs: {', '.join(src.output_ports)}")
+        if not dst.valid or dst.name in quiet:
+            continue
+        if dst.catalog_kind.is_input:
+            yield Diagnostic(
+                "E305",
+                f"input layer `{dst.name}` has an incoming connection from `{src.name}`",
+                c.span,
+                "input layers start a network",
+                help="move the input layer to the top of a series network, or remove the connection into it",
+            )
+        elif c.destination_port not in dst.input_ports:
+            yield Diagnostic("E212", f"layer `{dst.name}` has no input port `{c.destination_port}`", c.span, help=f"its inputs: {', '.join(dst.input_ports)}")
+        elif (dst.name, c.destination_port) in first:
+            earlier = first[dst.name, c.destination_port]
+            labels = (Label(earlier.span, "first connected here"),) if earlier.span else ()
+            yield Diagnostic(
+                "E303",
+                f"input `{dst.name}/{c.destination_port}` is connected twice: from `{earlier.source}` and from `{src.name}`",
+                c.span,
+                "connected again here",
+                labels,
+                help=f"an input takes one connection; to combine branches, feed them to an `addition` or a `concatenation`",
+            )
+        else:
+            first[dst.name, c.destination_port] = c
+
+
+def check_cycles(graph: LayerGraph) -> Iterator[Diagnostic]:
+    """One diagnostic per cycle: a network is a directed acyclic graph."""
+    for component in nx.strongly_connected_components(graph.nx):
+        sub = graph.nx.subgraph(component)
+        if len(component) == 1 and not sub.number_of_edges():
+            continue
+        order = {layer.name: i for i, layer in enumerate(graph.layers)}
+        start = min(component, key=order.__getitem__)
+        edges = nx.find_cycle(sub, start)
+        connections = [sub.edges[u, v, key]["connection"] for u, v, key in edges]
+        path = " -> ".join([connections[0].source] + [c.destination for c in connections])
+        spans = sorted((c.span for c in connections if c.span), key=lambda span: span.start)
+        primary = spans[0] if spans else None
+        lines, labels = {primary.line} if primary else set(), []
+        for span in spans[1:]:
+            if span.line not in lines:
+                lines.add(span.line)
+                labels.append(Label(span, "and here"))
+        yield Diagnostic("E301", f"the network has a cycle: {path}", primary, "part of the cycle", tuple(labels), help="a network is a directed acyclic graph: remove one of these connections")
+
+
+def cyclic_layers(graph: LayerGraph) -> set[str]:
+    return {n for component in nx.strongly_connected_components(graph.nx) for n in component if len(component) > 1 or graph.nx.has_edge(n, n)}
+
+
+def check_inputs_connected(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
+    for layer in graph.layers:
+        if not layer.valid or layer.name in quiet:
+            continue
+        connected = {c.destination_port for c in graph.incoming(layer.name)}
+        missing = [port for port in layer.input_ports if port not in connected]
+        if not missing:
+            continue
+        if len(layer.input_ports) == 1:
+            message, target = f"the input of `{layer.name}` is not connected", layer.name
+        else:
+            refs = [f"{layer.name}/{port}" for port in missing]
+            listing = ", ".join(f"`{ref}`" for ref in refs)
+            message = f"input {listing} is not connected" if len(refs) == 1 else f"inputs {listing} are not connected"
+            target = refs[0]
+        yield Diagnostic("E302", message, layer.span, "", help=f"connect it: `some_layer -> {target}`")
+
+
+def check_has_input(graph: LayerGraph) -> Iterator[Diagnostic]:
+    if graph.layers and not graph.input_names and all(layer.valid for layer in graph.layers):
+        first = graph.layers[0]
+        yield Diagnostic(
+            "E304",
+            f"network `{graph.name}` has no input layer",
+            first.span,
+            help="start the network with an input layer such as `imageInput([28, 28, 1])` or `featureInput(10)`",
+        )

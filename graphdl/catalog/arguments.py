@@ -1,0 +1,266 @@
+"""Argument types of layer kinds: what a value may be, and its normal form.
+
+Each type turns a value written in a `.dlg` file or passed from Python into its normal form (lists
+become tuples, `5` becomes `(5, 5)` for a 2-D size) or raises `ArgumentProblem` saying what was
+expected. Normal forms are what a `Layer` stores, so that the same layer written two ways compares
+equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ArgumentProblem(Exception):
+    """A value that does not fit its argument; `code` is E203 (type) or E207 (range)."""
+
+    def __init__(self, message: str, code: str = "E203"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class ArgType:
+    """Base of argument types: `normalize(value)` returns the normal form or raises."""
+
+    expected = "a value"
+
+    def normalize(self, value: object) -> object:
+        raise NotImplementedError
+
+    def wrong(self, value: object) -> ArgumentProblem:
+        return ArgumentProblem(f"expected {self.expected}, found {_show(value)}")
+
+
+@dataclass(frozen=True)
+class Int(ArgType):
+    min: int | None = None
+
+    @property
+    def expected(self) -> str:
+        return {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(
+            self.min, f"an integer of at least {self.min}"
+        )
+
+    def normalize(self, value: object) -> int:
+        if not _is_int(value):
+            raise self.wrong(value)
+        if self.min is not None and value < self.min:
+            raise ArgumentProblem(f"expected {self.expected}, found {value}", "E207")
+        return value
+
+
+@dataclass(frozen=True)
+class Float(ArgType):
+    min: float | None = None
+    max: float | None = None
+    max_inclusive: bool = True
+
+    @property
+    def expected(self) -> str:
+        if self.min is not None and self.max is not None:
+            close = "]" if self.max_inclusive else ")"
+            return f"a number in [{self.min:g}, {self.max:g}{close}"
+        if self.min is not None:
+            return f"a number of at least {self.min:g}"
+        return "a number"
+
+    def normalize(self, value: object) -> float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise self.wrong(value)
+        value = float(value)
+        too_big = self.max is not None and (value > self.max or (value == self.max and not self.max_inclusive))
+        if (self.min is not None and value < self.min) or too_big:
+            raise ArgumentProblem(f"expected {self.expected}, found {value:g}", "E207")
+        return value
+
+
+@dataclass(frozen=True)
+class Bool(ArgType):
+    expected = "`true` or `false`"
+
+    def normalize(self, value: object) -> bool:
+        if not isinstance(value, bool):
+            raise self.wrong(value)
+        return value
+
+
+@dataclass(frozen=True)
+class Choice(ArgType):
+    choices: tuple[str, ...]
+
+    @property
+    def expected(self) -> str:
+        return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+
+    def normalize(self, value: object) -> str:
+        if not isinstance(value, str):
+            raise self.wrong(value)
+        if value not in self.choices:
+            raise ArgumentProblem(f"expected {self.expected}, found {_show(value)}", "E207")
+        return value
+
+
+@dataclass(frozen=True)
+class Size(ArgType):
+    """A size per spatial dimension: one positive integer for all, or a list of `n`."""
+
+    n: int
+    min: int = 1
+
+    @property
+    def expected(self) -> str:
+        kind = "positive integer" if self.min == 1 else "non-negative integer"
+        return f"a {kind} or a list of {self.n} {kind}s"
+
+    def normalize(self, value: object) -> tuple[int, ...]:
+        values = value if isinstance(value, tuple) else (value,) * self.n
+        if len(values) != self.n or not all(_is_int(v) for v in values):
+            raise self.wrong(value)
+        if any(v < self.min for v in values):
+            raise ArgumentProblem(f"expected {self.expected}, found {_show(value)}", "E207")
+        return values
+
+
+@dataclass(frozen=True)
+class Padding(ArgType):
+    """MATLAB's padding of an `n`-D window: "same", one size for every side, a size per dimension
+    or, for 2-D, [top, bottom, left, right]. Normal form: "same" or a (before, after) pair per
+    spatial dimension."""
+
+    n: int
+
+    @property
+    def expected(self) -> str:
+        sides = " or [top, bottom, left, right]" if self.n == 2 else ""
+        return f'"same", a non-negative integer, a list of {self.n}{sides}'
+
+    def normalize(self, value: object) -> str | tuple[tuple[int, int], ...]:
+        if value == "same":
+            return "same"
+        values = value if isinstance(value, tuple) else (value,)
+        if not values or not all(_is_int(v) for v in values):
+            raise self.wrong(value)
+        if any(v < 0 for v in values):
+            raise ArgumentProblem(f"expected {self.expected}, found {_show(value)}", "E207")
+        if len(values) == 1:
+            return tuple((values[0], values[0]) for _ in range(self.n))
+        if len(values) == self.n:
+            return tuple((v, v) for v in values)
+        if len(values) == 2 * self.n:
+            return tuple((values[2 * i], values[2 * i + 1]) for i in range(self.n))
+        raise self.wrong(value)
+
+
+@dataclass(frozen=True)
+class IntList(ArgType):
+    """A list of positive integers whose length is one of `lengths`."""
+
+    lengths: tuple[int, ...]
+
+    @property
+    def expected(self) -> str:
+        counts = " or ".join(str(n) for n in self.lengths)
+        return f"a list of {counts} positive integers"
+
+    def normalize(self, value: object) -> tuple[int, ...]:
+        if not isinstance(value, tuple) or len(value) not in self.lengths or not all(_is_int(v) for v in value):
+            raise self.wrong(value)
+        if any(v < 1 for v in value):
+            raise ArgumentProblem(f"expected {self.expected}, found {_show(value)}", "E207")
+        return value
+
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of a layer kind. `positional` ones may be written without their name, in
+    order; all may be written by name."""
+
+    name: str
+    type: ArgType
+    default: object = REQUIRED
+    positional: bool = False
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def as_value(value: object) -> object:
+    """A Python value as the language writes it: lists and tuples become tuples, recursively."""
+    if isinstance(value, (list, tuple)):
+        return tuple(as_value(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class BindingProblem:
+    """A problem binding the arguments of one call; `index` is the offending argument's position
+    in the call, or None when the problem is the call as a whole (a missing argument)."""
+
+    index: int | None
+    code: str
+    message: str
+    help: str | None = None
+    on_name: bool = False  # point at the argument's name rather than its value
+
+
+def bind(params: Sequence[Param], arguments: Sequence[tuple[str | None, object]]) -> tuple[dict[str, object], list[BindingProblem]]:
+    """Match `(name or None, value)` arguments to `params`. Returns the given arguments in normal
+    form, keyed by name in parameter order, and every problem found."""
+    from graphdl.diagnostics import suggest
+
+    by_name = {p.name: p for p in params}
+    positional = [p for p in params if p.positional]
+    given: dict[str, object] = {}
+    problems: list[BindingProblem] = []
+    position = 0
+    for index, (name, value) in enumerate(arguments):
+        if name is None:
+            if position >= len(positional):
+                what = f"takes {len(positional)} positional argument{'s' if len(positional) != 1 else ''}"
+                names = [p.name for p in params if not p.positional and p.name not in given]
+                hint = f"name it: one of {', '.join(names)}" if names else None
+                problems.append(BindingProblem(index, "E204", f"too many positional arguments: this kind {what}", hint))
+                continue
+            param = positional[position]
+            position += 1
+        elif name not in by_name:
+            problems.append(BindingProblem(index, "E202", f"unknown argument `{name}`", suggest(name, by_name), on_name=True))
+            continue
+        else:
+            param = by_name[name]
+        if param.name in given:
+            problems.append(BindingProblem(index, "E206", f"argument `{param.name}` is given twice", on_name=name is not None))
+            continue
+        try:
+            given[param.name] = param.type.normalize(as_value(value))
+        except ArgumentProblem as problem:
+            problems.append(BindingProblem(index, problem.code, f"`{param.name}`: {problem.message}"))
+            given[param.name] = None  # given, though wrong: not also "missing"
+    for param in params:
+        if param.required and param.name not in given:
+            what = f": {param.doc}" if param.doc else ""
+            problems.append(BindingProblem(None, "E205", f"missing required argument `{param.name}`", f"give `{param.name}`{what}"))
+    if problems:
+        return {}, problems
+    return {p.name: given[p.name] for p in params if p.name in given}, problems

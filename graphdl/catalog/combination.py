@@ -1,0 +1,114 @@
+"""Layers that combine several inputs into one."""
+
+from __future__ import annotations
+
+from graphdl.catalog.arguments import Int, Param
+from graphdl.catalog.registry import Inferred, LayerKind, LayerProblem, register
+
+
+class _Combination(LayerKind):
+    category = "combination"
+
+    def inputs(self, args):
+        return tuple(f"in{i}" for i in range(1, args["numInputs"] + 1))
+
+    def build(self, args, inputs):
+        from graphdl.catalog import modules
+
+        if self.dim(args, inputs) is None:
+            return modules.Addition()
+        return modules.Concatenation(self.dim(args, inputs))
+
+    def dim(self, args, inputs) -> int | None:
+        """The torch dimension to concatenate along; None to add."""
+        return None
+
+
+def _num_inputs() -> Param:
+    return Param("numInputs", Int(min=2), 2, positional=True, doc="number of inputs, ports in1 ... inN")
+
+
+def _listing(inputs) -> str:
+    items = [f"{shape} ({port})" for port, shape in inputs.items()]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@register
+class Addition(_Combination):
+    name = "addition"
+    summary = "Adds its inputs elementwise; they must have one size"
+    params = (_num_inputs(),)
+
+    def infer(self, args, inputs):
+        shapes = set(inputs.values())
+        if len(shapes) > 1:
+            raise LayerProblem(
+                f"addition needs inputs of one size, but gets {_listing(inputs)}",
+                code="E401",
+                ports=tuple(inputs),
+                help="resize one branch (e.g. a stride or a 1x1 convolution) so that the sizes meet",
+            )
+        return Inferred({"out": next(iter(shapes))})
+
+    def describe(self, args):
+        return f"element-wise addition of {args['numInputs']} inputs"
+
+
+class _Concatenation(_Combination):
+    def matlab_dim(self, args, first) -> int:
+        raise NotImplementedError
+
+    def dim(self, args, inputs):
+        first = next(iter(inputs.values()))
+        return first.torch_dim(self.matlab_dim(args, first))
+
+    def infer(self, args, inputs):
+        first = next(iter(inputs.values()))
+        dim = self.matlab_dim(args, first)
+        if any(shape.format != first.format for shape in inputs.values()):
+            raise LayerProblem(f"{self.name} needs inputs of one layout, but gets {_listing(inputs)}", code="E401", ports=tuple(inputs))
+        off_axis = {shape.sizes[: dim - 1] + shape.sizes[dim:] for shape in inputs.values()}
+        if len(off_axis) > 1:
+            raise LayerProblem(
+                f"{self.name} along dimension {dim} needs inputs that agree in every other dimension, but gets {_listing(inputs)}",
+                code="E401",
+                ports=tuple(inputs),
+            )
+        sizes = list(first.sizes)
+        sizes[dim - 1] = sum(shape.sizes[dim - 1] for shape in inputs.values())
+        return Inferred({"out": type(first)(tuple(sizes), first.format)})
+
+
+@register
+class Concatenation(_Concatenation):
+    name = "concatenation"
+    summary = "Concatenates its inputs along a dimension, counted as MATLAB does (height 1, width 2, channels 3 for images)"
+    params = (
+        Param("dim", Int(min=1), positional=True, doc="the dimension to concatenate along"),
+        _num_inputs(),
+    )
+
+    def matlab_dim(self, args, first):
+        if args["dim"] > len(first.sizes):
+            raise LayerProblem(
+                f"concatenation along dimension {args['dim']}, but its inputs have {len(first.sizes)} ({first})",
+                code="E207",
+                argument="dim",
+            )
+        return args["dim"]
+
+    def describe(self, args):
+        return f"concatenation of {args['numInputs']} inputs along dimension {args['dim']}"
+
+
+@register
+class DepthConcatenation(_Concatenation):
+    name = "depthConcatenation"
+    summary = "Concatenates its inputs along the channels; they must agree in height and width"
+    params = (_num_inputs(),)
+
+    def matlab_dim(self, args, first):
+        return first.format.index("C") + 1
+
+    def describe(self, args):
+        return f"depth concatenation of {args['numInputs']} inputs"

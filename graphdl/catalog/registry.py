@@ -1,0 +1,142 @@
+"""The layer catalog's contract and its registry.
+
+A layer kind is everything about one kind of layer in one place: its name in the language, its
+arguments, its ports, its shape rule, how to build its torch module and how it looks. The parser
+knows no layer names; every later stage asks the registry. Kinds register with `@register`, which
+checks the contract at once, so a broken kind fails at import, not halfway through a compile.
+
+Shape rules and descriptions never import torch; `build` does, when it is called.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from graphdl.catalog.arguments import Param
+from graphdl.shape import Shape
+
+if TYPE_CHECKING:
+    from torch import nn
+
+CATEGORIES = ("input", "convolution", "dense", "normalization", "activation", "pooling", "combination", "reshape", "regularization")
+
+Arguments = Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """What a shape rule knows of a layer: its output shapes by port, the sizes of its learnable
+    parameters and of its state (run-time tensors, PyTorch's layout), by their torch names."""
+
+    outputs: Mapping[str, Shape]
+    learnables: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    state: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+class LayerProblem(Exception):
+    """Raised by a shape rule when the layer cannot take its inputs. `argument` names the
+    argument to point at, if one is to blame; `ports` the inputs whose connections to show."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "E403",
+        argument: str | None = None,
+        ports: tuple[str, ...] = (),
+        help: str | None = None,
+        notes: tuple[str, ...] = (),
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.argument = argument
+        self.ports = ports
+        self.help = help
+        self.notes = notes
+
+
+class LayerKind:
+    """Base of every layer kind. Subclasses set the class attributes and implement `infer` and
+    `build`; multi-port kinds override `inputs`/`outputs`."""
+
+    name: ClassVar[str]
+    category: ClassVar[str]
+    summary: ClassVar[str]  # one line: what the kind does
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def inputs(self, args: Arguments) -> tuple[str, ...]:
+        return ("in",)
+
+    def outputs(self, args: Arguments) -> tuple[str, ...]:
+        return ("out",)
+
+    def infer(self, args: Arguments, inputs: Mapping[str, Shape]) -> Inferred:
+        raise NotImplementedError
+
+    def build(self, args: Arguments, inputs: Mapping[str, Shape]) -> nn.Module | None:
+        """The torch module for one layer, initialised; None for a layer that passes its input
+        through unchanged."""
+        raise NotImplementedError
+
+    def describe(self, args: Arguments) -> str:
+        """One line about one layer, for summaries: "20 5x5 convolutions with stride 1x1"."""
+        return self.summary
+
+    @property
+    def is_input(self) -> bool:
+        return self.category == "input"
+
+    def complete(self, given: Arguments) -> dict[str, object]:
+        """The arguments of a layer with every default filled in."""
+        return {p.name: given[p.name] if p.name in given else _default(p) for p in self.params}
+
+    def __repr__(self) -> str:
+        return f"<layer kind {self.name}>"
+
+
+def _default(param: Param) -> object:
+    if param.required or param.default is None:
+        return param.default
+    return param.type.normalize(param.default)
+
+
+_KINDS: dict[str, LayerKind] = {}
+
+
+def register(cls: type[LayerKind]) -> type[LayerKind]:
+    """Class decorator adding a layer kind to the catalog, after checking its contract."""
+    problems = []
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        problems.append(f"its `name` must be an identifier, not {name!r}")
+    elif name in _KINDS:
+        problems.append(f"the name `{name}` is taken by {type(_KINDS[name]).__qualname__}")
+    if getattr(cls, "category", None) not in CATEGORIES:
+        problems.append(f"its `category` must be one of {', '.join(CATEGORIES)}")
+    if not isinstance(getattr(cls, "summary", None), str):
+        problems.append("it needs a one-line `summary`")
+    names = [p.name for p in cls.params]
+    if len(set(names)) != len(names) or not all(isinstance(p, Param) and p.name.isidentifier() for p in cls.params):
+        problems.append("its `params` must be Params with distinct identifier names")
+    positional = [p.positional for p in cls.params]
+    if positional != sorted(positional, reverse=True):
+        problems.append("its positional params must come before the others")
+    for method in ("infer", "build"):
+        if getattr(cls, method) is getattr(LayerKind, method):
+            problems.append(f"it must implement `{method}`")
+    if problems:
+        raise TypeError(f"cannot register layer kind {cls.__qualname__}: " + "; ".join(problems))
+    _KINDS[name] = cls()
+    return cls
+
+
+def lookup(name: str) -> LayerKind | None:
+    return _KINDS.get(name)
+
+
+def kinds() -> tuple[LayerKind, ...]:
+    return tuple(_KINDS.values())

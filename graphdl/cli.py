@@ -1,0 +1,210 @@
+"""The `graphdl` command: check, summary, render, train and layers.
+
+Exit status: 0 when all is well (warnings allowed), 1 when the network has errors or training
+fails, 2 for a wrong command line. Diagnostics go to stderr, results to stdout. Only `train`
+imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphdl.diagnostics import GraphdlError, render_all
+from graphdl.load import Checked, check
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except GraphdlError as e:
+        _print_diagnostics(e.diagnostics, e.sources, args)
+        return 1
+    except BrokenPipeError:  # `graphdl summary x.dlg | head`
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from graphdl import __version__
+
+    parser = argparse.ArgumentParser(prog="graphdl", description="Define, check, draw and train neural networks written as .dlg layer graphs.")
+    parser.add_argument("--version", action="version", version=f"graphdl {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, run, help: str, needs_file: bool = True):
+        sub = commands.add_parser(name, help=help, description=help)
+        if needs_file:
+            sub.add_argument("file", help="a .dlg file")
+            sub.add_argument("--network", metavar="NAME", help="the network to use, when the file defines several")
+        sub.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour diagnostics (default: auto, on a terminal)")
+        sub.set_defaults(run=run)
+        return sub
+
+    command("check", _check, "Check a network; print every problem found, with its place in the file.")
+    command("summary", _summary, "Print each layer's kind, activation size and learnables, and the totals.")
+    render = command("render", _render, "Draw the network with Graphviz.")
+    render.add_argument("-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)")
+    train = command("train", _train, "Train the network on the built-in digit images and report its test accuracy.")
+    options = train.add_argument_group("training options (trainingOptions, solver sgdm; the defaults are the seed's)")
+    options.add_argument("--max-epochs", type=int, default=4, metavar="N", help="passes over the training data (default: 4; trainingOptions' own default is 30)")
+    options.add_argument("--initial-learn-rate", type=float, default=0.01, metavar="RATE", help="default: 0.01")
+    options.add_argument("--mini-batch-size", type=int, default=128, metavar="N", help="default: 128")
+    options.add_argument("--momentum", type=float, default=0.9, help="default: 0.9")
+    options.add_argument("--l2-regularization", type=float, default=1e-4, metavar="FACTOR", help="default: 1e-4")
+    options.add_argument("--shuffle", choices=("once", "every-epoch", "never"), default="once", help="default: once")
+    options.add_argument("--plots", metavar="FILE", help="write the training-progress plot to FILE (.png, .svg or .pdf)")
+    options.add_argument("--checkpoint-path", metavar="DIR", help="write a checkpoint to DIR after each epoch")
+    options.add_argument("--execution-environment", choices=("auto", "cpu", "gpu"), default="auto", help="default: auto (a GPU if there is one)")
+    data = train.add_argument_group("data")
+    data.add_argument("--train-size", type=int, default=5000, metavar="N", help="built-in training images (default: 5000)")
+    data.add_argument("--test-size", type=int, default=5000, metavar="N", help="built-in test images (default: 5000)")
+    data.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the shuffling (default: 0)")
+    command("layers", _layers, "List the layer kinds: their arguments, defaults and ports.", needs_file=False)
+    return parser
+
+
+# ---- commands --------------------------------------------------------------------------------------
+
+
+def _check(args) -> int:
+    checked = _checked(args)
+    if checked.ok:
+        graph, analysis = checked.graph, checked.analysis
+        print(f"{args.file}: network `{graph.name}` is valid: {len(graph)} layers, {analysis.num_learnables:,} learnables")
+        return 0
+    return 1
+
+
+def _summary(args) -> int:
+    from graphdl.summary import summary
+
+    checked = _checked(args)
+    if not checked.ok:
+        return 1
+    sys.stdout.write(summary(checked.graph, checked.analysis))
+    return 0
+
+
+def _render(args) -> int:
+    from graphdl.render import render
+
+    checked = _checked(args)
+    if checked.graph is None:
+        return 1
+    output = Path(args.output) if args.output else Path(f"{checked.graph.name}.svg")
+    render(checked.graph, output, checked.analysis)
+    print(f"wrote {output}" + ("" if checked.ok else " (layers with errors drawn in red)"))
+    return 0 if checked.ok else 1
+
+
+def _train(args) -> int:
+    checked = _checked(args)
+    if not checked.ok:
+        return 1
+    _check_digits_network(checked)
+    import torch
+
+    from graphdl.compile import dlnetwork
+    from graphdl.datasets import digits
+    from graphdl.train import TrainingError, trainnet, training_options
+
+    torch.manual_seed(args.seed)
+    train_data = digits("train", args.train_size, seed=args.seed)
+    test_data = digits("test", args.test_size, seed=args.seed)
+    options = training_options(
+        "sgdm",
+        initial_learn_rate=args.initial_learn_rate,
+        max_epochs=args.max_epochs,
+        mini_batch_size=args.mini_batch_size,
+        momentum=args.momentum,
+        l2_regularization=args.l2_regularization,
+        shuffle=args.shuffle,
+        plots="training-progress" if args.plots else "none",
+        plots_path=args.plots or "training-progress.png",
+        checkpoint_path=args.checkpoint_path,
+        execution_environment=args.execution_environment,
+    )
+    net = dlnetwork(checked.graph, seed=args.seed)
+    print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {options.max_epochs} epochs of sgdm")
+    try:
+        net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)
+    except TrainingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    with torch.no_grad():
+        scores = net.predict(torch.as_tensor(test_data.images, device=net.device))
+        accuracy = (scores.argmax(1).cpu() == torch.as_tensor(test_data.labels)).float().mean().item() * 100
+    print(f"test accuracy: {accuracy:.2f}% on {len(test_data)} built-in test images ({info.seconds:.1f} s of training)")
+    if args.plots:
+        print(f"wrote {args.plots}")
+    return 0
+
+
+def _check_digits_network(checked: Checked) -> None:
+    from graphdl.diagnostics import error
+    from graphdl.shape import Shape
+
+    graph, analysis = checked.graph, checked.analysis
+    if len(graph.input_names) != 1 or len(graph.output_names) != 1:
+        raise error("E403", f"`graphdl train` trains a network of one input and one output; `{graph.name}` has {len(graph.input_names)} and {len(graph.output_names)}")
+    given = analysis[graph.input_names[0]].output
+    if given != Shape.image(28, 28, 1):
+        raise error("E403", f"the built-in digits are 28x28x1 images, but the input `{graph.input_names[0]}` takes {given}", help="use `imageInput([28, 28, 1])`")
+    output = analysis[graph.output_names[0]]
+    if output.outputs != {"out": Shape.features(10)}:
+        shown = ", ".join(map(str, output.outputs.values()))
+        raise error("E403", f"the built-in digits have 10 classes, but the output `{output.layer.name}` gives {shown}", help="end the network with `fullyConnected(10)` and `softmax()`")
+
+
+def _layers(args) -> int:
+    from graphdl.catalog import kinds
+    from graphdl.catalog.arguments import REQUIRED
+
+    for kind in sorted(kinds(), key=lambda k: (k.category, k.name)):
+        arguments = []
+        for p in kind.params:
+            text = p.name if p.default is REQUIRED else f"{p.name}={_literal(p.default)}"
+            arguments.append(text)
+        print(f"{kind.name}({', '.join(arguments)})")
+        print(f"    {kind.category}: {kind.summary}")
+        # The ports of an instance with the default arguments (no kind's ports depend on a
+        # required argument).
+        defaults = kind.complete({})
+        ports_in = ", ".join(kind.inputs(defaults)) or "none"
+        print(f"    inputs: {ports_in}; outputs: {', '.join(kind.outputs(defaults))}")
+    return 0
+
+
+def _literal(value) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+
+
+def _checked(args) -> Checked:
+    checked = check(args.file, args.network)
+    if checked.diagnostics:
+        _print_diagnostics(checked.diagnostics, checked.sources, args)
+    return checked
+
+
+def _print_diagnostics(diagnostics, sources, args) -> None:
+    color = {"always": True, "never": False}.get(args.color, sys.stderr.isatty() and "NO_COLOR" not in os.environ)
+    sys.stderr.write(render_all(diagnostics, sources, color))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

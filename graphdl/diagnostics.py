@@ -1,0 +1,194 @@
+"""Diagnostics: what every stage reports instead of raising on the first problem.
+
+A `Diagnostic` is data (a stable code, a severity, a message, a primary span, labelled secondary
+spans, notes, a help line); `render` turns it into the text a good compiler prints:
+
+    error[E201]: unknown layer kind `convolution2D`
+     --> net.dlg:3:13
+      |
+    3 |     conv1 = convolution2D(5, 20, padding="same")
+      |             ^^^^^^^^^^^^^ not a layer kind
+      |
+      = help: did you mean `convolution2d`?
+
+The public API raises one `GraphdlError` that carries all of them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from graphdl.source import Source, Span
+
+# Stable codes, grouped by stage: E0xx files, E1xx syntax, E2xx names and arguments,
+# E3xx structure, E4xx shapes. A code, once published, keeps its meaning.
+CODES: Mapping[str, str] = {
+    "E001": "cannot read file",
+    "E002": "no network to use",
+    "E101": "syntax error",
+    "E201": "unknown layer kind",
+    "E202": "unknown argument",
+    "E203": "wrong argument type",
+    "E204": "too many positional arguments",
+    "E205": "missing required argument",
+    "E206": "argument given twice",
+    "E207": "argument out of range",
+    "E210": "duplicate layer name",
+    "E211": "unknown layer",
+    "E212": "unknown port",
+    "E213": "ambiguous input port",
+    "E214": "duplicate network name",
+    "E215": "replacement does not fit",
+    "E216": "invalid layer name",
+    "E301": "cycle",
+    "E302": "input port not connected",
+    "E303": "input port connected twice",
+    "E304": "no input layer",
+    "E305": "input layer with an incoming connection",
+    "E401": "input sizes do not agree",
+    "E402": "window larger than its input",
+    "E403": "layer cannot take this input",
+}
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Label:
+    """A secondary span with a short text ("first defined here")."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None = None
+    label: str = ""
+    labels: tuple[Label, ...] = ()
+    notes: tuple[str, ...] = ()
+    help: str | None = None
+    severity: Severity = Severity.ERROR
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code!r}")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def render(self, sources: Mapping[str, Source] | None = None, color: bool = False) -> str:
+        return render(self, sources or {}, color)
+
+
+class GraphdlError(ValueError):
+    """A mistake in a network or in the way it is used; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: Mapping[str, Source] | None = None):
+        self.diagnostics = tuple(diagnostics)
+        self.sources = dict(sources or {})
+        super().__init__(render_all(self.diagnostics, self.sources))
+
+
+def error(code: str, message: str, span: Span | None = None, **details) -> GraphdlError:
+    """A GraphdlError holding one diagnostic: for mistakes found while using the Python API."""
+    return GraphdlError([Diagnostic(code, message, span, **details)])
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """'did you mean ...?' for a misspelt name, or None when nothing is close."""
+    candidates = sorted(set(candidates))
+    by_case = [c for c in candidates if c.lower() == name.lower()]
+    close = by_case or difflib.get_close_matches(name, candidates, n=4, cutoff=0.6)
+    if not close:
+        return None
+    if len(close) == 1:
+        return f"did you mean `{close[0]}`?"
+    return "did you mean one of " + ", ".join(f"`{c}`" for c in close) + "?"
+
+
+def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, Source], color: bool = False) -> str:
+    """All diagnostics, then a one-line count of errors and warnings."""
+    diagnostics = list(diagnostics)
+    parts = [render(d, sources, color) for d in diagnostics]
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    counts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+    if counts:
+        parts.append(_paint(" and ".join(counts) + " found", "bold", color) + "\n")
+    return "\n".join(parts)
+
+
+_STYLES = {"error": "1;31", "warning": "1;33", "bold": "1", "gutter": "1;34", "help": "1;36"}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if color else text
+
+
+def render(d: Diagnostic, sources: Mapping[str, Source], color: bool = False) -> str:
+    sev = d.severity.value
+    out = [_paint(f"{sev}[{d.code}]", sev, color) + _paint(f": {d.message}", "bold", color)]
+    marks = [(d.span, d.label, "^", sev)] if d.span else []
+    marks += [(label.span, label.text, "-", "gutter") for label in d.labels]
+    width = max([len(str(span.line)) for span, *_ in marks] + [1])
+    bar = _paint(" " * width + " |", "gutter", color)
+    if d.span:
+        out.append(" " * width + _paint("--> ", "gutter", color) + str(d.span))
+    shown_path = d.span.path if d.span else None
+    by_line: dict[tuple[str, int], list] = {}
+    for mark in marks:
+        by_line.setdefault((mark[0].path, mark[0].line), []).append(mark)
+    previous = None
+    for path, line in sorted(by_line, key=lambda key: (key[0] != shown_path, key)):
+        source = sources.get(path)
+        if source is None:
+            continue
+        if path != shown_path:
+            out.append(" " * width + _paint("::: ", "gutter", color) + str(by_line[path, line][0][0]))
+            shown_path, previous = path, None
+        if previous is None:
+            out.append(bar)
+        elif line > previous + 1:
+            out.append(_paint("...", "gutter", color))
+        text = source.line(line)
+        out.append(_paint(f"{line:>{width}} |", "gutter", color) + (" " + _expand(text) if text else ""))
+        for span, text_, char, style in by_line[path, line]:
+            start = len(_expand(text[: span.column - 1]))
+            end_col = span.end_column if span.end_line == span.line else len(text) + 1
+            length = max(1, len(_expand(text[: end_col - 1])) - start)
+            marker = " " * start + _paint(char * length + (f" {text_}" if text_ else ""), style, color)
+            out.append(bar + " " + marker)
+        previous = line
+    if marks and any(sources.get(span.path) for span, *_ in marks):
+        out.append(bar)
+    for note in d.notes:
+        out.append(" " * width + _paint(" = ", "gutter", color) + _paint("note", "bold", color) + f": {note}")
+    if d.help:
+        out.append(" " * width + _paint(" = ", "gutter", color) + _paint("help", "help", color) + f": {d.help}")
+    return "\n".join(out) + "\n"
+
+
+def _expand(text: str) -> str:
+    return text.expandtabs(4)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The diagnostics of one stage together with the sources they point into."""
+
+    diagnostics: tuple[Diagnostic, ...] = ()
+    sources: Mapping[str, Source] = field(default_factory=dict)

@@ -1,0 +1,331 @@
+"""LayerGraph: the editable network, a thin class over a networkx MultiDiGraph.
+
+A node is a layer, named; an edge joins an output port of one layer to an input port of another
+(`conv1/out -> add/in2`). The editing vocabulary is MATLAB's in Python's spelling: `add_layers`
+(which connects the new layers in series, as MATLAB's addLayers does), `remove_layers`,
+`replace_layer`, `connect`, `disconnect`, and the views `layers`, `connections`, `input_names`,
+`output_names`, `is_series`.
+
+A graph may be wrong (a cycle, a port left open, sizes that cannot meet): it is a draft until
+`graphdl.analyze` says otherwise, as MATLAB's layerGraph is until analyzeNetwork. Its layers keep
+their arguments as written, so that the text it came from can be printed back.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from graphdl.catalog import LayerKind, lookup
+from graphdl.catalog.arguments import BindingProblem, as_value, bind
+from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
+
+if TYPE_CHECKING:
+    from graphdl.source import Source, Span
+    from graphdl.syntax.tree import LayerDecl
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: its name, its kind and its arguments as written, `(name, value)` with None for
+    the name of a positional argument. `decl` is the declaration it came from, if any."""
+
+    name: str
+    kind: str
+    arguments: tuple[tuple[str | None, object], ...] = ()
+    decl: LayerDecl | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def span(self) -> Span | None:
+        return self.decl.call.span if self.decl else None
+
+    @property
+    def catalog_kind(self) -> LayerKind | None:
+        return lookup(self.kind)
+
+    @functools.cached_property
+    def problems(self) -> tuple[BindingProblem, ...]:
+        """What is wrong with the kind or the arguments; empty for a valid layer."""
+        kind = self.catalog_kind
+        if kind is None:
+            from graphdl.catalog import kinds
+
+            names = [k.name for k in kinds()]
+            return (BindingProblem(None, "E201", f"unknown layer kind `{self.kind}`", suggest(self.kind, names)),)
+        return tuple(bind(kind.params, self.arguments)[1])
+
+    @functools.cached_property
+    def args(self) -> dict[str, object]:
+        """Every argument, defaults included, in normal form. Raises GraphdlError for an invalid
+        layer."""
+        _check(self)
+        kind = self.catalog_kind
+        return kind.complete(bind(kind.params, self.arguments)[0])
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    @property
+    def input_ports(self) -> tuple[str, ...]:
+        return self.catalog_kind.inputs(self.args)
+
+    @property
+    def output_ports(self) -> tuple[str, ...]:
+        return self.catalog_kind.outputs(self.args)
+
+    def __str__(self) -> str:
+        args = ", ".join(_show(value) if name is None else f"{name}={_show(value)}" for name, value in self.arguments)
+        return f"{self.name} = {self.kind}({args})"
+
+
+def layer(name: str, kind: str, *args: object, **kwargs: object) -> Layer:
+    """A checked layer, built from Python as it would be written in a `.dlg` file:
+    `layer("conv1", "convolution2d", 5, 20, padding="same")`."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise error("E216", f"a layer name must be an identifier, not {name!r}")
+    arguments = tuple((None, as_value(a)) for a in args) + tuple((k, as_value(v)) for k, v in kwargs.items())
+    new = Layer(name, kind, arguments)
+    _check(new)
+    return new
+
+
+def _check(layer: Layer) -> None:
+    if layer.problems:
+        raise GraphdlError(binding_diagnostics(layer))
+
+
+def binding_diagnostics(layer: Layer) -> list[Diagnostic]:
+    """What is wrong with a layer's kind or arguments, pointing into its declaration if any."""
+    return [_diagnostic(layer, problem) for problem in layer.problems]
+
+
+def _diagnostic(layer: Layer, problem: BindingProblem) -> Diagnostic:
+    """A binding problem as a diagnostic, pointing into the declaration when there is one."""
+    span = layer.span
+    if layer.decl is not None:
+        call = layer.decl.call
+        if problem.code == "E201":
+            span = call.kind_span
+        elif problem.index is not None:
+            argument = call.arguments[problem.index]
+            span = argument.name_span if problem.on_name and argument.name_span else argument.value.span
+    message = problem.message if layer.decl else f"layer `{layer.name}`: {problem.message}"
+    return Diagnostic(problem.code, message, span, help=problem.help)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An edge: `source/source_port -> destination/destination_port`."""
+
+    source: str
+    source_port: str
+    destination: str
+    destination_port: str
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.source_port} -> {self.destination}/{self.destination_port}"
+
+
+class LayerGraph:
+    """A network of named layers; see the module docstring."""
+
+    def __init__(self, name: str = "network"):
+        self.name = name
+        self.nx = nx.MultiDiGraph()
+        # The text the layers were written in, by path: for rendering diagnostics about them.
+        self.sources: dict[str, Source] = {}
+
+    # ---- views ------------------------------------------------------------------------------------
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The layers, in the order they were added."""
+        return tuple(data["layer"] for _, data in self.nx.nodes(data=True))
+
+    @property
+    def connections(self) -> tuple[Connection, ...]:
+        return tuple(data["connection"] for *_, data in self.nx.edges(keys=True, data=True))
+
+    def __getitem__(self, name: str) -> Layer:
+        if name not in self.nx:
+            raise self._unknown(name)
+        return self.nx.nodes[name]["layer"]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nx
+
+    def __len__(self) -> int:
+        return len(self.nx)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def incoming(self, name: str) -> tuple[Connection, ...]:
+        return tuple(data["connection"] for *_, data in self.nx.in_edges(name, keys=True, data=True))
+
+    def outgoing(self, name: str) -> tuple[Connection, ...]:
+        return tuple(data["connection"] for *_, data in self.nx.out_edges(name, keys=True, data=True))
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The input layers, as MATLAB's InputNames."""
+        return tuple(layer.name for layer in self.layers if layer.valid and layer.catalog_kind.is_input)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The layers with an output that feeds no other layer: the network's outputs, as MATLAB's
+        OutputNames."""
+        names = []
+        for layer in self.layers:
+            if layer.valid:
+                used = {c.source_port for c in self.outgoing(layer.name)}
+                if any(port not in used for port in layer.output_ports):
+                    names.append(layer.name)
+        return tuple(names)
+
+    @property
+    def is_series(self) -> bool:
+        """True for a series network (one chain from one input), False for any other DAG."""
+        if len(self.nx) == 0 or not nx.is_directed_acyclic_graph(self.nx):
+            return False
+        starts = [n for n in self.nx if self.nx.in_degree(n) == 0]
+        return len(starts) == 1 and all(self.nx.in_degree(n) <= 1 and self.nx.out_degree(n) <= 1 for n in self.nx) and nx.is_weakly_connected(self.nx)
+
+    # ---- editing ----------------------------------------------------------------------------------
+
+    def add_layers(self, *layers: Layer) -> None:
+        """Add layers, connecting each to the next in series (as MATLAB's addLayers does); the
+        first is not connected to anything already in the graph."""
+        names = [new.name for new in layers]
+        for name in names:
+            if name in self.nx or names.count(name) > 1:
+                raise error("E210", f"a layer named `{name}` is already in the graph")
+        for new in layers:
+            self.nx.add_node(new.name, layer=new)
+        for previous, new in zip(layers, layers[1:]):
+            self.connect(previous.name, new.name)
+
+    def remove_layers(self, *names: str) -> None:
+        """Remove layers and every connection to or from them."""
+        for name in names:
+            self[name]
+        self.nx.remove_nodes_from(names)
+
+    def replace_layer(self, name: str, *layers: Layer) -> None:
+        """Replace one layer by one or more layers in series, keeping its connections: inputs go
+        to the first new layer and outputs come from the last, port by port (by name when the
+        new layer has the same port, else in order)."""
+        old = self[name]
+        incoming, outgoing = self.incoming(name), self.outgoing(name)
+        first, last = layers[0], layers[-1]
+        _check(first)
+        _check(last)
+        if len(incoming) > len(first.input_ports):
+            raise error("E215", f"layer `{name}` has {len(incoming)} connected inputs, but its replacement `{first.name}` has {len(first.input_ports)}")
+        clash = [n.name for n in layers if n.name in self.nx and n.name != name]
+        if clash:
+            raise error("E210", f"a layer named `{clash[0]}` is already in the graph")
+        inputs = _reconnect(old.input_ports if old.valid else (), first.input_ports)
+        outputs = _reconnect(old.output_ports if old.valid else (), last.output_ports)
+        position = [layer.name for layer in self.layers].index(name)
+        kept = [layer for layer in self.layers if layer.name != name]
+        edges = [c for c in self.connections if name not in (c.source, c.destination)]
+        self.nx = nx.MultiDiGraph()
+        for node in kept[:position] + list(layers) + kept[position:]:
+            self.nx.add_node(node.name, layer=node)
+        for c in edges:
+            self.add_connection(c)
+        for previous, new in zip(layers, layers[1:]):
+            self.connect(previous.name, new.name)
+        for c in incoming:
+            self.add_connection(Connection(c.source, c.source_port, first.name, inputs[c.destination_port], c.span))
+        for c in outgoing:
+            self.add_connection(Connection(last.name, outputs[c.source_port], c.destination, c.destination_port, c.span))
+
+    def connect(self, source: str, destination: str) -> None:
+        """Connect `source` ("layer" or "layer/port") to `destination` ("layer" or "layer/port");
+        a port may be left out where the layer has only one."""
+        src, src_port = self._port(source, "output")
+        dst, dst_port = self._port(destination, "input")
+        if any(c.destination_port == dst_port for c in self.incoming(dst)):
+            raise error("E303", f"input `{dst}/{dst_port}` is already connected")
+        self.add_connection(Connection(src, src_port, dst, dst_port))
+
+    def disconnect(self, source: str, destination: str) -> None:
+        src, src_port = self._port(source, "output")
+        dst, dst_port = self._port(destination, "input")
+        key = (src_port, dst_port)
+        if not self.nx.has_edge(src, dst, key):
+            raise error("E211", f"`{source}` is not connected to `{destination}`")
+        self.nx.remove_edge(src, dst, key)
+
+    def add_connection(self, connection: Connection) -> None:
+        """Add an edge with both ports given, unchecked: for builders (the elaborator) that have
+        resolved and checked the ports themselves. Prefer `connect`."""
+        for name in (connection.source, connection.destination):
+            self[name]
+        key = (connection.source_port, connection.destination_port)
+        self.nx.add_edge(connection.source, connection.destination, key, connection=connection)
+
+    def copy(self) -> LayerGraph:
+        new = LayerGraph(self.name)
+        new.nx = self.nx.copy()
+        new.sources = dict(self.sources)
+        return new
+
+    # ---- helpers ----------------------------------------------------------------------------------
+
+    def _port(self, ref: str, side: str) -> tuple[str, str]:
+        name, _, port = ref.partition("/")
+        node = self[name]
+        _check(node)
+        ports = node.output_ports if side == "output" else node.input_ports
+        if port:
+            if port not in ports:
+                raise error("E212", f"layer `{name}` has no {side} port `{port}`; its {side} ports: {', '.join(ports) or 'none'}")
+            return name, port
+        if len(ports) != 1:
+            if not ports:
+                raise error("E305" if side == "input" else "E212", f"layer `{name}` has no {side}s")
+            options = " or ".join(f"`{name}/{p}`" for p in ports)
+            raise error("E213", f"layer `{name}` has several {side}s: specify {options}")
+        return name, ports[0]
+
+    def _unknown(self, name: str) -> GraphdlError:
+        return error("E211", f"no layer named `{name}` in the graph", help=suggest(name, self.nx))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LayerGraph):
+            return NotImplemented
+        return (
+            self.name == other.name
+            and {layer.name: layer for layer in self.layers} == {layer.name: layer for layer in other.layers}
+            and set(self.connections) == set(other.connections)
+        )
+
+    __hash__ = None  # mutable
+
+    def __repr__(self) -> str:
+        kind = "series" if self.is_series else "DAG"
+        return f"<LayerGraph {self.name}: {len(self)} layers, {len(self.connections)} connections, {kind}>"
+
+
+def _reconnect(old_ports: tuple[str, ...], new_ports: tuple[str, ...]) -> dict[str, str]:
+    """Map each old port to a new one: the same name if the new layer has it, else by position."""
+    return {port: port if port in new_ports else new_ports[min(i, len(new_ports) - 1)] for i, port in enumerate(old_ports)}

@@ -1,0 +1,82 @@
+"""The front end in one call: a `.dlg` file through parse, elaborate and analyze.
+
+`check` collects every diagnostic of every stage, in source order; `load` and `loads` return the
+checked LayerGraph or raise one GraphdlError carrying them all. None of this imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graphdl.analysis import Analysis, analyze
+from graphdl.diagnostics import Diagnostic, GraphdlError, has_errors
+from graphdl.elaborate import elaborate
+from graphdl.graph import LayerGraph
+from graphdl.source import Source
+from graphdl.syntax import parse
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of checking one network: its graph and analysis as far as they got, and every
+    diagnostic."""
+
+    graph: LayerGraph | None
+    analysis: Analysis | None
+    diagnostics: tuple[Diagnostic, ...]
+    sources: Mapping[str, Source] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def raise_errors(self) -> None:
+        if not self.ok:
+            raise GraphdlError(self.diagnostics, self.sources)
+
+
+def check(path: str | Path, network: str | None = None) -> Checked:
+    """Check the `.dlg` file at `path` (its only network, or the one named)."""
+    try:
+        source = Source.read(path)
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        return Checked(None, None, (Diagnostic("E001", f"cannot read {path}: {reason}"),))
+    return check_source(source, network)
+
+
+def check_source(source: Source, network: str | None = None) -> Checked:
+    sources = {source.path: source}
+    document, diagnostics = parse(source)
+    if diagnostics and not document.networks:
+        return Checked(None, None, _in_order(diagnostics), sources)
+    elaboration = elaborate(document, network)
+    diagnostics += elaboration.diagnostics
+    if elaboration.graph is None:
+        return Checked(None, None, _in_order(diagnostics), sources)
+    analysis = analyze(elaboration.graph, elaboration.quiet)
+    return Checked(elaboration.graph, analysis, _in_order(diagnostics + list(analysis.diagnostics)), sources)
+
+
+def load(path: str | Path, network: str | None = None) -> LayerGraph:
+    """The checked LayerGraph of a `.dlg` file; raises GraphdlError with every problem found.
+    The counterpart of MATLAB's `layerGraph(layers)`."""
+    checked = check(path, network)
+    checked.raise_errors()
+    return checked.graph
+
+
+def loads(text: str, network: str | None = None, path: str = "<string>") -> LayerGraph:
+    """Like `load`, from text."""
+    checked = check_source(Source(path, text), network)
+    checked.raise_errors()
+    return checked.graph
+
+
+def _in_order(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    def position(d: Diagnostic):
+        return (0, d.span.path, d.span.start) if d.span else (1, "", 0)
+
+    return tuple(sorted(diagnostics, key=position))

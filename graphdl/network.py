@@ -1,0 +1,146 @@
+"""DLNetwork: a compiled network, a real torch.nn.Module with MATLAB's view on top.
+
+Its children are the layers' modules, named as the layers are, so `state_dict()` keys read
+`conv1.weight`. Calling it runs the generated forward (`net.code` shows it). On top, MATLAB's
+dlnetwork view: `learnables` and `state` tables, `input_names`, `output_names`, `forward` and
+`predict` that can return any named layer's output, and `graph`, the LayerGraph it came from.
+
+`forward` follows the module's mode, as every torch module does: a new network is in training
+mode, so `net.forward(X)` behaves as MATLAB's `forward(net, X)`; `predict` always behaves as in
+inference (dropout off, batch normalisation with its running statistics), as MATLAB's `predict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import fx, nn
+
+from graphdl.analysis import Analysis
+from graphdl.compile import forward_graph
+from graphdl.diagnostics import error, suggest
+from graphdl.graph import LayerGraph
+from graphdl.table import Table
+
+
+class DLNetwork(nn.Module):
+    def __init__(self, graph: LayerGraph, analysis: Analysis, modules: dict[str, nn.Module]):
+        super().__init__()
+        for name, module in modules.items():
+            self.add_module(name, module)
+        # Kept off the module tree: they are views of this network, not parts of it.
+        object.__setattr__(self, "graph", graph)
+        object.__setattr__(self, "analysis", analysis)
+        object.__setattr__(self, "_variants", {})
+        object.__setattr__(self, "_main", self._compile(None))
+
+    # ---- running ----------------------------------------------------------------------------------
+
+    def forward(self, *inputs: torch.Tensor, outputs: Sequence[str] | None = None):
+        """The network's outputs (one tensor, or a tuple for several), or, with `outputs`, those
+        layers' outputs in that order. Behaviour follows the module's mode (training by default)."""
+        if outputs is None:
+            return self._main.forward(*inputs)
+        return self._variant(outputs).forward(*inputs)
+
+    def predict(self, *inputs, outputs: Sequence[str] | None = None):
+        """Like `forward`, in inference behaviour whatever the mode; accepts arrays as well as
+        tensors."""
+        modes = [(module, module.training) for module in self.modules()]
+        self.eval()
+        try:
+            return self.forward(*(self._tensor(x) for x in inputs), outputs=outputs)
+        finally:
+            for module, training in modes:
+                module.training = training
+
+    @property
+    def code(self) -> str:
+        """The generated Python source of `forward`."""
+        return self._main.code
+
+    # ---- the MATLAB view ----------------------------------------------------------------------------
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return self.graph.input_names
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return self.graph.output_names
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return self.analysis.order
+
+    @property
+    def learnables(self) -> Table:
+        """Every learnable parameter, as a live (layer, parameter, value) table."""
+        return Table(self._rows(lambda module: module.named_parameters()), live=True)
+
+    @learnables.setter
+    def learnables(self, table: Table) -> None:
+        self.learnables.copy_from(table)
+
+    @property
+    def state(self) -> Table:
+        """Every state tensor (batch-normalisation statistics, input normalisation), as a live
+        (layer, parameter, value) table."""
+        return Table(self._rows(lambda module: module.named_buffers()), live=True)
+
+    @state.setter
+    def state(self, table: Table) -> None:
+        self.state.copy_from(table)
+
+    @property
+    def device(self) -> torch.device:
+        tensor = next(self.parameters(), None)
+        if tensor is None:
+            tensor = next(self.buffers(), torch.empty(0))
+        return tensor.device
+
+    @torch.no_grad()
+    def reset_input_normalization(self, *data) -> None:
+        """Compute the input layers' normalisation statistics from training data (one array or
+        tensor per input, batch first), as trainnet does before training (MATLAB's
+        ResetInputNormalization)."""
+        for name, x in zip(self.input_names, data, strict=True):
+            module = getattr(self, name, None)
+            if module is not None:
+                module.fit(self._tensor(x))
+
+    # ---- helpers ----------------------------------------------------------------------------------
+
+    def _rows(self, named):
+        for name in self.analysis.order:
+            module = getattr(self, name, None)
+            if isinstance(module, nn.Module):
+                for parameter, value in named(module):
+                    yield name, parameter, value
+
+    def _compile(self, outputs: tuple[str, ...] | None) -> fx.GraphModule:
+        modules = dict(self.named_children())
+        return fx.GraphModule(modules, forward_graph(self.analysis, modules, outputs), class_name=_class_name(self.graph.name))
+
+    def _variant(self, outputs: Sequence[str]) -> fx.GraphModule:
+        key = tuple([outputs] if isinstance(outputs, str) else outputs)
+        if key not in self._variants:
+            unknown = [name for name in key if name not in self.analysis.layers]
+            if unknown:
+                raise error("E211", f"no layer named `{unknown[0]}` in network `{self.graph.name}`", help=suggest(unknown[0], self.analysis.layers))
+            self._variants[key] = self._compile(key)
+        return self._variants[key]
+
+    def _tensor(self, x) -> torch.Tensor:
+        if isinstance(x, torch.Tensor):
+            return x
+        return torch.as_tensor(x, dtype=torch.get_default_dtype(), device=self.device)
+
+    def __repr__(self) -> str:
+        count = sum(p.numel() for p in self.parameters())
+        return f"DLNetwork {self.graph.name!r}: {len(self.analysis.layers)} layers, {count:,} learnables, inputs {list(self.input_names)}, outputs {list(self.output_names)}"
+
+
+def _class_name(network: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in network.split("_")) or "Network"

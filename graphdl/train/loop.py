@@ -1,0 +1,239 @@
+"""trainnet: the one-call path, assembled from the same primitives a custom loop uses
+(MiniBatchQueue, dlfeval, dlgradient, sgdmupdate, a schedule, the progress monitor, checkpoints).
+
+One training step reads nothing back from the device: losses and accuracies are recorded as
+tensors and read a few times an epoch (for the bar, the NaN check and the epoch line).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from graphdl.train.checkpoints import save_checkpoint
+from graphdl.train.data import MiniBatchQueue, as_tensor
+from graphdl.train.gradients import dlfeval, dlgradient
+from graphdl.train.losses import LOSSES
+from graphdl.train.monitor import TrainingProgressMonitor
+from graphdl.train.options import TrainingOptions
+from graphdl.train.schedules import Constant, Piecewise
+from graphdl.train.updates import sgdmupdate
+
+
+class TrainingError(RuntimeError):
+    """Training stopped by a failure. Says when, what happened and which checkpoint is intact."""
+
+
+@dataclass
+class TrainingInfo:
+    """What happened during training: per-iteration metrics, and how it ended."""
+
+    history: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
+    epochs: int = 0
+    iterations: int = 0
+    stop_reason: str = ""
+    last_checkpoint: Path | None = None
+    seconds: float = 0.0
+
+    def final(self, metric: str) -> float | None:
+        values = self.history.get(metric, ([], []))[1]
+        return values[-1] if values else None
+
+
+def trainnet(X, T, net, loss="crossentropy", options: TrainingOptions | None = None):
+    """Train `net` (a DLNetwork, or a LayerGraph to compile) on observations `X` (batch first) and
+    targets `T` (class indices for classification), minimising `loss` ("crossentropy", "mse" or
+    a function of predictions and targets). Returns (net, info). As MATLAB's trainnet."""
+    from graphdl.compile import dlnetwork
+    from graphdl.graph import LayerGraph
+
+    options = options or TrainingOptions()
+    if isinstance(net, LayerGraph):
+        net = dlnetwork(net)
+    loss_fn = _loss_function(loss)
+    device = _device(options.execution_environment)
+    X, T = as_tensor(X), as_tensor(T)
+    _check_data(net, X, T)
+    net.to(device)
+    if options.reset_input_normalization:
+        net.reset_input_normalization(X)
+    queue = MiniBatchQueue(X, T, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
+    if len(queue) == 0:
+        raise ValueError(f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(X)} observations")
+    classification = not T.is_floating_point()
+    metrics = ["loss"] + (["accuracy"] if classification else [])
+    if options.validation_data is not None:
+        metrics += [f"validation {m}" for m in metrics]
+    monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout)
+    return _Training(net, queue, loss_fn, options, monitor, classification, device).run()
+
+
+class _Training:
+    def __init__(self, net, queue, loss_fn, options, monitor, classification, device):
+        self.net, self.queue, self.loss_fn, self.options = net, queue, loss_fn, options
+        self.monitor, self.classification, self.device = monitor, classification, device
+        self.info = TrainingInfo()
+        if options.learn_rate_schedule == "piecewise":
+            self.schedule = Piecewise(options.initial_learn_rate, options.learn_rate_drop_factor, options.learn_rate_drop_period)
+        else:
+            self.schedule = Constant(options.initial_learn_rate)
+        self.validation = None
+        if options.validation_data is not None:
+            Xv, Tv = options.validation_data
+            self.validation = MiniBatchQueue(Xv, Tv, mini_batch_size=options.mini_batch_size, device=device)
+
+    def run(self):
+        options, net, monitor = self.options, self.net, self.monitor
+        start = time.monotonic()
+        velocity = None
+        iteration = epoch = 0
+        per_epoch = len(self.queue)
+        total = per_epoch * options.max_epochs
+        if options.shuffle == "once":
+            self.queue.shuffle()
+        net.train()
+        try:
+            for epoch in range(1, options.max_epochs + 1):
+                if options.shuffle == "every-epoch":
+                    self.queue.shuffle()
+                else:
+                    self.queue.reset()
+                monitor.mark_epoch(iteration + 1)
+                for X, T in self.queue:
+                    iteration += 1
+                    learn_rate = self.schedule(iteration, epoch)
+                    loss, gradients, Y = dlfeval(self._loss_and_gradients, X, T)
+                    net, velocity = sgdmupdate(net, gradients, velocity, learn_rate, options.momentum)
+                    monitor.record(iteration, loss=loss, **self._accuracy("accuracy", Y, T))
+                    monitor.progress = 100 * iteration / total
+                    monitor.update_info(epoch=f"{epoch}/{options.max_epochs}", iteration=iteration, **{"learn rate": f"{learn_rate:.3g}"})
+                    if iteration % options.verbose_frequency == 0:
+                        self._check_finite(iteration, epoch)
+                    if self.validation is not None and iteration % options.validation_frequency == 0:
+                        self._validate(iteration)
+                self._end_epoch(epoch, iteration, per_epoch, learn_rate, start)
+            self.info.stop_reason = "max epochs completed"
+        except KeyboardInterrupt:
+            self.info.stop_reason = f"stopped by the user at epoch {epoch}, iteration {iteration}"
+            monitor.print(f"training {self.info.stop_reason}")
+        except TrainingError:
+            raise
+        except Exception as e:
+            raise TrainingError(self._failure(epoch, iteration, f"{type(e).__name__}: {e}")) from e
+        finally:
+            monitor.close()
+        if self.validation is not None and iteration % options.validation_frequency != 0:
+            self._validate(iteration)
+        self.info.epochs, self.info.iterations = epoch, iteration
+        self.info.seconds = time.monotonic() - start
+        self.info.history = {m: monitor.history(m) for m in monitor.metrics}
+        self._plot()
+        return net, self.info
+
+    def _loss_and_gradients(self, X, T):
+        Y = self.net.forward(X)
+        loss = self.loss_fn(Y, T)
+        learnables = self.net.learnables
+        gradients = dlgradient(loss, learnables)
+        if self.options.l2_regularization:
+            with torch.no_grad():
+                torch._foreach_add_(list(gradients.values), list(learnables.values), alpha=self.options.l2_regularization)
+        return loss.detach(), gradients, Y.detach()
+
+    def _accuracy(self, name, Y, T) -> dict:
+        if not self.classification:
+            return {}
+        return {name: (Y.argmax(1) == T).float().mean() * 100}
+
+    @torch.no_grad()
+    def _validate(self, iteration: int) -> None:
+        net = self.net
+        modes = [(m, m.training) for m in net.modules()]
+        net.eval()
+        total_loss = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device)
+        count = 0
+        for X, T in self.validation:
+            Y = net.forward(X)
+            total_loss += self.loss_fn(Y, T) * len(X)
+            if self.classification:
+                correct += (Y.argmax(1) == T).sum()
+            count += len(X)
+        self.validation.reset()
+        for module, training in modes:
+            module.training = training
+        values = {"validation loss": total_loss / count}
+        if self.classification:
+            values["validation accuracy"] = correct / count * 100
+        self.monitor.record(iteration, **values)
+
+    def _check_finite(self, iteration: int, epoch: int) -> None:
+        loss = self.monitor.last("loss")
+        if loss is not None and not math.isfinite(loss):
+            raise TrainingError(self._failure(epoch, iteration, f"the training loss is {loss}", hint="lower the initial learn rate"))
+
+    def _end_epoch(self, epoch: int, iteration: int, per_epoch: int, learn_rate: float, start: float) -> None:
+        monitor, options = self.monitor, self.options
+        self._check_finite(iteration, epoch)
+        line = [f"epoch {epoch}/{options.max_epochs}", f"iteration {iteration}"]
+        for metric in monitor.metrics:
+            iterations, values = monitor.history(metric)
+            recent = [v for i, v in zip(iterations, values) if i > iteration - per_epoch]
+            if recent:
+                mean = recent[-1] if metric.startswith("validation") else sum(recent) / len(recent)
+                line.append(f"{metric} {mean:.2f}%" if "accuracy" in metric else f"{metric} {mean:.4f}")
+        line += [f"learn rate {learn_rate:.3g}", f"{time.monotonic() - start:.1f} s"]
+        if options.verbose:
+            monitor.print("  ".join(line))
+        if options.checkpoint_path:
+            path = Path(options.checkpoint_path) / f"{self.net.graph.name}_epoch{epoch:03d}_iteration{iteration}.pt"
+            self.info.last_checkpoint = save_checkpoint(self.net, path, epoch=epoch, iteration=iteration)
+        self._plot()
+
+    def _plot(self) -> None:
+        if self.options.plots == "training-progress":
+            self.monitor.save(self.options.plots_path, title=f"Training progress: {self.net.graph.name}")
+
+    def _failure(self, epoch: int, iteration: int, what: str, hint: str | None = None) -> str:
+        where = f"training stopped at epoch {epoch}, iteration {iteration}: {what}"
+        kept = self.info.last_checkpoint
+        saved = f"; the last checkpoint, {kept}, is intact" if kept else "; no checkpoint was written (set checkpoint_path to keep them)"
+        return where + saved + (f"; {hint}" if hint else "")
+
+
+def _loss_function(loss):
+    if callable(loss):
+        return loss
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}: use one of {', '.join(LOSSES)} or a function of predictions and targets")
+    return LOSSES[loss]
+
+
+def _device(environment: str) -> torch.device:
+    if environment == "gpu" and not torch.cuda.is_available():
+        raise ValueError('execution_environment "gpu" needs a CUDA device, and torch sees none')
+    if environment in ("gpu", "auto") and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def _check_data(net, X: torch.Tensor, T: torch.Tensor) -> None:
+    if len(net.input_names) != 1 or len(net.output_names) != 1:
+        raise ValueError(
+            f"trainnet trains networks with one input and one output; `{net.graph.name}` has inputs {list(net.input_names)} and outputs {list(net.output_names)}: "
+            "use the custom-loop primitives (dlfeval, dlgradient, sgdmupdate) for it"
+        )
+    if len(X) != len(T):
+        raise ValueError(f"trainnet: {len(X)} observations but {len(T)} targets")
+    shape = net.analysis[net.input_names[0]].output
+    expected = shape.torch_size(len(X))
+    if tuple(X.shape) != expected:
+        raise ValueError(
+            f"trainnet: the network's input `{net.input_names[0]}` takes {shape} observations, tensors of size "
+            f"(N, {', '.join(map(str, expected[1:]))}), but the data has size {tuple(X.shape)}"
+        )

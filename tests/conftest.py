@@ -1,0 +1,36 @@
+"""Shared fixtures: the repository's paths, and golden-file comparison.
+
+Golden files hold the text outputs (diagnostics, generated code, DOT, summaries). A change in one
+of them fails the test with a diff; after checking that the new text is right, rewrite them with
+`GRAPHDL_UPDATE_GOLDEN=1 pytest`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def assert_golden(path: Path, actual: str) -> None:
+    if os.environ.get("GRAPHDL_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    if not path.exists():
+        pytest.fail(f"no golden file {path.relative_to(ROOT)}; create it with GRAPHDL_UPDATE_GOLDEN=1")
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), "expected", "actual"))
+        pytest.fail(f"{path.relative_to(ROOT)} differs:\n{diff}")
+
+
+@pytest.fixture
+def golden():
+    return assert_golden
