@@ -160,6 +160,7 @@ class LayerGraph:
 
     @property
     def connections(self) -> tuple[Connection, ...]:
+        """The connections, grouped by source layer in layer order."""
         return tuple(data["connection"] for *_, data in self.nx.edges(keys=True, data=True))
 
     def __getitem__(self, name: str) -> Layer:
@@ -218,8 +219,7 @@ class LayerGraph:
                 raise error("E210", f"a layer named `{name}` is already in the graph")
         for new in layers:
             self.nx.add_node(new.name, layer=new)
-        for previous, new in zip(layers, layers[1:]):
-            self.connect(previous.name, new.name)
+        self._connect_in_series(layers)
 
     def remove_layers(self, *names: str) -> None:
         """Remove layers and every connection to or from them."""
@@ -251,8 +251,7 @@ class LayerGraph:
             self.nx.add_node(node.name, layer=node)
         for c in edges:
             self.add_connection(c)
-        for previous, new in zip(layers, layers[1:]):
-            self.connect(previous.name, new.name)
+        self._connect_in_series(layers)
         for c in incoming:
             self.add_connection(Connection(c.source, c.source_port, first.name, inputs[c.destination_port], c.span))
         for c in outgoing:
@@ -290,6 +289,14 @@ class LayerGraph:
         return new
 
     # ---- helpers ----------------------------------------------------------------------------------
+
+    def _connect_in_series(self, layers: tuple[Layer, ...]) -> None:
+        """Each layer's output to the next one's first input, as MATLAB's layer arrays connect."""
+        for previous, new in zip(layers, layers[1:]):
+            _check(new)
+            if not new.input_ports:
+                raise error("E305", f"input layer `{new.name}` must come first: it cannot follow `{previous.name}`")
+            self.connect(previous.name, f"{new.name}/{new.input_ports[0]}")
 
     def _port(self, ref: str, side: str) -> tuple[str, str]:
         name, _, port = ref.partition("/")

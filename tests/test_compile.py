@@ -1,0 +1,195 @@
+"""The compiler and DLNetwork: numeric equivalence with hand-written modules, the generated code,
+and MATLAB's view (learnables, state, forward/predict with named outputs)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import graphdl
+from graphdl import GraphdlError
+
+from conftest import EXAMPLES, GOLDEN
+
+
+class HandWrittenSeed(nn.Module):
+    """The seed network as one would write it in PyTorch."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(1, 28, 28))
+        self.conv1 = nn.Conv2d(1, 20, 5, padding=2)
+        self.bn1 = nn.BatchNorm2d(20)
+        self.fc = nn.Linear(14 * 14 * 20, 10)
+
+    def forward(self, x):
+        x = self.conv1(x - self.mean)
+        x = torch.relu(self.bn1(x))
+        x = nn.functional.max_pool2d(x, 2, 2)
+        return torch.softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+
+def seed_pair():
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=1)
+    reference = HandWrittenSeed()
+    reference.load_state_dict(
+        {
+            "mean": net.input.mean,
+            **{k: v for k, v in net.state_dict().items() if not k.startswith("input.")},
+        }
+    )
+    return net, reference
+
+
+def test_seed_network_equals_a_hand_written_module():
+    net, reference = seed_pair()
+    net.reset_input_normalization(torch.rand(64, 1, 28, 28))
+    reference.mean.copy_(net.input.mean)
+    x = torch.rand(8, 1, 28, 28)
+    for mode in ("train", "eval"):
+        getattr(net, mode)()
+        getattr(reference, mode)()
+        torch.testing.assert_close(net(x), reference(x), rtol=0, atol=0)
+    # Training-mode batch norm updated both networks' running statistics alike.
+    torch.testing.assert_close(net.bn1.running_mean, reference.bn1.running_mean, rtol=0, atol=0)
+
+
+def test_gradients_equal_the_hand_written_module():
+    net, reference = seed_pair()
+    x, t = torch.rand(8, 1, 28, 28), torch.randint(0, 10, (8,))
+    graphdl.crossentropy(net(x), t).backward()
+    graphdl.crossentropy(reference(x), t).backward()
+    for name, p in reference.named_parameters():
+        torch.testing.assert_close(net.get_parameter(name).grad, p.grad)
+
+
+DAG = """
+network dag {
+    input = imageInput([16, 16, 3], normalization="none")
+    conv1 = convolution2d(3, 8, padding="same")
+    relu1 = relu()
+    conv2 = convolution2d(3, 8, padding="same")
+    add = addition(2)
+    skip = convolution2d(1, 4)
+    cat = depthConcatenation(2)
+    pool = globalAveragePooling2d()
+    fc = fullyConnected(5)
+    input -> conv1 -> relu1 -> conv2 -> add/in1
+    relu1 -> add/in2
+    add -> cat/in1
+    input -> skip -> cat/in2
+    cat -> pool -> fc
+}
+"""
+
+
+def test_dag_equals_a_hand_written_module():
+    net = graphdl.dlnetwork(graphdl.loads(DAG), seed=0)
+
+    def reference(x):
+        r = torch.relu(net.conv1(x))
+        a = net.conv2(r) + r
+        c = torch.cat([a, net.skip(x)], 1)
+        return net.fc(torch.flatten(c.mean((2, 3), keepdim=True), 1))
+
+    x = torch.randn(4, 3, 16, 16)
+    torch.testing.assert_close(net(x), reference(x))
+
+
+def test_generated_code_reads_like_the_source(golden):
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
+    golden(GOLDEN / "code" / "mnist.py", net.code.strip() + "\n")
+    dag = graphdl.dlnetwork(graphdl.loads(DAG))
+    golden(GOLDEN / "code" / "dag.py", dag.code.strip() + "\n")
+
+
+def test_forward_returns_named_intermediate_outputs():
+    net = graphdl.dlnetwork(graphdl.loads(DAG), seed=0)
+    x = torch.randn(2, 3, 16, 16)
+    relu1, fc = net.forward(x, outputs=["relu1", "fc"])
+    assert relu1.shape == (2, 8, 16, 16)
+    torch.testing.assert_close(fc, net(x))
+    torch.testing.assert_close(net.forward(x, outputs=["input"]), x)
+    with pytest.raises(GraphdlError, match="did you mean `relu1`"):
+        net.forward(x, outputs=["relu"])
+
+
+def test_predict_is_inference_whatever_the_mode():
+    net = graphdl.dlnetwork(graphdl.loads("network d {\n input = featureInput(50)\n drop = dropout(0.5)\n}\n"))
+    x = torch.ones(4, 50)
+    assert net.training
+    assert (net(x) == 0).any()  # training behaviour: dropout active
+    torch.testing.assert_close(net.predict(x), x)  # inference behaviour
+    assert net.training  # and the mode is as it was
+    torch.testing.assert_close(net.predict(x.numpy()), x)  # arrays welcome
+
+
+def test_learnables_and_state_tables_read_and_write_the_network():
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=0)
+    learnables = net.learnables
+    assert learnables.keys == (("conv1", "weight"), ("conv1", "bias"), ("bn1", "weight"), ("bn1", "bias"), ("fc", "weight"), ("fc", "bias"))
+    assert learnables["conv1", "weight"] is net.conv1.weight
+    learnables["fc", "bias"] = torch.arange(10.0)
+    torch.testing.assert_close(net.fc.bias, torch.arange(10.0))
+    with pytest.raises(GraphdlError, match="size 10"):
+        learnables["fc", "bias"] = torch.zeros(3)
+    assert [(row.layer, row.parameter) for row in net.state] == [
+        ("input", "mean"), ("bn1", "running_mean"), ("bn1", "running_var"), ("bn1", "num_batches_tracked")
+    ]
+    other = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=5)
+    net.learnables = other.learnables
+    torch.testing.assert_close(net.conv1.weight, other.conv1.weight)
+    assert "conv1  weight     20x1x5x5 float32" in repr(net.learnables)
+
+
+def test_initialisation_follows_matlab_and_the_seed():
+    a = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=3)
+    b = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=3)
+    c = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=4)
+    torch.testing.assert_close(a.conv1.weight, b.conv1.weight)
+    assert not torch.equal(a.conv1.weight, c.conv1.weight)
+    # glorot: uniform within sqrt(6 / (fan_in + fan_out)); biases zero
+    bound = (6 / (25 * 1 + 25 * 20)) ** 0.5
+    assert a.conv1.weight.abs().max() <= bound and a.conv1.weight.abs().max() > 0.8 * bound
+    assert torch.count_nonzero(a.conv1.bias) == 0
+    graph = graphdl.loads('network n {\n input = featureInput(4)\n fc = fullyConnected(3, weightsInitializer="ones", biasInitializer="ones")\n}\n')
+    net = graphdl.dlnetwork(graph)
+    assert torch.equal(net.fc.weight, torch.ones(3, 4)) and torch.equal(net.fc.bias, torch.ones(3))
+
+
+def test_a_seed_does_not_disturb_the_global_random_state():
+    torch.manual_seed(0)
+    expected = torch.rand(1)
+    torch.manual_seed(0)
+    graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=9)
+    assert torch.equal(torch.rand(1), expected)
+
+
+def test_input_normalisation_statistics_come_from_data():
+    graph = graphdl.loads('network n {\n input = featureInput(3, normalization="zscore")\n}\n')
+    net = graphdl.dlnetwork(graph)
+    data = torch.tensor([[1.0, 2.0, 3.0], [3.0, 6.0, 9.0]])
+    net.reset_input_normalization(data)
+    torch.testing.assert_close(net.predict(data), torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]))
+
+
+def test_compiling_a_graph_with_errors_raises_every_diagnostic():
+    graph = graphdl.loads(DAG)
+    graph.disconnect("relu1", "add/in2")
+    graph.disconnect("cat", "pool")
+    with pytest.raises(GraphdlError) as info:
+        graphdl.dlnetwork(graph)
+    assert [d.code for d in info.value.diagnostics] == ["E302", "E302"]
+
+
+def test_a_compiled_network_is_an_ordinary_module():
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
+    assert list(net.state_dict())[:3] == ["input.mean", "conv1.weight", "conv1.bias"]
+    clone = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=7)
+    clone.load_state_dict(net.state_dict())
+    x = torch.rand(2, 1, 28, 28)
+    torch.testing.assert_close(clone.predict(x), net.predict(x))
+    assert net.input_names == ("input",) and net.output_names == ("prob",)
+    assert net.graph.name == "mnist" and net.device.type == "cpu"
+    assert "39,770 learnables" in repr(net)
