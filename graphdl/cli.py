@@ -133,7 +133,8 @@ def _train(args) -> int:
         execution_environment=args.execution_environment,
     )
     net = dlnetwork(checked.graph, seed=args.seed)
-    print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {options.max_epochs} epochs of sgdm")
+    epochs = f"{options.max_epochs} epoch{'s' if options.max_epochs != 1 else ''}"
+    print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of sgdm")
     try:
         net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)
     except TrainingError as e:

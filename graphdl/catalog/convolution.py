@@ -110,4 +110,5 @@ class FullyConnected(LayerKind):
         return _initialize(linear, args, shape.numel, args["outputSize"])
 
     def describe(self, args):
-        return f"{args['outputSize']} fully connected outputs"
+        n = args["outputSize"]
+        return f"{n} fully connected output{'s' if n != 1 else ''}"

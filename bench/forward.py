@@ -1,0 +1,197 @@
+"""Forward time of a compiled graphdl network against the same network written by hand.
+
+The seed network (examples/mnist.dlg: zero-centre input, 5x5 convolution, batch norm, ReLU,
+2x2 max pooling, fully connected, softmax) is compiled with graphdl.dlnetwork, and its
+state_dict is loaded into `HandWritten`, an ordinary nn.Module. After checking that both give
+exactly the same output, the two are timed in eval mode under torch.inference_mode(), in
+interleaved rounds (A B, then B A, ...) so that machine noise hits both alike, after a warm-up.
+A round times one block of forward calls of each, the block sized by a calibration to last about
+20 ms (1 ms with --quick).
+
+Reported per batch size: the median time per forward of each, and the ratio compiled /
+hand-written, taken as the median of the per-round ratios (each round pairs two blocks run
+back to back, so slow drifts of the machine cancel out), with its interquartile range. A ratio of
+1.00 is parity.
+
+Run from the repository root:
+
+    python bench/forward.py                      # full run, batch 1 and 128
+    python bench/forward.py --rounds 500 --batch-sizes 1 32 128 --threads 1
+    python bench/forward.py --device cuda        # on a GPU, if there is one
+    python bench/forward.py --quick              # smoke run, a few seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import graphdl
+
+SEED_NETWORK = Path(__file__).resolve().parents[1] / "examples" / "mnist.dlg"
+
+
+class HandWritten(nn.Module):
+    """The seed network as a PyTorch user would write it."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(1, 28, 28))
+        self.conv1 = nn.Conv2d(1, 20, 5, padding=2)
+        self.bn1 = nn.BatchNorm2d(20)
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2, 2)
+        self.fc = nn.Linear(20 * 14 * 14, 10)
+        self.softmax = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        x = self.pool(self.relu(self.bn1(self.conv1(x - self.mean))))
+        return self.softmax(self.fc(torch.flatten(x, 1)))
+
+
+def build_pair(device: torch.device):
+    """The compiled network and the hand-written one, with the same weights, in eval mode."""
+    compiled = graphdl.dlnetwork(graphdl.load(SEED_NETWORK), seed=0)
+    # A non-trivial mean image and batch-norm statistics, so that every op does real work.
+    generator = torch.Generator().manual_seed(0)
+    compiled.reset_input_normalization(torch.rand(64, 1, 28, 28, generator=generator))
+    compiled.bn1.running_mean.uniform_(-0.5, 0.5, generator=generator)
+    compiled.bn1.running_var.uniform_(0.5, 2.0, generator=generator)
+
+    reference = HandWritten()
+    # The only key that differs: the input layer's mean is `input.mean` in the compiled network.
+    state = {key.removeprefix("input."): value for key, value in compiled.state_dict().items()}
+    reference.load_state_dict(state, strict=True)
+    return compiled.to(device).eval(), reference.to(device).eval()
+
+
+def check_equal(compiled, reference, x) -> None:
+    """Fail loudly unless both networks give exactly the same output."""
+    a, b = compiled(x), reference(x)
+    if a.shape != b.shape or not torch.equal(a, b):
+        difference = (a - b).abs().max().item() if a.shape == b.shape else float("nan")
+        raise SystemExit(f"outputs differ at batch {x.shape[0]}: shapes {tuple(a.shape)} vs {tuple(b.shape)}, max |difference| {difference:g}")
+
+
+def time_block(model, x, number: int, sync) -> float:
+    """Nanoseconds per forward, over `number` back-to-back calls."""
+    sync()
+    start = time.perf_counter_ns()
+    for _ in range(number):
+        model(x)
+    sync()
+    return (time.perf_counter_ns() - start) / number
+
+
+def calibrate(models, x, target_ns: float, sync) -> int:
+    """How many forwards make a block of about `target_ns` (for the slower of the two)."""
+    per_call = max(time_block(model, x, 10, sync) for model in models)
+    return max(1, round(target_ns / per_call))
+
+
+def measure(compiled, reference, x, rounds: int, warmup: int, target_ns: float, sync) -> dict:
+    """Interleaved rounds; each round times one block of each, alternating which goes first."""
+    for _ in range(warmup):
+        compiled(x)
+        reference(x)
+    number = calibrate((compiled, reference), x, target_ns, sync)
+    times = {"compiled": [], "hand-written": []}
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(rounds):
+            order = [("compiled", compiled), ("hand-written", reference)]
+            if i % 2:
+                order.reverse()
+            for name, model in order:
+                times[name].append(time_block(model, x, number, sync))
+    finally:
+        gc.enable()
+    ratios = [a / b for a, b in zip(times["compiled"], times["hand-written"])]
+    return {
+        "number": number,
+        "compiled": statistics.median(times["compiled"]),
+        "hand-written": statistics.median(times["hand-written"]),
+        "ratio": statistics.median(ratios),
+        "ratio q1-q3": statistics.quantiles(ratios, n=4)[::2] if len(ratios) > 1 else [ratios[0]] * 2,
+    }
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(device: torch.device) -> list[tuple[str, str]]:
+    rows = [
+        ("CPU", cpu_model()),
+        ("cores", str(os.cpu_count())),
+        ("torch", torch.__version__),
+        ("torch threads", str(torch.get_num_threads())),
+        ("Python", platform.python_version()),
+        ("device", str(device)),
+    ]
+    if device.type == "cuda":
+        rows.append(("GPU", torch.cuda.get_device_name(device)))
+    return rows
+
+
+def format_time(ns: float) -> str:
+    return f"{ns / 1e3:,.1f} us" if ns < 1e6 else f"{ns / 1e6:,.2f} ms"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=1000, help="timed rounds per batch size (default 1000)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 128], metavar="B", help="batch sizes (default 1 128)")
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's own)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda if asked and available")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (a few seconds)")
+    args = parser.parse_args(argv)
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("cuda asked for but not available: running on the cpu")
+    device = torch.device("cuda" if args.device == "cuda" and torch.cuda.is_available() else "cpu")
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    rounds, warmup, target_ns = (5, 2, 1e6) if args.quick else (args.rounds, 50, 20e6)
+
+    compiled, reference = build_pair(device)
+    generator = torch.Generator().manual_seed(1)
+    results = {}
+    with torch.inference_mode():
+        for batch in args.batch_sizes:
+            x = torch.rand(batch, 1, 28, 28, generator=generator).to(device)
+            check_equal(compiled, reference, x)
+            results[batch] = measure(compiled, reference, x, rounds, warmup, target_ns, sync)
+
+    rows = machine(device) + [
+        ("rounds", f"{rounds} per batch size, compiled and hand-written interleaved"),
+        ("ratio", "compiled / hand-written, median of the per-round ratios"),
+    ]
+    width = max(len(key) for key, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    print()
+    print(f"{'batch':>5}  {'calls/block':>11}  {'compiled':>11}  {'hand-written':>12}  {'ratio':>6}  {'ratio q1-q3':>13}")
+    for batch, r in results.items():
+        q1, q3 = r["ratio q1-q3"]
+        print(f"{batch:>5}  {r['number']:>11}  {format_time(r['compiled']):>11}  {format_time(r['hand-written']):>12}  {r['ratio']:>6.3f}  {q1:>6.3f}-{q3:.3f}")
+
+
+if __name__ == "__main__":
+    main()

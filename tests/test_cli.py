@@ -1,0 +1,135 @@
+"""The `graphdl` command, run as users run it: a real process, real files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES, GOLDEN, ROOT
+
+
+def graphdl(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "graphdl", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_check_a_valid_network():
+    result = graphdl("check", EXAMPLES / "mnist.dlg")
+    assert result.returncode == 0, result.stderr
+    assert "network `mnist` is valid: 7 layers, 39,770 learnables" in result.stdout
+    assert result.stderr == ""
+
+
+def test_check_reports_three_mistakes_with_positions_and_no_traceback():
+    bad = GOLDEN / "diagnostics" / "three_mistakes.dlg"
+    result = graphdl("check", bad, "--color", "never")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("error[") == 3
+    for position in ("three_mistakes.dlg:5:13", "three_mistakes.dlg:8:38", "three_mistakes.dlg:9:32"):
+        assert position in result.stderr
+    assert result.stderr.count("^") >= 3
+    assert result.stderr.endswith("3 errors found\n")
+
+
+def test_colour_on_request_only():
+    bad = GOLDEN / "diagnostics" / "E201_unknown_kind.dlg"
+    assert "\x1b[" not in graphdl("check", bad).stderr  # not a terminal
+    assert "\x1b[1;31merror[E201]" in graphdl("check", bad, "--color", "always").stderr
+
+
+def test_check_a_missing_file():
+    result = graphdl("check", "no/such/file.dlg")
+    assert result.returncode == 1
+    assert "error[E001]: cannot read no/such/file.dlg: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_choose_a_network_by_name(tmp_path):
+    path = tmp_path / "two.dlg"
+    path.write_text("network a {\n input = featureInput(2)\n}\nnetwork b {\n input = featureInput(3)\n fc = fullyConnected(1)\n}\n")
+    assert "several networks" in graphdl("check", path).stderr
+    result = graphdl("check", path, "--network", "b")
+    assert result.returncode == 0 and "network `b` is valid" in result.stdout
+    assert "did you mean `b`" not in graphdl("check", path, "--network", "c").stderr
+    assert "no network named `c`" in graphdl("check", path, "--network", "c").stderr
+
+
+def test_summary_prints_the_table():
+    result = graphdl("summary", EXAMPLES / "mnist.dlg")
+    assert result.returncode == 0
+    assert result.stdout == (GOLDEN / "summary" / "mnist.txt").read_text()
+
+
+def test_summary_of_a_broken_network_prints_diagnostics():
+    result = graphdl("summary", GOLDEN / "diagnostics" / "E401_addition_sizes.dlg")
+    assert result.returncode == 1 and result.stdout == "" and "error[E401]" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "dot"])
+def test_render_chooses_the_format_from_the_suffix(tmp_path, fmt):
+    out = tmp_path / f"mnist.{fmt}"
+    result = graphdl("render", EXAMPLES / "mnist.dlg", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {out}\n"
+    assert out.stat().st_size > 500
+
+
+def test_render_defaults_to_svg_named_after_the_network(tmp_path):
+    result = graphdl("render", EXAMPLES / "mnist.dlg", cwd=tmp_path)
+    assert result.returncode == 0 and (tmp_path / "mnist.svg").exists()
+
+
+def test_render_draws_a_broken_network_and_says_so(tmp_path):
+    out = tmp_path / "bad.svg"
+    result = graphdl("render", GOLDEN / "diagnostics" / "E401_addition_sizes.dlg", "-o", out)
+    assert result.returncode == 1 and out.exists()
+    assert "layers with errors drawn in red" in result.stdout and "error[E401]" in result.stderr
+
+
+def test_train_on_the_built_in_digits(tmp_path):
+    plot = tmp_path / "progress.png"
+    result = graphdl("train", EXAMPLES / "mnist.dlg", "--max-epochs", "1", "--train-size", "1000", "--test-size", "500", "--plots", plot, "--checkpoint-path", tmp_path / "ckpt")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "training `mnist` on 1000 built-in digit images, 1 epoch of sgdm"
+    assert lines[1].startswith("epoch 1/1  iteration 7  loss ")
+    assert "accuracy" in lines[1]
+    assert lines[2].startswith("test accuracy: ") and "on 500 built-in test images" in lines[2]
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in (tmp_path / "ckpt").iterdir()] == ["mnist_epoch001_iteration7.pt"]
+
+
+def test_train_refuses_a_network_that_does_not_fit_the_digits(tmp_path):
+    path = tmp_path / "wide.dlg"
+    path.write_text("network wide {\n input = imageInput([32, 32, 3])\n fc = fullyConnected(10)\n}\n")
+    result = graphdl("train", path)
+    assert result.returncode == 1
+    assert "the built-in digits are 28x28x1 images, but the input `input` takes 32x32x3" in result.stderr
+    path.write_text("network five {\n input = imageInput([28, 28, 1])\n fc = fullyConnected(5)\n}\n")
+    assert "10 classes, but the output `fc` gives 5" in graphdl("train", path).stderr
+
+
+def test_layers_lists_the_catalog():
+    result = graphdl("layers")
+    assert result.returncode == 0
+    assert 'convolution2d(filterSize, numFilters, stride=1, dilationFactor=1, padding=0, weightsInitializer="glorot", biasInitializer="zeros")' in result.stdout
+    assert "inputs: in1, in2; outputs: out" in result.stdout
+
+
+def test_usage_errors_exit_2():
+    assert graphdl().returncode == 2
+    assert graphdl("frobnicate").returncode == 2
+    assert graphdl("--version").stdout.startswith("graphdl ")
+
+
+def test_check_summary_and_render_never_import_torch():
+    code = (
+        "import sys; from graphdl.cli import main; "
+        f"main(['check', {str(EXAMPLES / 'mnist.dlg')!r}]); main(['summary', {str(EXAMPLES / 'mnist.dlg')!r}]); "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr

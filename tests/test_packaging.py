@@ -1,0 +1,40 @@
+"""The wheel carries everything `graphdl check` needs, the grammar included: built and installed
+(not editable) into a fresh virtual environment, it checks the example from any directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+
+from conftest import EXAMPLES, ROOT
+
+
+def run(*args, **kwargs):
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_the_wheel_installs_and_checks_in_a_fresh_venv(tmp_path):
+    dist = tmp_path / "dist"
+    run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, ROOT)
+    (wheel,) = dist.glob("graphdl-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "graphdl/grammar/graphdl.lark" in names
+    assert not any(name.startswith(("tests/", "examples/", "bench/")) for name in names)
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    run(bin_dir / "python", "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheel)
+    # The front end's dependencies come from this environment's site-packages (no downloads in a
+    # test); graphdl itself only from the fresh venv, and the work directory is not the source tree.
+    environment = {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    where = run(bin_dir / "python", "-c", "import graphdl; from graphdl.syntax.parser import grammar_text; print(graphdl.__file__); print(grammar_text()[:20])", cwd=tmp_path, env=environment)
+    assert str(env_dir) in where.stdout.splitlines()[0]
+    result = run(bin_dir / "graphdl", "check", EXAMPLES / "mnist.dlg", cwd=tmp_path, env=environment)
+    assert "network `mnist` is valid" in result.stdout

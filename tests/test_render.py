@@ -1,0 +1,65 @@
+"""Pictures: DOT text against golden files, and real SVG, PNG and PDF files drawn by Graphviz (the
+graphviz-pure program that graphdl's install brings, or the system's dot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import graphdl
+from graphdl import GraphdlError
+from graphdl.load import check_source
+from graphdl.render import graphviz_program
+from graphdl.source import Source
+
+from conftest import EXAMPLES, GOLDEN
+
+MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.dlg")))
+def test_dot_of_each_example_matches_golden(example, golden):
+    graph = graphdl.load(EXAMPLES / f"{example}.dlg")
+    golden(GOLDEN / "dot" / f"{example}.dot", graphdl.to_dot(graph))
+
+
+def test_dot_shows_shapes_ports_and_errors(golden):
+    text = (GOLDEN / "diagnostics" / "E401_addition_sizes.dlg").read_text()
+    checked = check_source(Source("E401_addition_sizes.dlg", text))
+    dot = graphdl.to_dot(checked.graph, checked.analysis)
+    assert '"add" [label=<<b>add</b>' in dot and 'fillcolor="#fee2e2"' in dot  # the broken layer, red
+    assert '"relu1" -> "add" [label=" 28x28x20", headlabel="in2"' in dot
+    golden(GOLDEN / "dot" / "E401_addition_sizes.dot", dot)
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "dot"])
+def test_render_writes_the_format_its_suffix_names(tmp_path, fmt):
+    graph = graphdl.load(EXAMPLES / "mnist.dlg")
+    path = graphdl.render(graph, tmp_path / f"mnist.{fmt}")
+    data = path.read_bytes()
+    if fmt == "dot":
+        assert data.decode() == graphdl.to_dot(graph)
+    else:
+        assert data.startswith(MAGIC[fmt]) and len(data) > 1000
+    if fmt == "svg":
+        assert b"conv1" in data and b"28x28x20" in data
+
+
+def test_render_refuses_an_unknown_format(tmp_path):
+    with pytest.raises(GraphdlError, match=r"unknown format `.gif`"):
+        graphdl.render(graphdl.load(EXAMPLES / "mnist.dlg"), tmp_path / "x.gif")
+
+
+def test_graphviz_is_found_without_a_system_install(monkeypatch):
+    # What graphdl's own install brings is enough: with PATH emptied, graphviz-pure is still
+    # found beside the Python running graphdl.
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("GRAPHDL_DOT", raising=False)
+    assert Path(graphviz_program()).name == "graphviz-pure"
+
+
+def test_a_graphviz_failure_is_an_error_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHDL_DOT", "/nonexistent/dot")
+    with pytest.raises(GraphdlError, match="cannot run Graphviz"):
+        graphdl.render(graphdl.load(EXAMPLES / "mnist.dlg"), tmp_path / "x.svg")

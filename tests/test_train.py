@@ -1,0 +1,281 @@
+"""The training toolkit: losses, gradients, updates, schedules, mini-batches, monitors,
+checkpoints, and trainnet assembled from them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import graphdl
+from graphdl.datasets import digits
+from graphdl.table import Table
+from graphdl.train import (
+    MiniBatchQueue,
+    Piecewise,
+    TimeBasedDecay,
+    TrainingError,
+    TrainingOptions,
+    TrainingProgressMonitor,
+    crossentropy,
+    dlfeval,
+    dlgradient,
+    mse,
+    save_checkpoint,
+    sgdmupdate,
+    trainnet,
+    training_options,
+)
+
+from conftest import EXAMPLES
+
+TINY = 'network tiny {\n input = featureInput(4, normalization="none")\n fc = fullyConnected(3)\n prob = softmax()\n}\n'
+
+
+def tiny(seed=0):
+    return graphdl.dlnetwork(graphdl.loads(TINY), seed=seed)
+
+
+# ---- losses -----------------------------------------------------------------------------------------
+
+
+def test_crossentropy_with_indices_one_hot_and_logits_agree():
+    logits = torch.randn(6, 4)
+    Y = torch.softmax(logits, 1)
+    T = torch.tensor([0, 1, 2, 3, 1, 0])
+    expected = F.cross_entropy(logits, T)
+    torch.testing.assert_close(crossentropy(Y, T), expected)
+    torch.testing.assert_close(crossentropy(Y, F.one_hot(T, 4).float()), expected)
+    assert torch.isfinite(crossentropy(torch.tensor([[1.0, 0.0]]), torch.tensor([1])))
+    with pytest.raises(ValueError, match="do not match"):
+        crossentropy(Y, torch.zeros(6, 3))
+
+
+def test_mse_is_matlabs_half_squared_error_per_observation():
+    Y, T = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[0.0, 0.0], [3.0, 2.0]])
+    assert mse(Y, T).item() == pytest.approx(0.5 * (1 + 4 + 0 + 4) / 2)
+
+
+# ---- gradients and updates ----------------------------------------------------------------------------
+
+
+def test_dlgradient_equals_backward_and_gives_zeros_to_unused_learnables():
+    net = tiny()
+    X, T = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    with torch.no_grad():  # dlfeval turns tracing on even here
+        gradients = dlfeval(lambda: dlgradient(crossentropy(net(X), T), net.learnables))
+    crossentropy(net(X), T).backward()
+    assert gradients.keys == net.learnables.keys
+    torch.testing.assert_close(gradients["fc", "weight"], net.fc.weight.grad)
+    torch.testing.assert_close(gradients["fc", "bias"], net.fc.bias.grad)
+    unused = dlgradient(net(X)[:, 0].sum() * 0 + net.fc.bias.sum(), net.learnables)
+    assert torch.count_nonzero(unused["fc", "weight"]) == 0
+    with pytest.raises(ValueError, match="scalar"):
+        dlgradient(net(X), net.learnables)
+
+
+def test_sgdmupdate_follows_matlabs_rule_in_place_and_on_tables():
+    net = tiny()
+    w0 = net.fc.weight.detach().clone()
+    g = Table((layer, parameter, torch.full_like(value, 0.5)) for layer, parameter, value in net.learnables)
+    net2, velocity = sgdmupdate(net, g, None, 0.1, 0.9)
+    assert net2 is net
+    torch.testing.assert_close(net.fc.weight, w0 - 0.05)
+    torch.testing.assert_close(velocity["fc", "weight"], torch.full_like(w0, -0.05))
+    net, velocity = sgdmupdate(net, g, velocity, 0.1, 0.9)
+    # v2 = 0.9 * -0.05 - 0.05 = -0.095
+    torch.testing.assert_close(net.fc.weight, w0 - 0.05 - 0.095)
+    values = Table([("a", "w", torch.ones(2))])
+    new, _ = sgdmupdate(values, Table([("a", "w", torch.ones(2))]), None, 1.0)
+    torch.testing.assert_close(new["a", "w"], torch.zeros(2))
+    torch.testing.assert_close(values["a", "w"], torch.ones(2))  # a plain table is not changed
+    with pytest.raises(ValueError, match="rows"):
+        sgdmupdate(net, Table([("a", "w", torch.ones(2))]), None, 0.1)
+
+
+def test_schedules():
+    decay = TimeBasedDecay(0.01, 0.01)
+    assert decay(0) == 0.01 and decay(100) == pytest.approx(0.005)
+    piecewise = Piecewise(1.0, 0.5, 2)
+    assert [piecewise(1, epoch) for epoch in (1, 2, 3, 4, 5)] == [1.0, 1.0, 0.5, 0.5, 0.25]
+
+
+# ---- data ---------------------------------------------------------------------------------------------
+
+
+def test_minibatch_queue():
+    X, T = torch.arange(10.0).reshape(10, 1), torch.arange(10)
+    queue = MiniBatchQueue(X, T, mini_batch_size=4)
+    assert len(queue) == 3
+    assert [len(x) for x, _ in queue] == [4, 4, 2]
+    assert not queue.has_data()
+    with pytest.raises(StopIteration, match="reset"):
+        queue.next()
+    queue.reset()
+    x, t = queue.next()
+    assert torch.equal(x[:, 0], t.float())
+    discard = MiniBatchQueue(X.numpy(), T.numpy(), mini_batch_size=4, partial="discard")
+    assert len(discard) == 2 and [len(x) for x, _ in discard] == [4, 4]
+    assert discard.data[0].dtype == torch.float32 and discard.data[1].dtype == torch.int64
+    discard.shuffle(torch.Generator().manual_seed(0))
+    seen = torch.cat([t for _, t in discard])
+    assert len(set(seen.tolist())) == 8 and not torch.equal(seen, torch.arange(8))
+    with pytest.raises(ValueError, match="different numbers"):
+        MiniBatchQueue(X, T[:3])
+
+
+# ---- options ------------------------------------------------------------------------------------------
+
+
+def test_training_options_have_matlabs_defaults_and_names():
+    options = training_options("sgdm")
+    assert (options.initial_learn_rate, options.max_epochs, options.mini_batch_size) == (0.01, 30, 128)
+    assert (options.momentum, options.l2_regularization, options.shuffle) == (0.9, 1e-4, "once")
+    assert (options.validation_frequency, options.plots) == (50, "none")
+    assert training_options("sgdm", max_epochs=4).max_epochs == 4
+    with pytest.raises(TypeError, match="did you mean `max_epochs`"):
+        training_options("sgdm", max_epoch=4)
+    with pytest.raises(ValueError, match="shuffle must be"):
+        training_options("sgdm", shuffle="always")
+    with pytest.raises(ValueError, match='solver must be "sgdm"'):
+        TrainingOptions(solver="adam")
+
+
+# ---- the monitor ----------------------------------------------------------------------------------------
+
+
+def test_monitor_records_without_reading_and_draws_a_bar(tmp_path):
+    stream = io.StringIO()
+    monitor = TrainingProgressMonitor(["loss", "accuracy"], stream=stream, bar=True, refresh_seconds=0)
+    monitor.mark_epoch(1)
+    for i in range(1, 6):
+        monitor.record(i, loss=torch.tensor(1.0 / i), accuracy=10.0 * i)
+        monitor.progress = 20 * i
+        monitor.update_info(epoch=1)
+    assert monitor.history("loss") == ([1, 2, 3, 4, 5], pytest.approx([1, 0.5, 1 / 3, 0.25, 0.2]))
+    assert "100%" in stream.getvalue() and "loss 0.2000" in stream.getvalue()
+    monitor.print("done")
+    assert stream.getvalue().endswith("done\n")
+    for suffix in ("png", "svg"):
+        path = monitor.save(tmp_path / f"progress.{suffix}")
+        assert path.stat().st_size > 1000
+    assert (tmp_path / "progress.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(KeyError, match="unknown metric"):
+        monitor.record(6, speed=1.0)
+
+
+# ---- checkpoints ----------------------------------------------------------------------------------------
+
+
+def test_checkpoints_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    net = tiny()
+    path = save_checkpoint(net, tmp_path / "net.pt", epoch=1)
+    saved = torch.load(path, weights_only=True)
+    assert saved["epoch"] == 1 and saved["network"] == "tiny"
+    assert "fullyConnected(3)" in next(iter(saved["sources"].values()))
+    before = path.read_bytes()
+
+    # A failure while writing (injected: torch.save raising halfway) leaves the old file intact.
+    def failing_save(obj, f):
+        with open(f, "wb") as handle:
+            handle.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(net, path, epoch=2)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["net.pt"]
+
+
+# ---- trainnet -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    return digits("train", 640, seed=3), digits("test", 256, seed=3)
+
+
+def test_trainnet_learns_and_reports(small_digits, tmp_path, capsys):
+    train, test = small_digits
+    options = training_options(
+        "sgdm",
+        max_epochs=2,
+        mini_batch_size=64,
+        validation_data=(test.images, test.labels),
+        validation_frequency=5,
+        plots="training-progress",
+        plots_path=str(tmp_path / "progress.png"),
+        checkpoint_path=str(tmp_path / "checkpoints"),
+    )
+    torch.manual_seed(0)
+    net, info = trainnet(train.images, train.labels, graphdl.load(EXAMPLES / "mnist.dlg"), "crossentropy", options)
+    assert info.iterations == 20 and info.epochs == 2 and info.stop_reason == "max epochs completed"
+    iterations, losses = info.history["loss"]
+    assert iterations == list(range(1, 21))
+    assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5
+    assert info.history["validation accuracy"][0] == [5, 10, 15, 20]
+    assert info.final("validation accuracy") > 60
+    out = capsys.readouterr().out
+    assert "epoch 1/2  iteration 10  loss" in out and "epoch 2/2  iteration 20" in out
+    assert (tmp_path / "progress.png").read_bytes()[:4] == b"\x89PNG"
+    checkpoints = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert checkpoints == ["mnist_epoch001_iteration10.pt", "mnist_epoch002_iteration20.pt"]
+    assert info.last_checkpoint.name == checkpoints[-1]
+    state = torch.load(info.last_checkpoint, weights_only=True)["state_dict"]
+    torch.testing.assert_close(state["fc.weight"], net.fc.weight)
+    # trainnet computed the zero-centre statistics from the training data.
+    torch.testing.assert_close(net.input.mean, torch.as_tensor(train.images).mean(0))
+
+
+def test_l2_regularisation_decays_the_weights():
+    net = tiny()
+    w0 = net.fc.weight.detach().clone()
+    options = training_options("sgdm", max_epochs=1, mini_batch_size=4, l2_regularization=0.5, initial_learn_rate=0.1, verbose=False)
+    zero_loss = lambda Y, T: (Y * 0).sum()  # noqa: E731  (no gradient but the L2 term)
+    trainnet(torch.randn(4, 4), torch.zeros(4, dtype=torch.long), net, zero_loss, options)
+    torch.testing.assert_close(net.fc.weight, w0 * (1 - 0.1 * 0.5))
+
+
+def test_a_failure_names_the_moment_and_keeps_the_last_checkpoint(tmp_path):
+    calls = []
+
+    def failing_loss(Y, T):
+        calls.append(1)
+        if len(calls) == 6:  # in the second epoch
+            raise RuntimeError("out of memory")
+        return crossentropy(Y, T)
+
+    options = training_options("sgdm", max_epochs=3, mini_batch_size=2, checkpoint_path=str(tmp_path), verbose=False)
+    X, T = torch.randn(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    with pytest.raises(TrainingError, match=r"epoch 2, iteration 6: RuntimeError: out of memory; the last checkpoint, .*tiny_epoch001_iteration4.pt, is intact"):
+        trainnet(X, T, tiny(), failing_loss, options)
+    assert torch.load(tmp_path / "tiny_epoch001_iteration4.pt", weights_only=True)["epoch"] == 1
+
+
+def test_a_diverging_loss_stops_training_with_advice():
+    options = training_options("sgdm", max_epochs=2, mini_batch_size=4, initial_learn_rate=1e30, verbose=False)
+    big = lambda Y, T: crossentropy(Y, T) * 1e30  # noqa: E731
+    with pytest.raises(TrainingError, match=r"the training loss is (nan|inf).*no checkpoint was written.*lower the initial learn rate"):
+        trainnet(torch.randn(8, 4) * 100, torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), tiny(), big, options)
+
+
+def test_trainnet_says_when_the_data_does_not_fit_the_network():
+    with pytest.raises(ValueError, match=r"takes 4 observations, tensors of size \(N, 4\), but the data has size \(8, 5\)"):
+        trainnet(torch.randn(8, 5), torch.zeros(8, dtype=torch.long), tiny(), "crossentropy", TrainingOptions(verbose=False))
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        trainnet(torch.randn(8, 4), torch.zeros(8, dtype=torch.long), tiny(), "hinge", TrainingOptions(verbose=False))
+    with pytest.raises(ValueError, match="larger than the 8 observations"):
+        trainnet(torch.randn(8, 4), torch.zeros(8, dtype=torch.long), tiny(), "crossentropy", TrainingOptions(verbose=False))
+
+
+def test_interrupting_training_returns_the_network_so_far():
+    def interrupting_loss(Y, T):
+        raise KeyboardInterrupt
+
+    options = training_options("sgdm", max_epochs=2, mini_batch_size=4, verbose=False)
+    net, info = trainnet(torch.randn(8, 4), torch.zeros(8, dtype=torch.long), tiny(), interrupting_loss, options)
+    assert info.stop_reason == "stopped by the user at epoch 1, iteration 1"
+    assert isinstance(net, graphdl.DLNetwork)
