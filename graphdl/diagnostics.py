@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from graphdl.source import Source, Span
@@ -184,11 +184,3 @@ def render(d: Diagnostic, sources: Mapping[str, Source], color: bool = False) ->
 
 def _expand(text: str) -> str:
     return text.expandtabs(4)
-
-
-@dataclass(frozen=True)
-class Report:
-    """The diagnostics of one stage together with the sources they point into."""
-
-    diagnostics: tuple[Diagnostic, ...] = ()
-    sources: Mapping[str, Source] = field(default_factory=dict)

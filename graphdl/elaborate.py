@@ -82,6 +82,10 @@ class _Builder:
                 # Its syntax error is reported; keep its place (and its name) in the network.
                 self.graph.add_layers(Layer(statement.name, ""))
                 self.quiet.add(statement.name)
+        if not any(isinstance(s, (LayerDecl, BrokenDecl)) for s in self.decl.body):
+            self.diagnostics.append(
+                Diagnostic("E304", f"network `{self.decl.name}` has no layers", self.decl.name_span, "empty", help="start it with an input layer such as `imageInput([28, 28, 1])`")
+            )
         if chains:
             for chain in chains:
                 self._wire(chain)

@@ -23,6 +23,7 @@ import networkx as nx
 from graphdl.catalog import LayerKind, lookup
 from graphdl.catalog.arguments import BindingProblem, as_value, bind
 from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
+from graphdl.names import name_problem
 
 if TYPE_CHECKING:
     from graphdl.source import Source, Span
@@ -86,8 +87,9 @@ class Layer:
 def layer(name: str, kind: str, *args: object, **kwargs: object) -> Layer:
     """A checked layer, built from Python as it would be written in a `.dlg` file:
     `layer("conv1", "convolution2d", 5, 20, padding="same")`."""
-    if not isinstance(name, str) or not name.isidentifier():
-        raise error("E216", f"a layer name must be an identifier, not {name!r}")
+    problem = name_problem(name)
+    if problem:
+        raise error("E216", problem, help="rename the layer")
     arguments = tuple((None, as_value(a)) for a in args) + tuple((k, as_value(v)) for k, v in kwargs.items())
     new = Layer(name, kind, arguments)
     _check(new)

@@ -19,7 +19,7 @@ from torch import fx, nn
 
 from graphdl.analysis import Analysis
 from graphdl.compile import forward_graph
-from graphdl.diagnostics import error, suggest
+from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
 from graphdl.graph import LayerGraph
 from graphdl.table import Table
 
@@ -28,6 +28,10 @@ class DLNetwork(nn.Module):
     def __init__(self, graph: LayerGraph, analysis: Analysis, modules: dict[str, nn.Module]):
         super().__init__()
         for name, module in modules.items():
+            if hasattr(self, name):  # a name that graphdl.names does not know, with another torch
+                decl = graph[name].decl
+                problem = Diagnostic("E216", f"`{name}` cannot name a layer: the compiled network has an attribute `{name}`", decl.name_span if decl else None)
+                raise GraphdlError([problem], graph.sources)
             self.add_module(name, module)
         # Kept off the module tree: they are views of this network, not parts of it.
         object.__setattr__(self, "graph", graph)

@@ -193,3 +193,15 @@ def test_a_compiled_network_is_an_ordinary_module():
     assert net.input_names == ("input",) and net.output_names == ("prob",)
     assert net.graph.name == "mnist" and net.device.type == "cpu"
     assert "39,770 learnables" in repr(net)
+
+
+def test_reserved_names_cover_every_attribute_of_a_compiled_network():
+    from graphdl.names import NETWORK_ATTRIBUTES, name_problem
+
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
+    attributes = set(dir(net)) | set(vars(net)) | set(dir(net._main)) | set(vars(net._main))
+    public = {name for name in attributes if not name.startswith("_")} - set(net.analysis.layers)
+    assert public <= NETWORK_ATTRIBUTES
+    assert all(name_problem(name) for name in attributes - set(net.analysis.layers))
+    with pytest.raises(GraphdlError, match="the compiled network has an attribute `training`"):
+        graphdl.layer("training", "relu")

@@ -12,12 +12,17 @@ import networkx as nx
 
 from graphdl.diagnostics import Diagnostic, Label
 from graphdl.graph import LayerGraph, binding_diagnostics
+from graphdl.names import name_problem
 
 
 def check_layers(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
-    """Unknown kinds and bad arguments of layers built from Python (the elaborator reports those
-    of layers from text, and lists them as quiet)."""
+    """Names a layer cannot take; unknown kinds and bad arguments of layers built from Python (the
+    elaborator reports those of layers from text, and lists them as quiet)."""
     for layer in graph.layers:
+        problem = name_problem(layer.name)
+        if problem:
+            span = layer.decl.name_span if layer.decl else None
+            yield Diagnostic("E216", problem, span, "", help="rename the layer")
         if layer.name not in quiet:
             yield from binding_diagnostics(layer)
 

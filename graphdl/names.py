@@ -1,0 +1,40 @@
+"""What may name a layer.
+
+A layer's name becomes an attribute of the compiled network (`net.conv1`) and a variable of its
+generated forward, so it must be a Python identifier that is not a keyword, and must not hide an
+attribute of the compiled network (a torch Module, its fx GraphModule and DLNetwork). Names that
+start with `_` are reserved for the implementation. The list is checked against the installed
+torch by the tests, and the compiler checks again at run time.
+"""
+
+from __future__ import annotations
+
+import keyword
+
+NETWORK_ATTRIBUTES = frozenset(
+    """
+    T_destination add_module add_submodule analysis apply bfloat16 buffers call_super_init children code compile
+    cpu cuda delete_all_unused_submodules delete_submodule device double dump_patches eval extra_repr float
+    forward get_buffer get_extra_state get_parameter get_submodule graph half input_names ipu layer_names
+    learnables load_state_dict meta modules mtia named_buffers named_children named_modules named_parameters
+    output_names parameters predict print_readable recompile register_backward_hook register_buffer
+    register_forward_hook register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module register_parameter
+    register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ reset_input_normalization
+    set_extra_state set_submodule shape_env share_memory state state_dict to to_empty to_folder train training
+    type xpu zero_grad
+    """.split()
+)
+
+
+def name_problem(name: object) -> str | None:
+    """Why `name` cannot name a layer, or None if it can."""
+    if not isinstance(name, str) or not name.isidentifier():
+        return f"a layer name must be an identifier, not {name!r}"
+    if keyword.iskeyword(name):
+        return f"`{name}` is a Python keyword, so it cannot name a layer"
+    if name.startswith("_"):
+        return f"`{name}`: names that start with `_` are reserved"
+    if name in NETWORK_ATTRIBUTES:
+        return f"`{name}` cannot name a layer: the compiled network has an attribute `{name}`"
+    return None
