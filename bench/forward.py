@@ -44,7 +44,7 @@ class HandWritten(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.register_buffer("mean", torch.zeros(1, 28, 28))
+        self.register_buffer("mean", torch.zeros(1, 1, 1))  # one per channel
         self.conv1 = nn.Conv2d(1, 20, 5, padding=2)
         self.bn1 = nn.BatchNorm2d(20)
         self.relu = nn.ReLU()
@@ -60,7 +60,7 @@ class HandWritten(nn.Module):
 def build_pair(device: torch.device):
     """The compiled network and the hand-written one, with the same weights, in eval mode."""
     compiled = graphdl.dlnetwork(graphdl.load(SEED_NETWORK), seed=0)
-    # A non-trivial mean image and batch-norm statistics, so that every op does real work.
+    # A non-trivial input mean and batch-norm statistics, so that every op does real work.
     generator = torch.Generator().manual_seed(0)
     compiled.reset_input_normalization(torch.rand(64, 1, 28, 28, generator=generator))
     compiled.bn1.running_mean.uniform_(-0.5, 0.5, generator=generator)

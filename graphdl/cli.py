@@ -54,21 +54,49 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)")
     train = command("train", _train, "Train the network on the built-in digit images and report its test accuracy.")
     options = train.add_argument_group("training options (trainingOptions, solver sgdm; the defaults are the seed's)")
-    options.add_argument("--max-epochs", type=int, default=4, metavar="N", help="passes over the training data (default: 4; trainingOptions' own default is 30)")
-    options.add_argument("--initial-learn-rate", type=float, default=0.01, metavar="RATE", help="default: 0.01")
-    options.add_argument("--mini-batch-size", type=int, default=128, metavar="N", help="default: 128")
-    options.add_argument("--momentum", type=float, default=0.9, help="default: 0.9")
-    options.add_argument("--l2-regularization", type=float, default=1e-4, metavar="FACTOR", help="default: 1e-4")
+    options.add_argument("--max-epochs", type=_count, default=4, metavar="N", help="passes over the training data (default: 4; trainingOptions' own default is 30)")
+    options.add_argument("--initial-learn-rate", type=_positive, default=0.01, metavar="RATE", help="default: 0.01")
+    options.add_argument("--mini-batch-size", type=_count, default=128, metavar="N", help="default: 128")
+    options.add_argument("--momentum", type=_fraction, default=0.9, help="in [0, 1] (default: 0.9)")
+    options.add_argument("--l2-regularization", type=_non_negative, default=1e-4, metavar="FACTOR", help="default: 1e-4")
     options.add_argument("--shuffle", choices=("once", "every-epoch", "never"), default="once", help="default: once")
-    options.add_argument("--plots", metavar="FILE", help="write the training-progress plot to FILE (.png, .svg or .pdf)")
+    options.add_argument("--plots", type=_plot_file, metavar="FILE", help="write the training-progress plot to FILE (.png, .svg or .pdf)")
     options.add_argument("--checkpoint-path", metavar="DIR", help="write a checkpoint to DIR after each epoch")
     options.add_argument("--execution-environment", choices=("auto", "cpu", "gpu"), default="auto", help="default: auto (a GPU if there is one)")
     data = train.add_argument_group("data")
-    data.add_argument("--train-size", type=int, default=5000, metavar="N", help="built-in training images (default: 5000)")
-    data.add_argument("--test-size", type=int, default=5000, metavar="N", help="built-in test images (default: 5000)")
-    data.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and the shuffling (default: 0)")
+    data.add_argument("--train-size", type=_count, default=5000, metavar="N", help="built-in training images (default: 5000)")
+    data.add_argument("--test-size", type=_count, default=5000, metavar="N", help="built-in test images (default: 5000)")
+    data.add_argument("--seed", type=_natural, default=0, help="seed of the data, the initial weights and the shuffling (default: 0)")
     command("layers", _layers, "List the layer kinds: their arguments, defaults and ports.", needs_file=False)
     return parser
+
+
+def _number(kind, check, wanted: str):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not check(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, not {text!r}")
+        return value
+
+    return parse
+
+
+_count = _number(int, lambda v: v >= 1, "a positive integer")
+_natural = _number(int, lambda v: v >= 0, "a non-negative integer")
+_positive = _number(float, lambda v: 0 < v < float("inf"), "a positive number")
+_non_negative = _number(float, lambda v: 0 <= v < float("inf"), "a non-negative number")
+_fraction = _number(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+
+
+def _plot_file(text: str) -> str:
+    from graphdl.train.options import PLOT_FORMATS
+
+    if Path(text).suffix.lower().lstrip(".") not in PLOT_FORMATS:
+        raise argparse.ArgumentTypeError(f"{text!r}: the plot's suffix must be one of {', '.join('.' + f for f in PLOT_FORMATS)}")
+    return text
 
 
 # ---- commands --------------------------------------------------------------------------------------
@@ -137,7 +165,7 @@ def _train(args) -> int:
     print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of sgdm")
     try:
         net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)
-    except TrainingError as e:
+    except (TrainingError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     with torch.no_grad():
@@ -168,11 +196,12 @@ def _check_digits_network(checked: Checked) -> None:
 def _layers(args) -> int:
     from graphdl.catalog import kinds
     from graphdl.catalog.arguments import REQUIRED
+    from graphdl.syntax.printer import format_value
 
     for kind in sorted(kinds(), key=lambda k: (k.category, k.name)):
         arguments = []
         for p in kind.params:
-            text = p.name if p.default is REQUIRED else f"{p.name}={_literal(p.default)}"
+            text = p.name if p.default is REQUIRED else f"{p.name}={format_value(p.default)}"
             arguments.append(text)
         print(f"{kind.name}({', '.join(arguments)})")
         print(f"    {kind.category}: {kind.summary}")
@@ -182,14 +211,6 @@ def _layers(args) -> int:
         ports_in = ", ".join(kind.inputs(defaults)) or "none"
         print(f"    inputs: {ports_in}; outputs: {', '.join(kind.outputs(defaults))}")
     return 0
-
-
-def _literal(value) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------

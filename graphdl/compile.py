@@ -26,6 +26,7 @@ def dlnetwork(graph: LayerGraph, *, seed: int | None = None):
     torch's global random state. Raises GraphdlError if the graph has errors."""
     from graphdl.network import DLNetwork
 
+    graph = graph.copy()  # the network keeps the graph it was compiled from, whatever the caller edits later
     analysis = analyze(graph)
     if not analysis.ok:
         raise GraphdlError(analysis.diagnostics, graph.sources)

@@ -70,32 +70,36 @@ class _Builder:
         self.graph = LayerGraph(decl.name)
         self.diagnostics: list[Diagnostic] = []
         self.quiet: set[str] = set()
-        self.declared: dict[str, LayerDecl] = {}
+        self.declared: dict[str, Span] = {}  # where each layer name was first declared
+        self.unknown: dict[str, list[PortRef]] = {}  # references to undeclared layers, by name
         self.reported_refs: set[Span] = set()
 
     def build(self) -> None:
-        chains = [s for s in self.decl.body if isinstance(s, Chain)]
-        for statement in self.decl.body:
+        self.graph.span = self.decl.name_span
+        body = self.decl.body
+        broken = [s for s in body if isinstance(s, BrokenDecl)]
+        for statement in body:
             if isinstance(statement, LayerDecl):
                 self._declare(statement)
             elif isinstance(statement, BrokenDecl) and statement.name and statement.name not in self.graph:
                 # Its syntax error is reported; keep its place (and its name) in the network.
                 self.graph.add_layers(Layer(statement.name, ""))
-                self.quiet.add(statement.name)
-        if not any(isinstance(s, (LayerDecl, BrokenDecl)) for s in self.decl.body):
-            self.diagnostics.append(
-                Diagnostic("E304", f"network `{self.decl.name}` has no layers", self.decl.name_span, "empty", help="start it with an input layer such as `imageInput([28, 28, 1])`")
-            )
-        if chains:
+                self.declared[statement.name] = statement.span
+        for statement in broken:
+            # What a broken statement named may lack the connections it was to make.
+            self.quiet.update(name for name in statement.mentions if name in self.graph)
+        chains = [s for s in body if isinstance(s, Chain)]
+        if chains or any(s.wiring for s in broken):
             for chain in chains:
                 self._wire(chain)
+            self._report_unknown()
         else:
             self._wire_series()
 
     def _declare(self, decl: LayerDecl) -> None:
         if decl.name in self.graph:
             first = self.declared.get(decl.name)
-            labels = (Label(first.name_span, "first declared here"),) if first else ()
+            labels = (Label(first, "first declared here"),) if first else ()
             self.diagnostics.append(
                 Diagnostic("E210", f"the layer name `{decl.name}` is declared twice", decl.name_span, "declared again here", labels, help="give each layer its own name")
             )
@@ -103,7 +107,7 @@ class _Builder:
         arguments = tuple((a.name, a.value.python()) for a in decl.call.arguments)
         layer = Layer(decl.name, decl.call.kind, arguments, decl)
         self.graph.add_layers(layer)
-        self.declared[decl.name] = decl
+        self.declared[decl.name] = decl.name_span
         if not layer.valid:
             self.diagnostics.extend(binding_diagnostics(layer))
             self.quiet.add(layer.name)
@@ -122,7 +126,8 @@ class _Builder:
                         help="a network without arrows connects its layers in the order they are declared: move the input layer to the top",
                     )
                 )
-                self.quiet.add(layers[0].name)  # the layer that was meant to follow the input
+                if layers[0].valid and not layers[0].catalog_kind.is_input:
+                    self.quiet.add(layers[0].name)  # the layer that was meant to follow the input
                 continue
             source_port = previous.output_ports[0] if previous.valid else "out"
             # Into the first input, as MATLAB's layer arrays connect.
@@ -130,25 +135,25 @@ class _Builder:
             self.graph.add_connection(Connection(previous.name, source_port, layer.name, target, span))
 
     def _wire(self, chain: Chain) -> None:
-        for source, destination in zip(chain.ports, chain.ports[1:]):
+        last = len(chain.ports) - 1
+        for i, (source, destination) in enumerate(zip(chain.ports, chain.ports[1:])):
             span = _join(source.span, destination.span)
-            src = self._resolve(source, "output")
-            dst = self._resolve(destination, "input")
+            # Only a middle element may name a port of the other side (`a -> add/in2 -> b`).
+            src = self._resolve(source, "output", through=i > 0)
+            dst = self._resolve(destination, "input", through=i + 1 < last)
             if src and dst:
                 self.graph.add_connection(Connection(src[0], src[1], dst[0], dst[1], span))
             elif destination.layer in self.graph:
                 # Its input is reported as broken already; not also as missing.
                 self.quiet.add(destination.layer)
 
-    def _resolve(self, ref: PortRef, side: str) -> tuple[str, str] | None:
+    def _resolve(self, ref: PortRef, side: str, through: bool) -> tuple[str, str] | None:
         """The (layer, port) a chain element names on one side of an arrow, or None after
         reporting why it names none."""
         if ref.layer not in self.graph:
-            if ref.span not in self.reported_refs:
-                self.reported_refs.add(ref.span)
-                self.diagnostics.append(
-                    Diagnostic("E211", f"no layer named `{ref.layer}` in network `{self.graph.name}`", ref.layer_span, "not declared", help=suggest(ref.layer, self.graph.nx))
-                )
+            references = self.unknown.setdefault(ref.layer, [])
+            if ref.span not in {r.span for r in references}:
+                references.append(ref)
             return None
         layer = self.graph[ref.layer]
         if not layer.valid:
@@ -157,8 +162,8 @@ class _Builder:
         other = layer.input_ports if side == "output" else layer.output_ports
         if ref.port in ports:
             return ref.layer, ref.port
-        if ref.port is not None and ref.port not in other:
-            self._report_port(ref, layer)
+        if ref.port is not None and (ref.port not in other or not through):
+            self._report_port(ref, layer, side)
             return None
         # No port, or a port of the other side (`a -> add/in2 -> b` leaves add by its output).
         if len(ports) == 1:
@@ -173,15 +178,25 @@ class _Builder:
             )
         return None
 
-    def _report_port(self, ref: PortRef, layer: Layer) -> None:
+    def _report_port(self, ref: PortRef, layer: Layer, side: str) -> None:
         if ref.span in self.reported_refs:
             return
         self.reported_refs.add(ref.span)
-        ports = layer.input_ports + layer.output_ports
         listing = f"inputs: {', '.join(layer.input_ports) or 'none'}; outputs: {', '.join(layer.output_ports)}"
-        self.diagnostics.append(
-            Diagnostic("E212", f"layer `{ref.layer}` ({layer.kind}) has no port `{ref.port}`", ref.span, "no such port", notes=(f"its ports are {listing}",), help=suggest(ref.port, ports))
-        )
+        ports = layer.output_ports if side == "output" else layer.input_ports
+        where = "leaves" if side == "output" else "enters"
+        message = f"layer `{ref.layer}` ({layer.kind}) has no {side} port `{ref.port}`"
+        if ref.port in layer.input_ports + layer.output_ports:
+            message = f"`{ref.layer}/{ref.port}` is not an {side}: this connection {where} `{ref.layer}`"
+        self.diagnostics.append(Diagnostic("E212", message, ref.span, "no such port", notes=(f"its ports are {listing}",), help=suggest(ref.port, ports)))
+
+    def _report_unknown(self) -> None:
+        """One diagnostic per undeclared name, at its first use, with its other uses."""
+        for name, references in self.unknown.items():
+            first, *others = references
+            labels = tuple(Label(r.layer_span, "and here") for r in others)
+            help = suggest(name, self.graph.nx) or f"declare it: `{name} = kind(...)`"
+            self.diagnostics.append(Diagnostic("E211", f"no layer named `{name}` in network `{self.graph.name}`", first.layer_span, "not declared", labels, help=help))
 
 
 def _join(first: Span, last: Span) -> Span:

@@ -24,6 +24,7 @@ from graphdl.catalog import LayerKind, lookup
 from graphdl.catalog.arguments import BindingProblem, as_value, bind
 from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
 from graphdl.names import name_problem
+from graphdl.syntax.printer import format_value
 
 if TYPE_CHECKING:
     from graphdl.source import Source, Span
@@ -80,7 +81,7 @@ class Layer:
         return self.catalog_kind.outputs(self.args)
 
     def __str__(self) -> str:
-        args = ", ".join(_show(value) if name is None else f"{name}={_show(value)}" for name, value in self.arguments)
+        args = ", ".join(format_value(value) if name is None else f"{name}={format_value(value)}" for name, value in self.arguments)
         return f"{self.name} = {self.kind}({args})"
 
 
@@ -120,16 +121,6 @@ def _diagnostic(layer: Layer, problem: BindingProblem) -> Diagnostic:
     return Diagnostic(problem.code, message, span, help=problem.help)
 
 
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return repr(value)
-
-
 @dataclass(frozen=True)
 class Connection:
     """An edge: `source/source_port -> destination/destination_port`."""
@@ -150,7 +141,9 @@ class LayerGraph:
     def __init__(self, name: str = "network"):
         self.name = name
         self.nx = nx.MultiDiGraph()
-        # The text the layers were written in, by path: for rendering diagnostics about them.
+        # Where the network was declared, and the text its layers were written in, by path: for
+        # diagnostics about them.
+        self.span: Span | None = None
         self.sources: dict[str, Source] = {}
 
     # ---- views ------------------------------------------------------------------------------------
@@ -287,6 +280,7 @@ class LayerGraph:
     def copy(self) -> LayerGraph:
         new = LayerGraph(self.name)
         new.nx = self.nx.copy()
+        new.span = self.span
         new.sources = dict(self.sources)
         return new
 

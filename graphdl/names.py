@@ -27,12 +27,18 @@ NETWORK_ATTRIBUTES = frozenset(
 )
 
 
+# Names the generated forward itself uses: `self` is the module, `torch` a global of the code.
+GENERATED_CODE_NAMES = frozenset({"self", "torch", "fx_pytree", "pytree"})
+
+
 def name_problem(name: object) -> str | None:
     """Why `name` cannot name a layer, or None if it can."""
     if not isinstance(name, str) or not name.isidentifier():
         return f"a layer name must be an identifier, not {name!r}"
     if keyword.iskeyword(name):
         return f"`{name}` is a Python keyword, so it cannot name a layer"
+    if name in GENERATED_CODE_NAMES:
+        return f"`{name}` cannot name a layer: the compiled network's code uses that name"
     if name.startswith("_"):
         return f"`{name}`: names that start with `_` are reserved"
     if name in NETWORK_ATTRIBUTES:

@@ -78,16 +78,18 @@ def render(graph: LayerGraph, path: str | Path, analysis: Analysis | None = None
     if fmt not in FORMATS:
         raise error("E001", f"cannot render to {path}: unknown format `.{fmt}`", help=f"use one of {', '.join('.' + f for f in FORMATS)}")
     dot = to_dot(graph, analysis)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "dot":
-        path.write_text(dot, encoding="utf-8")
-        return path
-    program = graphviz_program()
-    if fmt == "pdf" and Path(program).name.startswith("graphviz-pure"):
-        svg = _run(program, "svg", dot)
-        _svg_to_pdf(svg, path)
-    else:
-        path.write_bytes(_run(program, fmt, dot))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "dot":
+            path.write_text(dot, encoding="utf-8")
+            return path
+        program = graphviz_program()
+        if fmt == "pdf" and Path(program).name.startswith("graphviz-pure"):
+            _svg_to_pdf(_run(program, "svg", dot), path)
+        else:
+            path.write_bytes(_run(program, fmt, dot))
+    except OSError as e:
+        raise error("E001", f"cannot write {path}: {e.strerror or e}") from e
     return path
 
 

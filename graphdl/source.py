@@ -37,12 +37,15 @@ class Source:
 
     @classmethod
     def read(cls, path: str | Path) -> Source:
-        return cls(str(path), Path(path).read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark, as some Windows editors write, is not part of the text.
+        return cls(str(path), Path(path).read_text(encoding="utf-8-sig"))
 
     def line(self, number: int) -> str:
         """The text of 1-based line `number`, without its line break ('' past the end)."""
-        lines = self.text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""
+        # Lines end at "\n" only, as `position` counts them (splitlines would also split at \f,
+        # \v and Unicode line separators, and shift every line after them).
+        lines = self.text.split("\n")
+        return lines[number - 1].removesuffix("\r") if 0 < number <= len(lines) else ""
 
     def span(self, start: int, end: int) -> Span:
         """The span of text offsets [start, end)."""

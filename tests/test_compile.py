@@ -18,7 +18,7 @@ class HandWrittenSeed(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.register_buffer("mean", torch.zeros(1, 28, 28))
+        self.register_buffer("mean", torch.zeros(1, 1, 1))  # one per channel
         self.conv1 = nn.Conv2d(1, 20, 5, padding=2)
         self.bn1 = nn.BatchNorm2d(20)
         self.fc = nn.Linear(14 * 14 * 20, 10)

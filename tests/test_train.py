@@ -226,17 +226,20 @@ def test_trainnet_learns_and_reports(small_digits, tmp_path, capsys):
     assert info.last_checkpoint.name == checkpoints[-1]
     state = torch.load(info.last_checkpoint, weights_only=True)["state_dict"]
     torch.testing.assert_close(state["fc.weight"], net.fc.weight)
-    # trainnet computed the zero-centre statistics from the training data.
-    torch.testing.assert_close(net.input.mean, torch.as_tensor(train.images).mean(0))
+    # trainnet computed the zero-centre statistics from the training data: one per channel.
+    torch.testing.assert_close(net.input.mean, torch.as_tensor(train.images).mean().reshape(1, 1, 1))
 
 
-def test_l2_regularisation_decays_the_weights():
-    net = tiny()
+def test_l2_regularisation_decays_weights_but_not_biases_as_matlab():
+    graph = graphdl.loads('network n {\n input = featureInput(4)\n fc = fullyConnected(3, biasInitializer="ones")\n bn = batchNormalization()\n}\n')
+    net = graphdl.dlnetwork(graph, seed=0)
     w0 = net.fc.weight.detach().clone()
     options = training_options("sgdm", max_epochs=1, mini_batch_size=4, l2_regularization=0.5, initial_learn_rate=0.1, verbose=False)
     zero_loss = lambda Y, T: (Y * 0).sum()  # noqa: E731  (no gradient but the L2 term)
-    trainnet(torch.randn(4, 4), torch.zeros(4, dtype=torch.long), net, zero_loss, options)
+    trainnet(torch.randn(4, 4), torch.zeros(4), net, zero_loss, options)
     torch.testing.assert_close(net.fc.weight, w0 * (1 - 0.1 * 0.5))
+    torch.testing.assert_close(net.fc.bias, torch.ones(3))  # BiasL2Factor 0
+    torch.testing.assert_close(net.bn.weight, torch.full((3,), 1 - 0.1 * 0.5))  # batch-norm scale: factor 1
 
 
 def test_a_failure_names_the_moment_and_keeps_the_last_checkpoint(tmp_path):

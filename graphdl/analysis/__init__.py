@@ -54,8 +54,8 @@ def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     """Check a LayerGraph and infer its shapes. `quiet` names layers whose problems an earlier
     stage has reported already."""
     diagnostics = [*check_layers(graph, quiet), *check_connections(graph, quiet), *check_cycles(graph)]
-    missing_input = list(check_has_input(graph))
-    if missing_input:
+    missing_input = list(check_has_input(graph, quiet))
+    if missing_input and graph.layers:
         # The first layer is where the missing input layer belongs: one diagnostic says both.
         quiet = quiet | {graph.layers[0].name}
     diagnostics += missing_input

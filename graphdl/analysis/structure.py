@@ -30,7 +30,7 @@ def check_layers(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnosti
 def check_connections(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
     """Ports that do not exist, inputs connected twice, connections into input layers."""
     first: dict[tuple[str, str], object] = {}
-    for c in graph.connections:
+    for c in sorted(graph.connections, key=_position):
         src, dst = graph[c.source], graph[c.destination]
         if src.valid and c.source_port not in src.output_ports:
             yield Diagnostic("E212", f"layer `{src.name}` has no output port `{c.source_port}`", c.span, help=f"its outputs: {', '.join(src.output_ports)}")
@@ -59,6 +59,12 @@ def check_connections(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diag
             )
         else:
             first[dst.name, c.destination_port] = c
+
+
+def _position(connection) -> tuple:
+    """Source order, connections made from Python (without a span) after those from text."""
+    span = connection.span
+    return (0, span.path, span.start) if span else (1, "", 0)
 
 
 def check_cycles(graph: LayerGraph) -> Iterator[Diagnostic]:
@@ -104,8 +110,11 @@ def check_inputs_connected(graph: LayerGraph, quiet: frozenset[str]) -> Iterator
         yield Diagnostic("E302", message, layer.span, "", help=f"connect it: `some_layer -> {target}`")
 
 
-def check_has_input(graph: LayerGraph) -> Iterator[Diagnostic]:
-    if graph.layers and not graph.input_names and all(layer.valid for layer in graph.layers):
+def check_has_input(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
+    if not graph.layers:
+        if not quiet:
+            yield Diagnostic("E304", f"network `{graph.name}` has no layers", graph.span, "empty", help="start it with an input layer such as `imageInput([28, 28, 1])`")
+    elif not graph.input_names and all(layer.valid for layer in graph.layers):
         first = graph.layers[0]
         yield Diagnostic(
             "E304",

@@ -2,14 +2,21 @@
 
 Each type turns a value written in a `.dlg` file or passed from Python into its normal form (lists
 become tuples, `5` becomes `(5, 5)` for a 2-D size) or raises `ArgumentProblem` saying what was
-expected. Normal forms are what a `Layer` stores, so that the same layer written two ways compares
-equal.
+expected. Shape rules and builders see arguments in normal form (`Layer.args`); a `Layer` itself
+keeps them as written.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from graphdl.syntax.printer import format_value
+
+# Sizes and counts beyond this are mistakes, not networks (and would overflow torch's int32 sizes).
+MAX_INT = 2**31 - 1
 
 
 class ArgumentProblem(Exception):
@@ -21,18 +28,14 @@ class ArgumentProblem(Exception):
         self.code = code
 
 
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return repr(value)
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _too_big(value: int) -> bool:
+    return abs(value) > MAX_INT
 
 
 class ArgType:
@@ -44,7 +47,7 @@ class ArgType:
         raise NotImplementedError
 
     def wrong(self, value: object) -> ArgumentProblem:
-        return ArgumentProblem(f"expected {self.expected}, found {_show(value)}")
+        return ArgumentProblem(f"expected {self.expected}, found {format_value(value)}")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class Int(ArgType):
     def normalize(self, value: object) -> int:
         if not _is_int(value):
             raise self.wrong(value)
+        if _too_big(value):
+            raise ArgumentProblem(f"expected {self.expected}, found {value}, more than {MAX_INT}", "E207")
         if self.min is not None and value < self.min:
             raise ArgumentProblem(f"expected {self.expected}, found {value}", "E207")
         return value
@@ -83,7 +88,9 @@ class Float(ArgType):
     def normalize(self, value: object) -> float:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise self.wrong(value)
-        value = float(value)
+        value = float(value) if abs(value) < 1e308 else math.inf
+        if not math.isfinite(value):
+            raise ArgumentProblem(f"expected {self.expected}, found a number too large", "E207")
         too_big = self.max is not None and (value > self.max or (value == self.max and not self.max_inclusive))
         if (self.min is not None and value < self.min) or too_big:
             raise ArgumentProblem(f"expected {self.expected}, found {value:g}", "E207")
@@ -112,7 +119,7 @@ class Choice(ArgType):
         if not isinstance(value, str):
             raise self.wrong(value)
         if value not in self.choices:
-            raise ArgumentProblem(f"expected {self.expected}, found {_show(value)}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
         return value
 
 
@@ -132,8 +139,10 @@ class Size(ArgType):
         values = value if isinstance(value, tuple) else (value,) * self.n
         if len(values) != self.n or not all(_is_int(v) for v in values):
             raise self.wrong(value)
+        if any(_too_big(v) for v in values):
+            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}, more than {MAX_INT}", "E207")
         if any(v < self.min for v in values):
-            raise ArgumentProblem(f"expected {self.expected}, found {_show(value)}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
         return values
 
 
@@ -156,8 +165,8 @@ class Padding(ArgType):
         values = value if isinstance(value, tuple) else (value,)
         if not values or not all(_is_int(v) for v in values):
             raise self.wrong(value)
-        if any(v < 0 for v in values):
-            raise ArgumentProblem(f"expected {self.expected}, found {_show(value)}", "E207")
+        if any(v < 0 or _too_big(v) for v in values):
+            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
         if len(values) == 1:
             return tuple((values[0], values[0]) for _ in range(self.n))
         if len(values) == self.n:
@@ -181,8 +190,8 @@ class IntList(ArgType):
     def normalize(self, value: object) -> tuple[int, ...]:
         if not isinstance(value, tuple) or len(value) not in self.lengths or not all(_is_int(v) for v in value):
             raise self.wrong(value)
-        if any(v < 1 for v in value):
-            raise ArgumentProblem(f"expected {self.expected}, found {_show(value)}", "E207")
+        if any(v < 1 or _too_big(v) for v in value):
+            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
         return value
 
 
@@ -206,9 +215,14 @@ class Param:
 
 
 def as_value(value: object) -> object:
-    """A Python value as the language writes it: lists and tuples become tuples, recursively."""
+    """A Python value as the language has it: lists and tuples become tuples, recursively, and
+    numpy's numbers Python's."""
     if isinstance(value, (list, tuple)):
         return tuple(as_value(v) for v in value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
     return value
 
 

@@ -32,6 +32,7 @@ def _initialize(module, args, fan_in: int, fan_out: int):
 class Convolution2d(LayerKind):
     name = "convolution2d"
     category = "convolution"
+    l2_factors = {"bias": 0.0}  # MATLAB's BiasL2Factor
     summary = "2-D convolution: numFilters filters of filterSize slid over the image"
     params = (
         Param("filterSize", Size(2), positional=True, doc="height and width of the filters"),
@@ -87,6 +88,7 @@ class Convolution2d(LayerKind):
 class FullyConnected(LayerKind):
     name = "fullyConnected"
     category = "dense"
+    l2_factors = {"bias": 0.0}  # MATLAB's BiasL2Factor
     summary = "Fully connected: multiplies the flattened input by a weight matrix and adds a bias"
     params = (
         Param("outputSize", Int(min=1), positional=True, doc="number of outputs"),

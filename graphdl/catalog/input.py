@@ -7,14 +7,18 @@ from graphdl.catalog.registry import Inferred, LayerKind, register
 from graphdl.shape import Shape
 
 NORMALIZATIONS = ("none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one")
+DIMENSIONS = ("auto", "channel", "element", "all")
 
 
-def _normalization(default: str) -> Param:
-    return Param(
-        "normalization",
-        Choice(NORMALIZATIONS),
-        default,
-        doc="statistics are per element of an observation, computed from the training data by trainnet",
+def _normalization(default: str) -> tuple[Param, ...]:
+    return (
+        Param("normalization", Choice(NORMALIZATIONS), default, doc="statistics computed from the training data (trainnet does it)"),
+        Param(
+            "normalizationDimension",
+            Choice(DIMENSIONS),
+            "auto",
+            doc='statistics per "channel" ("auto"), per "element" of an observation, or one for "all"',
+        ),
     )
 
 
@@ -27,10 +31,19 @@ class _Input(LayerKind):
     def shape(self, args) -> Shape:
         raise NotImplementedError
 
+    def statistics_size(self, args) -> tuple[int, ...]:
+        """The size of each statistic: MATLAB's NormalizationDimension, "auto" being "channel"."""
+        size = self.shape(args).torch_size(1)[1:]  # (channels, *spatial)
+        dimension = args["normalizationDimension"]
+        if dimension == "element":
+            return size
+        channels = size[0] if dimension in ("auto", "channel") else 1
+        return (channels,) + (1,) * (len(size) - 1)
+
     def infer(self, args, inputs):
         shape = self.shape(args)
         stats = {"zerocenter": ("mean",), "zscore": ("mean", "std")}.get(args["normalization"], ("min", "max"))
-        state = {} if args["normalization"] == "none" else {name: shape.torch_size(1)[1:] for name in stats}
+        state = {} if args["normalization"] == "none" else {name: self.statistics_size(args) for name in stats}
         return Inferred({"out": shape}, state=state)
 
     def build(self, args, inputs):
@@ -38,7 +51,7 @@ class _Input(LayerKind):
             return None
         from graphdl.catalog.modules import InputNormalization
 
-        return InputNormalization(args["normalization"], self.shape(args).torch_size(1)[1:])
+        return InputNormalization(args["normalization"], self.statistics_size(args))
 
     def describe(self, args):
         shape = self.shape(args)
@@ -52,7 +65,7 @@ class ImageInput(_Input):
     summary = "Input of 2-D images, height x width x channels"
     params = (
         Param("inputSize", IntList((2, 3)), positional=True, doc="[height, width, channels] (or [height, width] for one channel)"),
-        _normalization("zerocenter"),
+        *_normalization("zerocenter"),
     )
 
     def shape(self, args):
@@ -66,7 +79,7 @@ class FeatureInput(_Input):
     summary = "Input of feature vectors"
     params = (
         Param("numFeatures", Int(min=1), positional=True, doc="number of features per observation"),
-        _normalization("none"),
+        *_normalization("none"),
     )
 
     def shape(self, args):

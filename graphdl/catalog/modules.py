@@ -13,9 +13,9 @@ from torch import nn
 
 
 class InputNormalization(nn.Module):
-    """MATLAB's input-layer normalisation. Statistics are per element of one observation (the
-    mean image for "zerocenter"), held as buffers so that they travel with the weights; they start
-    as the identity and `fit` computes them from training data."""
+    """MATLAB's input-layer normalisation. The statistics have `size`: (channels, 1, 1) for one per
+    channel, an observation's size for one per element, all ones for one in all; they are buffers,
+    so they travel with the weights, start as the identity, and `fit` computes them from data."""
 
     def __init__(self, mode: str, size: tuple[int, ...]):
         super().__init__()
@@ -30,22 +30,27 @@ class InputNormalization(nn.Module):
 
     @torch.no_grad()
     def fit(self, data: torch.Tensor) -> None:
-        """Set the statistics from a batch of training observations (batch first)."""
-        data = data.to(dtype=torch.float32)
+        """Set the statistics from training observations (batch first). A spread of zero (a
+        constant pixel, as MNIST's borders) is taken as one, so that it never divides by zero."""
+        reference = next(self.buffers())
+        data = data.to(dtype=torch.float32, device=reference.device)
+        dims = [0] + [d + 1 for d, n in enumerate(reference.shape) if n == 1]
         if self.mode in ("zerocenter", "zscore"):
-            self.mean.copy_(data.mean(0))
+            self.mean.copy_(data.mean(dims, keepdim=True)[0])
         if self.mode == "zscore":
-            self.std.copy_(data.std(0, unbiased=False))
+            std = data.std(dims, keepdim=True, unbiased=False)[0]
+            self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
         if self.mode.startswith("rescale"):
-            self.min.copy_(data.amin(0))
-            self.max.copy_(data.amax(0))
+            low, high = data.amin(dims, keepdim=True)[0], data.amax(dims, keepdim=True)[0]
+            self.min.copy_(low)
+            self.max.copy_(torch.where(high > low, high, low + 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.mode == "zerocenter":
             return x - self.mean
         if self.mode == "zscore":
-            return (x - self.mean) / self.std.clamp_min(1e-8)
-        unit = (x - self.min) / (self.max - self.min).clamp_min(1e-8)
+            return (x - self.mean) / self.std
+        unit = (x - self.min) / (self.max - self.min)
         return unit if self.mode == "rescale-zero-one" else 2 * unit - 1
 
     def extra_repr(self) -> str:

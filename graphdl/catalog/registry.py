@@ -67,6 +67,9 @@ class LayerKind:
     category: ClassVar[str]
     summary: ClassVar[str]  # one line: what the kind does
     params: ClassVar[tuple[Param, ...]] = ()
+    # Multipliers of the L2 regularisation per learnable (MATLAB's WeightL2Factor, BiasL2Factor);
+    # a learnable not listed has 1.
+    l2_factors: ClassVar[Mapping[str, float]] = {}
 
     def inputs(self, args: Arguments) -> tuple[str, ...]:
         return ("in",)

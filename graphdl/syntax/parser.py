@@ -14,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lark import PostLex
 
 from graphdl.diagnostics import Diagnostic, Label
@@ -54,9 +54,15 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
             start, end = region
             if not text[start:end].strip():
                 return Document(source, ()), diagnostics
-            broken.append(BrokenDecl(_declared_name(text[start:end]), source.span(start, end)))
+            broken.append(_broken(text[start:end], source.span(start, end)))
             text = text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
-    networks = _ToTree(source).transform(tree)
+    try:
+        networks = _ToTree(source).transform(tree)
+    except (VisitError, RecursionError) as e:
+        problem = e.orig_exc if isinstance(e, VisitError) else e
+        span = problem.span if isinstance(problem, _LiteralProblem) else None
+        message = problem.message if isinstance(problem, _LiteralProblem) else "the file is nested too deeply to read"
+        return Document(source, ()), diagnostics + [Diagnostic("E101", message, span)]
     return Document(source, tuple(_with_broken(n, broken) for n in networks)), diagnostics
 
 
@@ -153,6 +159,12 @@ def _syntax_error(e: UnexpectedInput, text: str, source: Source) -> tuple[Diagno
             label = Label(span, f"expected `{closing}` before the end of the file")
             return Diagnostic("E101", f"this `{bracket.value}` is never closed", source.span(bracket.start_pos, bracket.end_pos), "unclosed", (label,)), None
     opened = _unclosed_brackets(text, start)
+    braces = _unclosed_brackets(text, start, {"LBRACE": "RBRACE"})
+    if braces and _NETWORK_START.match(text, text.rfind("\n", 0, start) + 1):
+        # A network starts inside another: the first one's `}` is missing.
+        label = Label(_first_token(text, start, source), "expected `}` before this")
+        brace = braces[-1]
+        return Diagnostic("E101", "this `{` is never closed", source.span(brace.start_pos, brace.end_pos), "unclosed", (label,)), None
     region = _region_to_blank(text, start, opened)
     if opened and opened[0].line < span.line and _starts_statement(text, start):
         # A statement left a bracket open and the next line's first token is where the parser
@@ -182,6 +194,7 @@ def _first_token(text: str, offset: int, source: Source) -> Span:
     return source.span(match.start(), match.end())
 
 
+_NETWORK_START = re.compile(r"\s*network\s+[A-Za-z_]\w*\s*\{")
 _STATEMENT_START = re.compile(r"\s*([A-Za-z_]\w*\s*=\s*[A-Za-z_]\w*\s*\(|[A-Za-z_][\w/]*\s*->|})")
 
 
@@ -222,21 +235,32 @@ def _region_to_blank(text: str, offset: int, opened: list[Token]) -> tuple[int, 
             # The error's line starts a new statement: the statement before it is the broken one.
             line_end = line_start - 1
         line_start = start
+    # Braces delimit networks; a region holding one, or a network's header, is no statement, and
+    # blanking it would only make more errors.
     region = text[line_start:line_end]
-    # Braces delimit networks; a region holding one is no statement, and blanking it would
-    # only make more errors.
-    if "{" in region or "}" in _code(region) or "network" in _code(region).split():
+    if _has_brace(region) or re.match(r"\s*network\s+[A-Za-z_]", region):
         return None
     return line_start, line_end
 
 
-def _code(line: str) -> str:
-    return re.sub(r"#.*", "", line)
+def _has_brace(region: str) -> bool:
+    """Whether a stretch of text holds `{` or `}` as tokens (not in a string or a comment)."""
+    try:
+        return any(token.type in ("LBRACE", "RBRACE") for token in _parser().lex(region, dont_ignore=False))
+    except UnexpectedInput:
+        code = re.sub(r"#.*|\"[^\"\n]*\"|'[^'\n]*'", " ", region)
+        return "{" in code or "}" in code
 
 
-def _declared_name(statement: str) -> str | None:
-    match = re.match(r"\s*([A-Za-z_]\w*)\s*=(?!=)", statement)
-    return match.group(1) if match else None
+def _broken(statement: str, span: Span) -> BrokenDecl:
+    code = re.sub(r"#.*|\"[^\"\n]*\"|'[^'\n]*'", " ", statement)
+    declared = re.match(r"\s*([A-Za-z_]\w*)\s*=(?!=)", code)
+    return BrokenDecl(
+        declared.group(1) if declared else None,
+        span,
+        mentions=tuple(dict.fromkeys(re.findall(r"[A-Za-z_]\w*", code))),
+        wiring="->" in code,
+    )
 
 
 def _with_broken(network: NetworkDecl, broken: list[BrokenDecl]) -> NetworkDecl:
@@ -248,6 +272,17 @@ def _with_broken(network: NetworkDecl, broken: list[BrokenDecl]) -> NetworkDecl:
 
 
 # ---- parse tree to syntax tree --------------------------------------------------------------------
+
+# No argument takes lists of lists of lists; deeper nesting is a mistake, and would only exhaust
+# the recursion of later stages.
+_MAX_LIST_DEPTH = 3
+
+
+class _LiteralProblem(Exception):
+    def __init__(self, message: str, span: Span):
+        super().__init__(message)
+        self.message = message
+        self.span = span
 
 
 class _ToTree(Transformer):
@@ -297,13 +332,18 @@ class _ToTree(Transformer):
     def _literal(self, meta, value):
         return Literal(value, self._span(meta))
 
+    def _int(self, meta, token) -> int:
+        if len(token) > 100:  # Python refuses to convert integers of thousands of digits
+            raise _LiteralProblem(f"a number of {len(token)} digits is too long", self._span(meta))
+        return int(token)
+
     @v_args(meta=True)
     def int(self, meta, children):
-        return self._literal(meta, int(children[0]))
+        return self._literal(meta, self._int(meta, children[0]))
 
     @v_args(meta=True)
     def negative_int(self, meta, children):
-        return self._literal(meta, -int(children[-1]))
+        return self._literal(meta, -self._int(meta, children[-1]))
 
     @v_args(meta=True)
     def float(self, meta, children):
@@ -327,4 +367,11 @@ class _ToTree(Transformer):
 
     @v_args(meta=True)
     def list(self, meta, children):
-        return self._literal(meta, tuple(c for c in children if c is not None))
+        items = tuple(c for c in children if c is not None)
+        if _depth(items) >= _MAX_LIST_DEPTH:
+            raise _LiteralProblem(f"lists nested more than {_MAX_LIST_DEPTH} deep", self._span(meta))
+        return self._literal(meta, items)
+
+
+def _depth(items: tuple) -> int:
+    return max((1 + _depth(item.value) for item in items if isinstance(item.value, tuple)), default=0)

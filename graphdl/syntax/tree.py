@@ -49,11 +49,14 @@ class LayerDecl:
 
 @dataclass(frozen=True)
 class BrokenDecl:
-    """A statement that did not parse; its syntax error is already reported. It keeps the layer
-    name it seems to declare, so that later stages neither miss that layer nor report it again."""
+    """A statement that did not parse; its syntax error is already reported. It keeps what later
+    stages need to say nothing more about it: the layer name it seems to declare, the names it
+    mentions, and whether it was wiring (`->`), which makes its network a DAG."""
 
     name: str | None
     span: Span
+    mentions: tuple[str, ...] = ()
+    wiring: bool = False
 
 
 @dataclass(frozen=True)

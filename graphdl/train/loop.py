@@ -8,6 +8,7 @@ tensors and read a few times an epoch (for the bar, the NaN check and the epoch 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ def trainnet(X, T, net, loss="crossentropy", options: TrainingOptions | None = N
     device = _device(options.execution_environment)
     X, T = as_tensor(X), as_tensor(T)
     _check_data(net, X, T)
+    _check_loss(net, loss)
+    _check_writable(options)
     net.to(device)
     if options.reset_input_normalization:
         net.reset_input_normalization(X)
@@ -82,6 +85,12 @@ class _Training:
             self.schedule = Piecewise(options.initial_learn_rate, options.learn_rate_drop_factor, options.learn_rate_drop_period)
         else:
             self.schedule = Constant(options.initial_learn_rate)
+        # The learnables grouped by their L2 factor, for one fused update per group.
+        self.l2_groups: dict[float, list[int]] = {}
+        for i, (layer, parameter) in enumerate(net.learnables.keys):
+            factor = net.graph[layer].catalog_kind.l2_factors.get(parameter, 1.0)
+            if factor and options.l2_regularization:
+                self.l2_groups.setdefault(factor * options.l2_regularization, []).append(i)
         self.validation = None
         if options.validation_data is not None:
             Xv, Tv = options.validation_data
@@ -140,9 +149,10 @@ class _Training:
         loss = self.loss_fn(Y, T)
         learnables = self.net.learnables
         gradients = dlgradient(loss, learnables)
-        if self.options.l2_regularization:
-            with torch.no_grad():
-                torch._foreach_add_(list(gradients.values), list(learnables.values), alpha=self.options.l2_regularization)
+        grads, values = gradients.values, learnables.values
+        with torch.no_grad():
+            for l2, rows in self.l2_groups.items():
+                torch._foreach_add_([grads[i] for i in rows], [values[i] for i in rows], alpha=l2)
         return loss.detach(), gradients, Y.detach()
 
     def _accuracy(self, name, Y, T) -> dict:
@@ -202,8 +212,37 @@ class _Training:
     def _failure(self, epoch: int, iteration: int, what: str, hint: str | None = None) -> str:
         where = f"training stopped at epoch {epoch}, iteration {iteration}: {what}"
         kept = self.info.last_checkpoint
-        saved = f"; the last checkpoint, {kept}, is intact" if kept else "; no checkpoint was written (set checkpoint_path to keep them)"
+        if kept:
+            saved = f"; the last checkpoint, {kept}, is intact"
+        elif self.options.checkpoint_path:
+            saved = "; no checkpoint had been written yet"
+        else:
+            saved = "; no checkpoint was written (set checkpoint_path to keep them)"
         return where + saved + (f"; {hint}" if hint else "")
+
+
+def _check_loss(net, loss) -> None:
+    # crossentropy takes probabilities; fed raw scores it still "trains", to a meaningless loss.
+    output = net.graph[net.output_names[0]]
+    if loss == "crossentropy" and output.kind != "softmax":
+        raise ValueError(
+            f"trainnet: crossentropy takes probabilities, but the output `{output.name}` is a {output.kind} layer: "
+            "end the network with `softmax()`"
+        )
+
+
+def _check_writable(options: TrainingOptions) -> None:
+    """Find out now, not after an epoch, that a checkpoint or the plot cannot be written."""
+    folders = [Path(options.checkpoint_path)] if options.checkpoint_path else []
+    if options.plots == "training-progress":
+        folders.append(Path(options.plots_path).resolve().parent)
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ValueError(f"trainnet: cannot write to {folder}: {e.strerror or e}") from e
+        if not os.access(folder, os.W_OK):
+            raise ValueError(f"trainnet: cannot write to {folder}: permission denied")
 
 
 def _loss_function(loss):

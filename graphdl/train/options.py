@@ -4,6 +4,10 @@ defaults."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+# What the training-progress plot can be written as (formats matplotlib writes without extras).
+PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class TrainingOptions:
     validation_data: tuple | None = None  # (X, T)
     validation_frequency: int = 50  # iterations
     verbose: bool = True
-    verbose_frequency: int = 50  # iterations between reads of the loss for the progress bar
+    verbose_frequency: int = 50  # iterations between reads of the loss: how soon a NaN loss stops training
     plots: str = "none"  # "none" or "training-progress"
     plots_path: str = "training-progress.png"  # where "training-progress" writes its picture
     checkpoint_path: str | None = None  # a folder: a checkpoint there after each epoch
@@ -41,6 +45,7 @@ class TrainingOptions:
             (self.learn_rate_drop_period >= 1, "learn_rate_drop_period must be positive"),
             (self.validation_frequency >= 1 and self.verbose_frequency >= 1, "frequencies must be positive"),
             (self.plots in ("none", "training-progress"), 'plots must be "none" or "training-progress"'),
+            (Path(self.plots_path).suffix.lower().lstrip(".") in PLOT_FORMATS, f"plots_path must end in one of {', '.join('.' + f for f in PLOT_FORMATS)}"),
             (self.execution_environment in ("auto", "cpu", "gpu"), 'execution_environment must be "auto", "cpu" or "gpu"'),
         ]
         problems = [message for ok, message in checks if not ok]
