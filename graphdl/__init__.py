@@ -48,6 +48,7 @@ _NEEDS_TORCH = {
     "crossentropy": "graphdl.train",
     "mse": "graphdl.train",
     "save_checkpoint": "graphdl.train",
+    "load_checkpoint": "graphdl.train",
 }
 
 

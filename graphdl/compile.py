@@ -12,6 +12,7 @@ import contextlib
 import operator
 from collections.abc import Iterable
 
+import networkx as nx
 import torch
 from torch import fx, nn
 
@@ -81,23 +82,18 @@ def forward_graph(analysis: Analysis, modules: dict[str, nn.Module], outputs: It
         else:
             for i, port in enumerate(ports):
                 values[name, port] = code.call_function(operator.getitem, (result, i))
-    results = [values[name, port] for name in wanted for port in _open_or_all(graph, name, outputs is None)]
+    results = []
+    for name in wanted:
+        # A network output returns its open ports; a requested layer, all of its ports. A layer
+        # with several gives a tuple, so that there is one result per name.
+        ports = graph.open_outputs(name) if outputs is None else graph[name].output_ports
+        per_port = [values[name, port] for port in ports]
+        results.append(per_port[0] if len(per_port) == 1 else tuple(per_port))
     code.output(results[0] if len(results) == 1 else tuple(results))
     code.lint()
     return code
 
 
 def _ancestors(graph: LayerGraph, name: str) -> set[str]:
-    import networkx as nx
-
     return nx.ancestors(graph.nx, name)
 
-
-def _open_or_all(graph: LayerGraph, name: str, open_only: bool) -> tuple[str, ...]:
-    """The output ports of a layer that a forward returns: for a network output, the ones no layer
-    uses; for a requested intermediate layer, all of them."""
-    layer = graph[name]
-    if not open_only:
-        return layer.output_ports
-    used = {c.source_port for c in graph.outgoing(name)}
-    return tuple(port for port in layer.output_ports if port not in used)

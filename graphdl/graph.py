@@ -187,13 +187,12 @@ class LayerGraph:
     def output_names(self) -> tuple[str, ...]:
         """The layers with an output that feeds no other layer: the network's outputs, as MATLAB's
         OutputNames."""
-        names = []
-        for layer in self.layers:
-            if layer.valid:
-                used = {c.source_port for c in self.outgoing(layer.name)}
-                if any(port not in used for port in layer.output_ports):
-                    names.append(layer.name)
-        return tuple(names)
+        return tuple(layer.name for layer in self.layers if layer.valid and self.open_outputs(layer.name))
+
+    def open_outputs(self, name: str) -> tuple[str, ...]:
+        """The output ports of a layer that feed no other layer."""
+        used = {c.source_port for c in self.outgoing(name)}
+        return tuple(port for port in self[name].output_ports if port not in used)
 
     @property
     def is_series(self) -> bool:

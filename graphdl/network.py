@@ -12,6 +12,7 @@ inference (dropout off, batch normalisation with its running statistics), as MAT
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import torch
@@ -50,11 +51,19 @@ class DLNetwork(nn.Module):
 
     def predict(self, *inputs, outputs: Sequence[str] | None = None):
         """Like `forward`, in inference behaviour whatever the mode; accepts arrays as well as
-        tensors."""
+        tensors, and checks that they fit the input layers."""
+        tensors = [self._tensor(x) for x in inputs]
+        self._check_inputs(tensors)
+        with self.inference():
+            return self.forward(*tensors, outputs=outputs)
+
+    @contextlib.contextmanager
+    def inference(self):
+        """Inference behaviour inside the block (as `eval()`), then each module's mode as it was."""
         modes = [(module, module.training) for module in self.modules()]
         self.eval()
         try:
-            return self.forward(*(self._tensor(x) for x in inputs), outputs=outputs)
+            yield self
         finally:
             for module, training in modes:
                 module.training = training
@@ -135,6 +144,19 @@ class DLNetwork(nn.Module):
                 raise error("E211", f"no layer named `{unknown[0]}` in network `{self.graph.name}`", help=suggest(unknown[0], self.analysis.layers))
             self._variants[key] = self._compile(key)
         return self._variants[key]
+
+    def _check_inputs(self, tensors: list[torch.Tensor]) -> None:
+        names = self.input_names
+        if len(tensors) != len(names):
+            raise ValueError(f"network `{self.graph.name}` takes {len(names)} input{'s' if len(names) != 1 else ''} ({', '.join(names)}), not {len(tensors)}")
+        for name, x in zip(names, tensors):
+            shape = self.analysis[name].output
+            if tuple(x.shape[1:]) != shape.torch_size(1)[1:]:
+                expected = ", ".join(map(str, shape.torch_size(1)[1:]))
+                raise ValueError(
+                    f"the input layer `{name}` takes {shape} observations, tensors of size (N, {expected}), "
+                    f"but was given one of size {tuple(x.shape)}"
+                )
 
     def _tensor(self, x) -> torch.Tensor:
         if isinstance(x, torch.Tensor):

@@ -53,14 +53,5 @@ class Shape:
             return 1
         return 2 + self.format[: dim - 1].count("S")
 
-    def with_channels(self, channels: int) -> Shape:
-        sizes = tuple(channels if label == "C" else size for size, label in zip(self.sizes, self.format))
-        return Shape(sizes, self.format)
-
     def __str__(self) -> str:
         return "x".join(str(size) for size in self.sizes)
-
-    @property
-    def labels(self) -> str:
-        """MATLAB's label of the whole activation, batch included: `SSCB`, `CB`."""
-        return self.format + "B"

@@ -125,11 +125,14 @@ def test_usage_errors_exit_2():
     assert graphdl("--version").stdout.startswith("graphdl ")
 
 
-def test_check_summary_and_render_never_import_torch():
+def test_check_summary_and_render_never_import_torch(tmp_path):
+    example = str(EXAMPLES / "mnist.dlg")
     code = (
         "import sys; from graphdl.cli import main; "
-        f"main(['check', {str(EXAMPLES / 'mnist.dlg')!r}]); main(['summary', {str(EXAMPLES / 'mnist.dlg')!r}]); "
+        f"main(['check', {example!r}]); main(['summary', {example!r}]); "
+        f"main(['render', {example!r}, '-o', {str(tmp_path / 'a.svg')!r}]); main(['render', {example!r}, '-o', {str(tmp_path / 'a.pdf')!r}]); "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+    assert (tmp_path / "a.svg").exists() and (tmp_path / "a.pdf").exists()

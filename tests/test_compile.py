@@ -205,3 +205,26 @@ def test_reserved_names_cover_every_attribute_of_a_compiled_network():
     assert all(name_problem(name) for name in attributes - set(net.analysis.layers))
     with pytest.raises(GraphdlError, match="the compiled network has an attribute `training`"):
         graphdl.layer("training", "relu")
+
+
+def test_uneven_same_padding_puts_the_extra_row_and_column_after():
+    graph = graphdl.loads('network p {\n input = imageInput([3, 3, 1], normalization="none")\n c = convolution2d(2, 1, padding="same", weightsInitializer="ones")\n}\n')
+    net = graphdl.dlnetwork(graph)
+    expected = torch.tensor([[4.0, 4.0, 2.0], [4.0, 4.0, 2.0], [2.0, 2.0, 1.0]])
+    torch.testing.assert_close(net(torch.ones(1, 1, 3, 3))[0, 0], expected)
+
+
+def test_a_compiled_network_does_not_follow_later_edits_of_its_graph():
+    graph = graphdl.load(EXAMPLES / "mnist.dlg")
+    net = graphdl.dlnetwork(graph)
+    graph.remove_layers("prob")
+    assert net.output_names == ("prob",)
+    assert net.forward(torch.rand(1, 1, 28, 28), outputs=["prob"]).shape == (1, 10)
+
+
+def test_predict_checks_its_inputs():
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
+    with pytest.raises(ValueError, match=r"takes 28x28x1 observations, tensors of size \(N, 1, 28, 28\), but was given one of size \(2, 1, 32, 32\)"):
+        net.predict(torch.rand(2, 1, 32, 32))
+    with pytest.raises(ValueError, match="takes 1 input"):
+        net.predict(torch.rand(2, 1, 28, 28), torch.rand(2, 1, 28, 28))

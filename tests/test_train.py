@@ -23,6 +23,7 @@ from graphdl.train import (
     dlfeval,
     dlgradient,
     mse,
+    load_checkpoint,
     save_checkpoint,
     sgdmupdate,
     trainnet,
@@ -282,3 +283,29 @@ def test_interrupting_training_returns_the_network_so_far():
     net, info = trainnet(torch.randn(8, 4), torch.zeros(8, dtype=torch.long), tiny(), interrupting_loss, options)
     assert info.stop_reason == "stopped by the user at epoch 1, iteration 1"
     assert isinstance(net, graphdl.DLNetwork)
+
+
+def test_a_checkpoint_loads_back_into_a_working_network(tmp_path):
+    net = tiny(seed=4)
+    path = save_checkpoint(net, tmp_path / "net.pt", epoch=3)
+    loaded = load_checkpoint(path)
+    x = torch.randn(5, 4)
+    torch.testing.assert_close(loaded.predict(x), net.predict(x))
+    assert loaded.graph == net.graph
+
+
+def test_broken_checkpoints_are_clear_errors(tmp_path):
+    path = save_checkpoint(tiny(), tmp_path / "net.pt")
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match="cannot read the checkpoint"):
+        load_checkpoint(truncated)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.ones(2)}, other)
+    with pytest.raises(ValueError, match="is not a graphdl checkpoint"):
+        load_checkpoint(other)
+    payload = torch.load(path, weights_only=True)
+    payload["state_dict"]["fc.weight"] = torch.ones(7, 7)
+    torch.save(payload, other)
+    with pytest.raises(ValueError, match="do not fit network `tiny`"):
+        load_checkpoint(other)

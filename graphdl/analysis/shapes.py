@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from graphdl.catalog import LayerProblem
+from graphdl.catalog.arguments import parameter_names
 from graphdl.diagnostics import Diagnostic, Label
 from graphdl.graph import Layer, LayerGraph
 from graphdl.shape import Shape
@@ -83,13 +84,7 @@ def argument_span(layer: Layer, param: str) -> Span | None:
     """Where the argument `param` of a layer is written, if it is."""
     if layer.decl is None:
         return None
-    positional = [p.name for p in layer.catalog_kind.params if p.positional]
-    position = 0
-    for argument in layer.decl.call.arguments:
-        name = argument.name
-        if name is None:
-            name = positional[position] if position < len(positional) else None
-            position += 1
+    for argument, name in zip(layer.decl.call.arguments, parameter_names(layer.catalog_kind.params, layer.arguments)):
         if name == param:
             return argument.value.span
     return None

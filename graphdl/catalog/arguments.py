@@ -13,6 +13,7 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from graphdl.diagnostics import suggest
 from graphdl.syntax.printer import format_value
 
 # Sizes and counts beyond this are mistakes, not networks (and would overflow torch's int32 sizes).
@@ -238,31 +239,31 @@ class BindingProblem:
     on_name: bool = False  # point at the argument's name rather than its value
 
 
+def parameter_names(params: Sequence[Param], arguments: Sequence[tuple[str | None, object]]) -> list[str | None]:
+    """The parameter each argument is for: its name, or for a positional one the next positional
+    parameter (None past the last)."""
+    positional = iter(p.name for p in params if p.positional)
+    return [name if name is not None else next(positional, None) for name, _ in arguments]
+
+
 def bind(params: Sequence[Param], arguments: Sequence[tuple[str | None, object]]) -> tuple[dict[str, object], list[BindingProblem]]:
     """Match `(name or None, value)` arguments to `params`. Returns the given arguments in normal
     form, keyed by name in parameter order, and every problem found."""
-    from graphdl.diagnostics import suggest
-
     by_name = {p.name: p for p in params}
     positional = [p for p in params if p.positional]
     given: dict[str, object] = {}
     problems: list[BindingProblem] = []
-    position = 0
-    for index, (name, value) in enumerate(arguments):
-        if name is None:
-            if position >= len(positional):
-                what = f"takes {len(positional)} positional argument{'s' if len(positional) != 1 else ''}"
-                names = [p.name for p in params if not p.positional and p.name not in given]
-                hint = f"name it: one of {', '.join(names)}" if names else None
-                problems.append(BindingProblem(index, "E204", f"too many positional arguments: this kind {what}", hint))
-                continue
-            param = positional[position]
-            position += 1
-        elif name not in by_name:
+    for index, ((name, value), bound) in enumerate(zip(arguments, parameter_names(params, arguments))):
+        if bound is None:
+            what = f"takes {len(positional)} positional argument{'s' if len(positional) != 1 else ''}"
+            names = [p.name for p in params if not p.positional and p.name not in given]
+            hint = f"name it: one of {', '.join(names)}" if names else None
+            problems.append(BindingProblem(index, "E204", f"too many positional arguments: this kind {what}", hint))
+            continue
+        if bound not in by_name:
             problems.append(BindingProblem(index, "E202", f"unknown argument `{name}`", suggest(name, by_name), on_name=True))
             continue
-        else:
-            param = by_name[name]
+        param = by_name[bound]
         if param.name in given:
             problems.append(BindingProblem(index, "E206", f"argument `{param.name}` is given twice", on_name=name is not None))
             continue

@@ -6,7 +6,7 @@ import math
 
 from graphdl.catalog.arguments import Choice, Int, Padding, Param, Size
 from graphdl.catalog.registry import Inferred, LayerKind, register
-from graphdl.catalog.window import image_input, is_symmetric, output_size, resolve_padding, show_pads, torch_pad
+from graphdl.catalog.window import Window, describe_window
 from graphdl.shape import Shape
 
 WEIGHT_INITIALIZERS = ("glorot", "he", "narrow-normal", "zeros", "ones")
@@ -43,18 +43,12 @@ class Convolution2d(LayerKind):
         *_initializers(),
     )
 
-    def _geometry(self, args, inputs):
-        shape = image_input(self.name, inputs)
-        pads = resolve_padding(args["padding"], shape.spatial, args["filterSize"], args["stride"], args["dilationFactor"])
-        return shape, pads
-
     def infer(self, args, inputs):
-        shape, pads = self._geometry(args, inputs)
-        size = output_size(shape, args["filterSize"], args["stride"], args["dilationFactor"], pads, window_arg="filterSize")
+        window = Window.of(self.name, args, inputs, "filterSize")
         filters = args["numFilters"]
         return Inferred(
-            {"out": Shape.image(*size, filters)},
-            learnables={"weight": (filters, shape.channels, *args["filterSize"]), "bias": (filters,)},
+            {"out": Shape.image(*window.output_size(), filters)},
+            learnables={"weight": (filters, window.input.channels, *window.size), "bias": (filters,)},
         )
 
     def build(self, args, inputs):
@@ -62,26 +56,18 @@ class Convolution2d(LayerKind):
 
         from graphdl.catalog.modules import PaddedConv2d
 
-        shape, pads = self._geometry(args, inputs)
-        common = dict(
-            in_channels=shape.channels,
-            out_channels=args["numFilters"],
-            kernel_size=args["filterSize"],
-            stride=args["stride"],
-            dilation=args["dilationFactor"],
-        )
-        if is_symmetric(pads):
-            conv = nn.Conv2d(**common, padding=tuple(before for before, _ in pads))
+        window = Window.of(self.name, args, inputs, "filterSize")
+        channels, filters = window.input.channels, args["numFilters"]
+        common = dict(in_channels=channels, out_channels=filters, kernel_size=window.size, stride=window.stride, dilation=window.dilation)
+        if window.symmetric:
+            conv = nn.Conv2d(**common, padding=window.padding)
         else:
-            conv = PaddedConv2d(**common, pad=torch_pad(pads))
-        area = math.prod(args["filterSize"])
-        return _initialize(conv, args, area * shape.channels, area * args["numFilters"])
+            conv = PaddedConv2d(**common, pad=window.torch_pad)
+        area = math.prod(window.size)
+        return _initialize(conv, args, area * channels, area * filters)
 
     def describe(self, args):
-        size = "x".join(map(str, args["filterSize"]))
-        padding = "'same'" if args["padding"] == "same" else show_pads(args["padding"])
-        stride = "x".join(map(str, args["stride"]))
-        return f"{args['numFilters']} {size} convolutions with stride {stride} and padding {padding}"
+        return f"{args['numFilters']} " + describe_window("convolutions", args, "filterSize")
 
 
 @register

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphdl.catalog.arguments import Padding, Param, Size
 from graphdl.catalog.registry import Inferred, LayerKind, register
-from graphdl.catalog.window import image_input, is_symmetric, output_size, resolve_padding, show_pads, torch_pad
+from graphdl.catalog.window import Window, describe_window, image_input
 from graphdl.shape import Shape
 
 
@@ -18,30 +18,21 @@ class _Pooling2d(LayerKind):
     pad_value: float
     verb: str
 
-    def _geometry(self, args, inputs):
-        shape = image_input(self.name, inputs)
-        pads = resolve_padding(args["padding"], shape.spatial, args["poolSize"], args["stride"], (1, 1))
-        return shape, pads
-
     def infer(self, args, inputs):
-        shape, pads = self._geometry(args, inputs)
-        size = output_size(shape, args["poolSize"], args["stride"], (1, 1), pads, window_arg="poolSize")
-        return Inferred({"out": Shape.image(*size, shape.channels)})
+        window = Window.of(self.name, args, inputs, "poolSize")
+        return Inferred({"out": Shape.image(*window.output_size(), window.input.channels)})
 
     def build(self, args, inputs):
         from graphdl.catalog.modules import Padded
 
-        _, pads = self._geometry(args, inputs)
-        window, stride = args["poolSize"], args["stride"]
+        window = Window.of(self.name, args, inputs, "poolSize")
         # torch pools pad at most half a window, and evenly; other padding is applied first.
-        if is_symmetric(pads) and all(before <= k // 2 for (before, _), k in zip(pads, window)):
-            return self.pool(window, stride, tuple(before for before, _ in pads))
-        return Padded(torch_pad(pads), self.pad_value, self.pool(window, stride, 0))
+        if window.symmetric and all(p <= k // 2 for p, k in zip(window.padding, window.size)):
+            return self.pool(window.size, window.stride, window.padding)
+        return Padded(window.torch_pad, self.pad_value, self.pool(window.size, window.stride, 0))
 
     def describe(self, args):
-        size = "x".join(map(str, args["poolSize"]))
-        padding = "'same'" if args["padding"] == "same" else show_pads(args["padding"])
-        return f"{size} {self.verb} pooling with stride {'x'.join(map(str, args['stride']))} and padding {padding}"
+        return describe_window(f"{self.verb} pooling", args, "poolSize")
 
 
 @register

@@ -80,6 +80,17 @@ def _parser() -> Lark:
     return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True, postlex=_FreeLinesInBrackets())
 
 
+@functools.lru_cache(maxsize=None)
+def _lexer() -> Lark:
+    """A plain lexer of the same grammar, built once, for looking at the tokens around an error
+    (Lark.lex of the parser would build a new lexer each call)."""
+    return Lark(grammar_text(), parser=None, lexer="basic")
+
+
+def _tokens(text: str):
+    return _lexer().lex(text, dont_ignore=False)
+
+
 class _FreeLinesInBrackets(PostLex):
     """Drops line breaks inside (...) and [...], so that long argument lists may wrap."""
 
@@ -209,7 +220,7 @@ def _unclosed_brackets(text: str, offset: int, pairs: dict[str, str] = _OPENING)
     """The brackets (by default ( and [) opened before `offset` and not closed before it."""
     stack: list[Token] = []
     try:
-        for token in _parser().lex(text, dont_ignore=False):
+        for token in _tokens(text):
             if token.start_pos >= offset:
                 break
             if token.type in pairs:
@@ -246,7 +257,7 @@ def _region_to_blank(text: str, offset: int, opened: list[Token]) -> tuple[int, 
 def _has_brace(region: str) -> bool:
     """Whether a stretch of text holds `{` or `}` as tokens (not in a string or a comment)."""
     try:
-        return any(token.type in ("LBRACE", "RBRACE") for token in _parser().lex(region, dont_ignore=False))
+        return any(token.type in ("LBRACE", "RBRACE") for token in _tokens(region))
     except UnexpectedInput:
         code = re.sub(r"#.*|\"[^\"\n]*\"|'[^'\n]*'", " ", region)
         return "{" in code or "}" in code

@@ -162,21 +162,17 @@ class _Training:
 
     @torch.no_grad()
     def _validate(self, iteration: int) -> None:
-        net = self.net
-        modes = [(m, m.training) for m in net.modules()]
-        net.eval()
         total_loss = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device)
         count = 0
-        for X, T in self.validation:
-            Y = net.forward(X)
-            total_loss += self.loss_fn(Y, T) * len(X)
-            if self.classification:
-                correct += (Y.argmax(1) == T).sum()
-            count += len(X)
+        with self.net.inference():
+            for X, T in self.validation:
+                Y = self.net.forward(X)
+                total_loss += self.loss_fn(Y, T) * len(X)
+                if self.classification:
+                    correct += (Y.argmax(1) == T).sum()
+                count += len(X)
         self.validation.reset()
-        for module, training in modes:
-            module.training = training
         values = {"validation loss": total_loss / count}
         if self.classification:
             values["validation accuracy"] = correct / count * 100

@@ -40,6 +40,7 @@ class TrainingProgressMonitor:
         self.info: dict[str, object] = {}
         self.epoch_starts: list[int] = []
         self._records: dict[str, list[tuple[int, object]]] = {m: [] for m in self.metrics}
+        self._read: dict[str, list[float]] = {m: [] for m in self.metrics}  # values read back so far
         self._drawn_at = 0.0
         self._bar_shown = False
 
@@ -63,12 +64,14 @@ class TrainingProgressMonitor:
         self.epoch_starts.append(iteration)
 
     def history(self, metric: str) -> tuple[list[int], list[float]]:
-        """The iterations and values recorded for a metric (reads them all at once)."""
-        records = self._records[metric]
-        tensors = [v for _, v in records if isinstance(v, torch.Tensor)]
-        read = iter(torch.stack([t.float().cpu() for t in tensors]).tolist() if tensors else [])
-        values = [next(read) if isinstance(v, torch.Tensor) else float(v) for _, v in records]
-        return [i for i, _ in records], values
+        """The iterations and values recorded for a metric. Values not read yet are read with one
+        transfer from the device; values read once are not read again."""
+        records, read = self._records[metric], self._read[metric]
+        pending = [v for _, v in records[len(read) :]]
+        tensors = [v.float().reshape(()) for v in pending if isinstance(v, torch.Tensor)]
+        numbers = iter(torch.stack(tensors).cpu().tolist() if tensors else [])
+        read.extend(next(numbers) if isinstance(v, torch.Tensor) else float(v) for v in pending)
+        return [i for i, _ in records], list(read)
 
     def last(self, metric: str) -> float | None:
         records = self._records[metric]
