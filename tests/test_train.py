@@ -309,3 +309,14 @@ def test_broken_checkpoints_are_clear_errors(tmp_path):
     torch.save(payload, other)
     with pytest.raises(ValueError, match="do not fit network `tiny`"):
         load_checkpoint(other)
+
+
+def test_tables_map_row_by_row_as_dlupdate():
+    net = tiny()
+    doubled = net.learnables.map(lambda w: 2 * w)
+    torch.testing.assert_close(doubled["fc", "weight"], 2 * net.fc.weight)
+    summed = doubled.map(lambda a, b: a - b, net.learnables)
+    torch.testing.assert_close(summed["fc", "bias"], net.fc.bias)
+    assert not summed.live and net.learnables.live
+    with pytest.raises(graphdl.GraphdlError, match="same rows"):
+        doubled.map(lambda a, b: a, Table([("x", "y", torch.ones(1))]))
