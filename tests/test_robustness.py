@@ -38,7 +38,7 @@ def mutations(text: str):
         if not line.startswith("    ") or line.strip().startswith("#"):
             continue
 
-        def replaced(new: str, what: str):
+        def replaced(new: str, what: str, i: int = i):
             return what, i + 1, "\n".join(lines[:i] + [new] + lines[i + 1 :])
 
         kind = re.search(r"= (\w+)\(", line)

@@ -93,6 +93,6 @@ def test_keywords_are_contextual():
 def test_the_grammar_is_conflict_free_lalr():
     from lark import Lark
 
-    from graphdl.syntax.parser import grammar_text
+    from graphdl.syntax.grammar import grammar_text
 
     Lark(grammar_text(), parser="lalr", strict=True)

@@ -55,7 +55,7 @@ def check_connections(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diag
                 c.span,
                 "connected again here",
                 labels,
-                help=f"an input takes one connection; to combine branches, feed them to an `addition` or a `concatenation`",
+                help="an input takes one connection; to combine branches, feed them to an `addition` or a `concatenation`",
             )
         else:
             first[dst.name, c.destination_port] = c
