@@ -20,9 +20,11 @@ from graphdl.analysis import Analysis, LayerInfo, analyze
 from graphdl.diagnostics import Diagnostic, GraphdlError
 from graphdl.graph import Connection, Layer, LayerGraph, layer
 from graphdl.load import Checked, check, load, loads
+from graphdl.printer import to_dlg
 from graphdl.render import render, to_dot
 from graphdl.shape import Shape
 from graphdl.summary import summary
+from graphdl.syntax.formatter import format_dlg
 
 try:
     __version__ = version("graphdl")
@@ -72,11 +74,13 @@ __all__ = [
     "Shape",
     "analyze",
     "check",
+    "format_dlg",
     "layer",
     "load",
     "loads",
     "render",
     "summary",
+    "to_dlg",
     "to_dot",
     *_NEEDS_TORCH,
 ]

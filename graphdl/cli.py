@@ -1,4 +1,4 @@
-"""The `graphdl` command: check, summary, render, train and layers.
+"""The `graphdl` command: check, summary, render, train, fmt and layers.
 
 Exit status: 0 when all is well (warnings allowed), 1 when the network has errors or training
 fails, 2 for a wrong command line. Diagnostics go to stderr, results to stdout. Only `train`
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphdl.diagnostics import GraphdlError, render_all
+from graphdl.diagnostics import GraphdlError, error, render_all
 from graphdl.load import Checked, check
 
 
@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         if needs_file:
             sub.add_argument("file", help="a .dlg file")
             sub.add_argument("--network", metavar="NAME", help="the network to use, when the file defines several")
+            sub.add_argument(
+                "--set", dest="parameters", metavar="NAME=VALUE", action="append", type=_assignment, default=[],
+                help="set a parameter of the network (repeatable): --set classes=100 --set size=[32,32,3]",
+            )
         sub.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour diagnostics (default: auto, on a terminal)")
         sub.set_defaults(run=run)
         return sub
@@ -67,8 +71,20 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--train-size", type=_count, default=5000, metavar="N", help="built-in training images (default: 5000)")
     data.add_argument("--test-size", type=_count, default=5000, metavar="N", help="built-in test images (default: 5000)")
     data.add_argument("--seed", type=_natural, default=0, help="seed of the data, the initial weights and the shuffling (default: 0)")
+    fmt = command("fmt", _fmt, "Rewrite .dlg files in their canonical form, keeping their comments.", needs_file=False)
+    fmt.add_argument("files", nargs="+", metavar="FILE", help=".dlg files; - reads standard input and writes standard output")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not in canonical form")
     command("layers", _layers, "List the layer kinds: their arguments, defaults and ports.", needs_file=False)
     return parser
+
+
+def _assignment(text: str) -> tuple[str, object]:
+    from graphdl.syntax import parse_value
+
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip().isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return name.strip(), parse_value(value.strip())
 
 
 def _number(kind, check, wanted: str):
@@ -216,8 +232,30 @@ def _layers(args) -> int:
 # ---- helpers ---------------------------------------------------------------------------------------
 
 
+def _fmt(args) -> int:
+    from graphdl.syntax.formatter import format_dlg
+
+    unformatted = 0
+    for name in args.files:
+        try:
+            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            raise error("E001", f"cannot read {name}: {getattr(e, 'strerror', None) or e}") from e
+        formatted = format_dlg(text, "<stdin>" if name == "-" else name)
+        if name == "-":
+            sys.stdout.write(formatted)
+        elif formatted != text:
+            unformatted += 1
+            if args.check:
+                print(f"would reformat {name}")
+            else:
+                Path(name).write_text(formatted, encoding="utf-8")
+                print(f"reformatted {name}")
+    return 1 if args.check and unformatted else 0
+
+
 def _checked(args) -> Checked:
-    checked = check(args.file, args.network)
+    checked = check(args.file, args.network, dict(args.parameters))
     if checked.diagnostics:
         _print_diagnostics(checked.diagnostics, checked.sources, args)
     return checked

@@ -47,8 +47,11 @@ def _seeded(seed: int | None):
 
 
 def build_modules(analysis: Analysis) -> dict[str, nn.Module]:
+    """A module per layer that owns its parameters; a layer that shares uses its owner's."""
     modules = {}
     for name, info in analysis.layers.items():
+        if info.layer.shares is not None:
+            continue
         module = info.layer.catalog_kind.build(info.layer.args, info.inputs)
         if module is not None:
             modules[name] = module
@@ -75,7 +78,8 @@ def forward_graph(analysis: Analysis, modules: dict[str, nn.Module], outputs: It
         else:
             incoming = {c.destination_port: values[c.source, c.source_port] for c in graph.incoming(name)}
             args = tuple(incoming[port] for port in layer.input_ports)
-        result = code.call_module(name, args) if name in modules else args[0]
+        target = layer.shares or name
+        result = code.call_module(target, args) if target in modules else args[0]
         ports = layer.output_ports
         if len(ports) == 1:
             values[name, ports[0]] = result

@@ -28,6 +28,9 @@ from graphdl.source import Source, Span
 CODES: Mapping[str, str] = {
     "E001": "cannot read file",
     "E002": "no network to use",
+    "E003": "cannot import file",
+    "E004": "import cycle",
+    "E005": "name defined twice",
     "E101": "syntax error",
     "E201": "unknown layer kind",
     "E202": "unknown argument",
@@ -40,9 +43,17 @@ CODES: Mapping[str, str] = {
     "E211": "unknown layer",
     "E212": "unknown port",
     "E213": "ambiguous input port",
-    "E214": "duplicate network name",
     "E215": "replacement does not fit",
     "E216": "invalid layer name",
+    "E217": "unknown name",
+    "E218": "invalid expression",
+    "E219": "reference into a block instance",
+    "E220": "misused block port",
+    "E221": "block output never produced",
+    "E222": "block input never used",
+    "E223": "sharing mismatch",
+    "E224": "network parameter problem",
+    "E225": "block instantiates itself",
     "E301": "cycle",
     "E302": "input port not connected",
     "E303": "input port connected twice",
@@ -51,6 +62,7 @@ CODES: Mapping[str, str] = {
     "E401": "input sizes do not agree",
     "E402": "window larger than its input",
     "E403": "layer cannot take this input",
+    "E404": "shared learnables differ",
 }
 
 

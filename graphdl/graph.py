@@ -22,28 +22,43 @@ import networkx as nx
 
 from graphdl.catalog import LayerKind, lookup
 from graphdl.catalog.arguments import BindingProblem, as_value, bind
-from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
+from graphdl.diagnostics import Diagnostic, GraphdlError, Label, error, suggest
 from graphdl.names import name_problem
 from graphdl.syntax.printer import format_value
 
 if TYPE_CHECKING:
     from graphdl.source import Source, Span
-    from graphdl.syntax.tree import LayerDecl
+    from graphdl.syntax.tree import Call
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A block instance a layer belongs to: its name and the call that made it."""
+
+    name: str
+    span: Span
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer: its name, its kind and its arguments as written, `(name, value)` with None for
-    the name of a positional argument. `decl` is the declaration it came from, if any."""
+    """One layer: its name (dotted inside block instances: `stage2.0.conv1`), its kind, and its
+    arguments as written, `(name, value)` with None for the name of a positional argument.
+    `shares` names the layer whose parameters it uses instead of its own.
+
+    From text, a layer also knows where it was written: `call` (its arguments' spans included),
+    `name_span`, and the block instances it is part of, outermost first."""
 
     name: str
     kind: str
     arguments: tuple[tuple[str | None, object], ...] = ()
-    decl: LayerDecl | None = field(default=None, compare=False, repr=False)
+    shares: str | None = None
+    call: Call | None = field(default=None, compare=False, repr=False)
+    name_span: Span | None = field(default=None, compare=False, repr=False)
+    instances: tuple[Instance, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def span(self) -> Span | None:
-        return self.decl.call.span if self.decl else None
+        return self.call.span if self.call else None
 
     @property
     def catalog_kind(self) -> LayerKind | None:
@@ -82,17 +97,19 @@ class Layer:
 
     def __str__(self) -> str:
         args = ", ".join(format_value(value) if name is None else f"{name}={format_value(value)}" for name, value in self.arguments)
-        return f"{self.name} = {self.kind}({args})"
+        shares = f" shares {self.shares}" if self.shares else ""
+        return f"{self.name} = {self.kind}({args}){shares}"
 
 
-def layer(name: str, kind: str, *args: object, **kwargs: object) -> Layer:
+def layer(name: str, kind: str, *args: object, shares: str | None = None, **kwargs: object) -> Layer:
     """A checked layer, built from Python as it would be written in a `.dlg` file:
-    `layer("conv1", "convolution2d", 5, 20, padding="same")`."""
+    `layer("conv1", "convolution2d", 5, 20, padding="same")`; `shares="conv0"` makes it use the
+    parameters of layer conv0."""
     problem = name_problem(name)
     if problem:
         raise error("E216", problem, help="rename the layer")
     arguments = tuple((None, as_value(a)) for a in args) + tuple((k, as_value(v)) for k, v in kwargs.items())
-    new = Layer(name, kind, arguments)
+    new = Layer(name, kind, arguments, shares)
     _check(new)
     return new
 
@@ -110,15 +127,21 @@ def binding_diagnostics(layer: Layer) -> list[Diagnostic]:
 def _diagnostic(layer: Layer, problem: BindingProblem) -> Diagnostic:
     """A binding problem as a diagnostic, pointing into the declaration when there is one."""
     span = layer.span
-    if layer.decl is not None:
-        call = layer.decl.call
+    call = layer.call
+    if call is not None:
         if problem.code == "E201":
-            span = call.kind_span
+            span = call.callee_span
         elif problem.index is not None:
             argument = call.arguments[problem.index]
             span = argument.name_span if problem.on_name and argument.name_span else argument.value.span
-    message = problem.message if layer.decl else f"layer `{layer.name}`: {problem.message}"
-    return Diagnostic(problem.code, message, span, help=problem.help)
+    message = problem.message if call else f"layer `{layer.name}`: {problem.message}"
+    return Diagnostic(problem.code, message, span, labels=instance_labels(layer), help=problem.help)
+
+
+def instance_labels(layer: Layer) -> tuple[Label, ...]:
+    """Where the block instances a layer belongs to were made: context for a diagnostic about a
+    layer written inside a block."""
+    return tuple(Label(instance.span, f"in `{instance.name}`") for instance in layer.instances)
 
 
 @dataclass(frozen=True)
@@ -165,6 +188,9 @@ class LayerGraph:
 
     def __contains__(self, name: object) -> bool:
         return name in self.nx
+
+    def get(self, name: str) -> Layer | None:
+        return self.nx.nodes[name]["layer"] if name in self.nx else None
 
     def __len__(self) -> int:
         return len(self.nx)

@@ -30,6 +30,7 @@ class Checked:
 
     @property
     def ok(self) -> bool:
+        """No errors: warnings allowed."""
         return not has_errors(self.diagnostics)
 
     def raise_errors(self) -> None:
@@ -37,41 +38,49 @@ class Checked:
             raise GraphdlError(self.diagnostics, self.sources)
 
 
-def check(path: str | Path, network: str | None = None) -> Checked:
-    """Check the `.dlg` file at `path` (its only network, or the one named)."""
+Parameters = Mapping[str, object] | None
+
+
+def check(path: str | Path, network: str | None = None, parameters: Parameters = None) -> Checked:
+    """Check the `.dlg` file at `path`: its only network, or the one named, with its parameters
+    set from `parameters` where given."""
     try:
         source = Source.read(path)
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         return Checked(None, None, (Diagnostic("E001", f"cannot read {path}: {reason}"),))
-    return check_source(source, network)
+    return check_source(source, network, parameters)
 
 
-def check_source(source: Source, network: str | None = None) -> Checked:
-    sources = {source.path: source}
+def check_source(source: Source, network: str | None = None, parameters: Parameters = None) -> Checked:
     document, diagnostics = parse(source)
-    if diagnostics and not document.networks:
-        return Checked(None, None, _in_order(diagnostics), sources)
-    elaboration = elaborate(document, network)
+    if diagnostics and not document.definitions:
+        return Checked(None, None, _in_order(diagnostics), {source.path: source})
+    elaboration = elaborate(document, network, parameters)
     diagnostics += elaboration.diagnostics
+    sources = dict(elaboration.sources)
     if elaboration.graph is None:
         return Checked(None, None, _in_order(diagnostics), sources)
     analysis = analyze(elaboration.graph, elaboration.quiet)
     return Checked(elaboration.graph, analysis, _in_order(diagnostics + list(analysis.diagnostics)), sources)
 
 
-def load(path: str | Path, network: str | None = None) -> LayerGraph:
-    """The checked LayerGraph of a `.dlg` file; raises GraphdlError with every problem found.
-    The counterpart of MATLAB's `layerGraph(layers)`."""
-    checked = check(path, network)
-    checked.raise_errors()
-    return checked.graph
+def load(path: str | Path, network: str | None = None, parameters: Parameters = None) -> LayerGraph:
+    """The checked LayerGraph of a `.dlg` file (its only network, or the one named, with its
+    parameters set from `parameters`); raises GraphdlError with every problem found. The
+    counterpart of MATLAB's `layerGraph(layers)`."""
+    return _graph(check(path, network, parameters))
 
 
-def loads(text: str, network: str | None = None, path: str = "<string>") -> LayerGraph:
+def loads(text: str, network: str | None = None, parameters: Parameters = None, path: str = "<string>") -> LayerGraph:
     """Like `load`, from text."""
-    checked = check_source(Source(path, text), network)
+    return _graph(check_source(Source(path, text), network, parameters))
+
+
+def _graph(checked: Checked) -> LayerGraph:
     checked.raise_errors()
+    if checked.graph is None:  # only warnings, and no network: a file of blocks
+        raise GraphdlError(checked.diagnostics, checked.sources)
     return checked.graph
 
 

@@ -1,15 +1,18 @@
 """What may name a layer.
 
-A layer's name becomes an attribute of the compiled network (`net.conv1`) and a variable of its
-generated forward, so it must be a Python identifier that is not a keyword, and must not hide an
-attribute of the compiled network (a torch Module, its fx GraphModule and DLNetwork). Names that
-start with `_` are reserved for the implementation. The list is checked against the installed
-torch by the tests, and the compiler checks again at run time.
+A layer's name becomes an attribute path of the compiled network (`net.conv1`,
+`net.stage2.0.conv1` inside block instances) and appears in its generated forward, so each part
+must be a Python identifier (later parts may be numbers) that is not a keyword, and must not hide
+an attribute of the compiled network or of the modules holding it (a torch Module, its fx
+GraphModule and DLNetwork). Parts that start with `_` are reserved for the implementation. The
+list is checked against the installed torch by the tests, and the compiler checks again at run
+time.
 """
 
 from __future__ import annotations
 
 import keyword
+import re
 
 NETWORK_ATTRIBUTES = frozenset(
     """
@@ -31,16 +34,21 @@ NETWORK_ATTRIBUTES = frozenset(
 GENERATED_CODE_NAMES = frozenset({"self", "torch", "fx_pytree", "pytree"})
 
 
+_PART = re.compile(r"[A-Za-z0-9_]+")
+
+
 def name_problem(name: object) -> str | None:
     """Why `name` cannot name a layer, or None if it can."""
-    if not isinstance(name, str) or not name.isidentifier():
-        return f"a layer name must be an identifier, not {name!r}"
-    if keyword.iskeyword(name):
-        return f"`{name}` is a Python keyword, so it cannot name a layer"
-    if name in GENERATED_CODE_NAMES:
-        return f"`{name}` cannot name a layer: the compiled network's code uses that name"
-    if name.startswith("_"):
-        return f"`{name}`: names that start with `_` are reserved"
-    if name in NETWORK_ATTRIBUTES:
-        return f"`{name}` cannot name a layer: the compiled network has an attribute `{name}`"
+    parts = name.split(".") if isinstance(name, str) else []
+    if not parts or not parts[0].isidentifier() or not parts[0].isascii() or not all(_PART.fullmatch(p) for p in parts):
+        return f"a layer name must be an identifier, or identifiers and numbers joined by dots, not {name!r}"
+    for part in parts:
+        if keyword.iskeyword(part):
+            return f"`{part}` is a Python keyword, so it cannot name a layer"
+        if part.startswith("_"):
+            return f"`{part}`: names that start with `_` are reserved"
+        if part in NETWORK_ATTRIBUTES:
+            return f"`{part}` cannot name a layer: the compiled network has an attribute `{part}`"
+    if parts[0] in GENERATED_CODE_NAMES:
+        return f"`{parts[0]}` cannot name a layer: the compiled network's code uses that name"
     return None

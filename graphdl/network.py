@@ -29,15 +29,12 @@ class DLNetwork(nn.Module):
     def __init__(self, graph: LayerGraph, analysis: Analysis, modules: dict[str, nn.Module]):
         super().__init__()
         for name, module in modules.items():
-            if hasattr(self, name):  # a name that graphdl.names does not know, with another torch
-                decl = graph[name].decl
-                problem = Diagnostic("E216", f"`{name}` cannot name a layer: the compiled network has an attribute `{name}`", decl.name_span if decl else None)
-                raise GraphdlError([problem], graph.sources)
-            self.add_module(name, module)
+            self._attach(name, module, graph)
         # Kept off the module tree: they are views of this network, not parts of it.
         object.__setattr__(self, "graph", graph)
         object.__setattr__(self, "analysis", analysis)
         object.__setattr__(self, "_variants", {})
+        object.__setattr__(self, "_owners", frozenset(modules))
         object.__setattr__(self, "_main", self._compile(None))
 
     # ---- running ----------------------------------------------------------------------------------
@@ -125,15 +122,32 @@ class DLNetwork(nn.Module):
 
     # ---- helpers ----------------------------------------------------------------------------------
 
+    def _attach(self, name: str, module: nn.Module, graph: LayerGraph) -> None:
+        """Register a layer's module at its path (`stage2.0.conv1`), making the plain modules
+        that hold the parts of a block instance as needed."""
+        *path, leaf = name.split(".")
+        holder: nn.Module = self
+        for part in path + [leaf]:
+            if hasattr(holder, part) and part not in holder._modules:
+                # A name that graphdl.names does not know, with another version of torch.
+                problem = Diagnostic("E216", f"`{part}` cannot name a layer: the compiled network has an attribute `{part}`", graph[name].name_span)
+                raise GraphdlError([problem], graph.sources)
+            if part is leaf:
+                holder.add_module(part, module)
+            else:
+                if part not in holder._modules:
+                    holder.add_module(part, nn.Module())
+                holder = holder._modules[part]
+
     def _rows(self, named):
         for name in self.analysis.order:
-            module = getattr(self, name, None)
-            if isinstance(module, nn.Module):
-                for parameter, value in named(module):
-                    yield name, parameter, value
+            if name not in self._owners:
+                continue
+            for parameter, value in named(self.get_submodule(name)):
+                yield name, parameter, value
 
     def _compile(self, outputs: tuple[str, ...] | None) -> fx.GraphModule:
-        modules = dict(self.named_children())
+        modules = {name: self.get_submodule(name) for name in self._owners}
         return fx.GraphModule(modules, forward_graph(self.analysis, modules, outputs), class_name=_class_name(self.graph.name))
 
     def _variant(self, outputs: Sequence[str]) -> fx.GraphModule:

@@ -38,7 +38,8 @@ _ERROR = ("#fee2e2", "#dc2626")
 def to_dot(graph: LayerGraph, analysis: Analysis | None = None) -> str:
     """The DOT source of a picture of the network: a box per layer (name, kind, what it does),
     coloured by the kind's category, and an arrow per connection labelled with the size of the
-    activation it carries. Layers with errors are drawn in red."""
+    activation it carries. The layers of a block instance are framed together, under its name;
+    layers with errors are drawn in red, layers that share another's parameters dashed."""
     analysis = analysis or analyze(graph)
     broken = _layers_with_errors(graph, analysis.diagnostics)
     lines = [
@@ -47,14 +48,7 @@ def to_dot(graph: LayerGraph, analysis: Analysis | None = None) -> str:
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, penwidth=1.3, margin="0.15,0.06"];',
         '  edge [fontname="Helvetica", fontsize=9, color="#4b5563", fontcolor="#374151", arrowsize=0.7];',
     ]
-    for layer in graph.layers:
-        kind = layer.catalog_kind if layer.valid else None
-        detail = kind.describe(layer.args) if kind else ""
-        fill, border = _ERROR if layer.name in broken or kind is None else _COLORS[kind.category]
-        lines_of_label = [layer.kind or "?"] + ([detail] if _adds_to(detail, layer.kind) else [])
-        small = "<br/>".join(_html(line) for line in lines_of_label)
-        label = f'<<b>{_html(layer.name)}</b><br/><font point-size="9">{small}</font>>'
-        lines.append(f'  {_id(layer.name)} [label={label}, fillcolor="{fill}", color="{border}"];')
+    _groups(graph.layers, "", lambda layer: _node(layer, broken), lines, "  ")
     for c in graph.connections:
         attributes = []
         source = analysis.layers.get(c.source)
@@ -69,6 +63,40 @@ def to_dot(graph: LayerGraph, analysis: Analysis | None = None) -> str:
         lines.append(f"  {_id(c.source)} -> {_id(c.destination)}{suffix};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _node(layer, broken: set[str]) -> str:
+    kind = layer.catalog_kind if layer.valid else None
+    detail = kind.describe(layer.args) if kind else ""
+    fill, border = _ERROR if layer.name in broken or kind is None else _COLORS[kind.category]
+    lines = [layer.kind or "?"] + ([detail] if _adds_to(detail, layer.kind) else [])
+    style = ""
+    if layer.shares:
+        lines.append(f"shares {layer.shares}")
+        style = ', style="rounded,filled,dashed"'
+    small = "<br/>".join(_html(line) for line in lines)
+    label = f'<<b>{_html(layer.name)}</b><br/><font point-size="9">{small}</font>>'
+    return f'{_id(layer.name)} [label={label}, fillcolor="{fill}", color="{border}"{style}];'
+
+
+def _groups(layers, prefix: str, node, lines: list[str], indent: str) -> None:
+    """The layers whose names start with `prefix`: those directly in it as nodes, the others in a
+    frame per next part of their names (`stage`, then `stage.1`, ...), in the order they come."""
+    inner: dict[str, list] = {}
+    for layer in layers:
+        rest = layer.name[len(prefix) :]
+        if "." in rest:
+            inner.setdefault(prefix + rest.split(".")[0], []).append(layer)
+        else:
+            inner.setdefault(layer.name, None)
+            lines.append(indent + node(layer))
+    for group, members in inner.items():
+        if members is None:
+            continue
+        lines.append(f'{indent}subgraph {_id("cluster_" + group)} {{')
+        lines.append(f'{indent}  label={_id(group)}; style="rounded,dashed"; color="#9ca3af"; fontcolor="#4b5563"; fontsize=10;')
+        _groups(members, group + ".", node, lines, indent + "  ")
+        lines.append(f"{indent}}}")
 
 
 def render(graph: LayerGraph, path: str | Path, analysis: Analysis | None = None) -> Path:
@@ -137,7 +165,7 @@ def _layers_with_errors(graph: LayerGraph, diagnostics: tuple[Diagnostic, ...]) 
             broken |= {
                 layer.name
                 for layer in graph.layers
-                if layer.decl and layer.decl.span.path == d.span.path and layer.decl.span.start <= d.span.start < layer.decl.span.end
+                if any(s and s.path == d.span.path and s.start <= d.span.start < s.end for s in (layer.span, layer.name_span))
             }
     return broken
 

@@ -1,6 +1,7 @@
 """The summary table of a network: each layer's kind, activation size and learnables, and totals,
 as MATLAB's analyzeNetwork lists them. Activation sizes are MATLAB's (height x width x channels);
-learnable sizes are the PyTorch tensors' (`weight 20x1x5x5`), as `net.learnables` holds them."""
+learnable sizes are the PyTorch tensors' (`weight 20x1x5x5`), as `net.learnables` holds them.
+A layer that shares another's parameters counts none of its own."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
         layer = info.layer
         outputs = ", ".join(str(s) if len(info.outputs) == 1 else f"{port} {s}" for port, s in info.outputs.items())
         learnables = ", ".join(f"{p} {'x'.join(map(str, size))}" for p, size in info.learnables.items()) or "-"
-        rows.append((str(number), name, layer.kind, outputs, learnables, f"{info.num_learnables:,}", layer.catalog_kind.describe(layer.args)))
+        count = info.num_learnables
+        if layer.shares:
+            learnables, count = f"shares {layer.shares}", 0
+        rows.append((str(number), name, layer.kind, outputs, learnables, f"{count:,}", layer.catalog_kind.describe(layer.args)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     right = {0, 5}
     table = [

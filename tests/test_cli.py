@@ -115,7 +115,7 @@ def test_train_refuses_a_network_that_does_not_fit_the_digits(tmp_path):
 def test_layers_lists_the_catalog():
     result = graphdl("layers")
     assert result.returncode == 0
-    assert 'convolution2d(filterSize, numFilters, stride=1, dilationFactor=1, padding=0, weightsInitializer="glorot", biasInitializer="zeros")' in result.stdout
+    assert 'convolution2d(filterSize, numFilters, stride=1, dilationFactor=1, padding=0, weightsInitializer="glorot", biasInitializer="zeros", bias=true)' in result.stdout
     assert "inputs: in1, in2; outputs: out" in result.stdout
 
 

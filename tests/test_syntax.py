@@ -3,6 +3,7 @@ diagnostics)."""
 
 from __future__ import annotations
 
+from graphdl.elaborate.evaluate import evaluate
 from graphdl.source import Source
 from graphdl.syntax import BrokenDecl, Chain, LayerDecl, parse
 
@@ -20,8 +21,8 @@ def test_layer_declarations_with_every_kind_of_value():
     (network,) = document.networks
     (decl,) = network.body
     assert isinstance(decl, LayerDecl)
-    assert decl.name == "a" and decl.call.kind == "kind"
-    values = [a.value.python() for a in decl.call.arguments]
+    assert decl.name == "a" and decl.call.callee == "kind"
+    values = [evaluate(a.value, {}) for a in decl.call.arguments]
     assert values == [1, -2, 3.5, -1e-3, "s", "q", True, False, (1, (2, 3)), (), (4, 5)]
     assert [a.name for a in decl.call.arguments] == [None] * 10 + ["key"]
     assert isinstance(values[0], int) and isinstance(values[2], float)
@@ -31,7 +32,7 @@ def test_spans_are_one_based_with_exclusive_end():
     document = parse_ok("network n {\n  conv1 = convolution2d(5, 20)\n}\n")
     decl = document.networks[0].body[0]
     assert (decl.name_span.line, decl.name_span.column, decl.name_span.end_column) == (2, 3, 8)
-    assert (decl.call.kind_span.column, decl.call.kind_span.end_column) == (11, 24)
+    assert (decl.call.callee_span.column, decl.call.callee_span.end_column) == (11, 24)
     first = decl.call.arguments[0]
     assert (first.value.span.column, first.value.span.end_column) == (25, 26)
 
@@ -40,8 +41,8 @@ def test_chains_and_ports():
     document = parse_ok("network n {\n  a -> b/in2 -> c\n  d/out -> e\n}\n")
     first, second = document.networks[0].body
     assert isinstance(first, Chain)
-    assert [(p.layer, p.port) for p in first.ports] == [("a", None), ("b", "in2"), ("c", None)]
-    assert [(p.layer, p.port) for p in second.ports] == [("d", "out"), ("e", None)]
+    assert [(p.layer, p.port) for p in first.nodes] == [("a", None), ("b", "in2"), ("c", None)]
+    assert [(p.layer, p.port) for p in second.nodes] == [("d", "out"), ("e", None)]
 
 
 def test_comments_blank_lines_and_line_breaks_inside_brackets():
@@ -59,7 +60,7 @@ network n {   # trailing comment
 """
     body = parse_ok(text).networks[0].body
     assert [s.name for s in body] == ["a", "b"]
-    assert [a.value.python() for a in body[1].call.arguments] == [(1, 2)]
+    assert [evaluate(a.value, {}) for a in body[1].call.arguments] == [(1, 2)]
 
 
 def test_several_networks_and_an_empty_body():
@@ -80,7 +81,7 @@ def test_a_broken_statement_keeps_its_place_and_name():
 def test_an_error_that_cannot_be_recovered_from_stops_with_one_diagnostic():
     document, diagnostics = parse(Source("t.dlg", "network n \n  a = relu()\n}\n"))
     assert [d.code for d in diagnostics] == ["E101"]
-    assert diagnostics[0].message == "expected `{`, found the end of the line"
+    assert diagnostics[0].message == "expected `(` or `{`, found the end of the line"
     assert document.networks == ()
 
 

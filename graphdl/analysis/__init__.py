@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from graphdl.analysis.shapes import LayerInfo, infer_shapes
+from graphdl.analysis.shapes import LayerInfo, check_shared_sizes, infer_shapes
 from graphdl.analysis.structure import (
     check_connections,
     check_cycles,
     check_has_input,
     check_inputs_connected,
     check_layers,
+    check_names,
+    check_sharing,
     cyclic_layers,
 )
 from graphdl.diagnostics import Diagnostic, has_errors
@@ -44,7 +46,8 @@ class Analysis:
 
     @property
     def num_learnables(self) -> int:
-        return sum(info.num_learnables for info in self.layers.values())
+        """Learnable parameters of the network, shared ones counted once."""
+        return sum(info.num_learnables for info in self.layers.values() if info.layer.shares is None)
 
     def __getitem__(self, name: str) -> LayerInfo:
         return self.layers[name]
@@ -53,7 +56,7 @@ class Analysis:
 def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     """Check a LayerGraph and infer its shapes. `quiet` names layers whose problems an earlier
     stage has reported already."""
-    diagnostics = [*check_layers(graph, quiet), *check_connections(graph, quiet), *check_cycles(graph)]
+    diagnostics = [*check_layers(graph, quiet), *check_names(graph), *check_sharing(graph), *check_connections(graph, quiet), *check_cycles(graph)]
     missing_input = list(check_has_input(graph, quiet))
     if missing_input and graph.layers:
         # The first layer is where the missing input layer belongs: one diagnostic says both.
@@ -62,6 +65,7 @@ def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     diagnostics += check_inputs_connected(graph, quiet)
     cyclic = cyclic_layers(graph)
     infos, shape_diagnostics = infer_shapes(graph, execution_order(graph, cyclic), cyclic | set(quiet))
+    shape_diagnostics += check_shared_sizes(infos)
     return Analysis(graph, tuple(diagnostics + shape_diagnostics), infos)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from graphdl.catalog import LayerProblem
 from graphdl.catalog.arguments import parameter_names
 from graphdl.diagnostics import Diagnostic, Label
-from graphdl.graph import Layer, LayerGraph
+from graphdl.graph import Layer, LayerGraph, instance_labels
 from graphdl.shape import Shape
 from graphdl.source import Span
 
@@ -76,15 +76,37 @@ def _diagnostic(layer: Layer, problem: LayerProblem, incoming, inputs: Mapping[s
         if c.span is not None and c.span != layer.span:
             labels.append(Label(c.span, f"{port}: {inputs[port]} from `{c.source}`"))
     label = f"this {layer.kind}" if span is None else ""
-    message = problem.message if layer.decl else f"layer `{layer.name}`: {problem.message}"
+    message = problem.message if layer.call else f"layer `{layer.name}`: {problem.message}"
+    labels += instance_labels(layer)
     return Diagnostic(problem.code, message, span or layer.span, label, tuple(labels), problem.notes, problem.help)
 
 
 def argument_span(layer: Layer, param: str) -> Span | None:
     """Where the argument `param` of a layer is written, if it is."""
-    if layer.decl is None:
+    if layer.call is None:
         return None
-    for argument, name in zip(layer.decl.call.arguments, parameter_names(layer.catalog_kind.params, layer.arguments)):
+    for argument, name in zip(layer.call.arguments, parameter_names(layer.catalog_kind.params, layer.arguments)):
         if name == param:
             return argument.value.span
     return None
+
+
+def check_shared_sizes(infos: dict[str, LayerInfo]) -> list[Diagnostic]:
+    """Layers that share parameters must need parameters of the same sizes."""
+    diagnostics = []
+    for info in infos.values():
+        owner = infos.get(info.layer.shares) if info.layer.shares else None
+        if owner is not None and dict(owner.learnables) != dict(info.learnables):
+            mine, theirs = _show(info.learnables), _show(owner.learnables)
+            labels = ((Label(owner.layer.name_span, f"needs {theirs}"),) if owner.layer.name_span else ()) + instance_labels(info.layer)
+            diagnostics.append(
+                Diagnostic(
+                    "E404", f"`{info.layer.name}` needs learnables of other sizes than `{owner.layer.name}`, whose parameters it shares",
+                    info.layer.name_span or info.layer.span, f"needs {mine}", labels, help="give both layers inputs of one size",
+                )
+            )
+    return diagnostics
+
+
+def _show(learnables) -> str:
+    return ", ".join(f"{name} {'x'.join(map(str, size))}" for name, size in learnables.items())

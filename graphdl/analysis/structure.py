@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import networkx as nx
 
 from graphdl.diagnostics import Diagnostic, Label
-from graphdl.graph import LayerGraph, binding_diagnostics
+from graphdl.graph import LayerGraph, binding_diagnostics, instance_labels
 from graphdl.names import name_problem
 
 
@@ -21,7 +21,7 @@ def check_layers(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnosti
     for layer in graph.layers:
         problem = name_problem(layer.name)
         if problem:
-            span = layer.decl.name_span if layer.decl else None
+            span = layer.name_span
             yield Diagnostic("E216", problem, span, "", help="rename the layer")
         if layer.name not in quiet:
             yield from binding_diagnostics(layer)
@@ -122,3 +122,33 @@ def check_has_input(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagno
             first.span,
             help="start the network with an input layer such as `imageInput([28, 28, 1])` or `featureInput(10)`",
         )
+
+
+def check_names(graph: LayerGraph) -> Iterator[Diagnostic]:
+    """A layer cannot be inside another: `a.b` and `a` would both be the compiled network's `a`."""
+    names = {layer.name for layer in graph.layers}
+    for layer in graph.layers:
+        parts = layer.name.split(".")
+        for i in range(1, len(parts)):
+            outer = ".".join(parts[:i])
+            if outer in names:
+                yield Diagnostic("E210", f"`{layer.name}` would be inside the layer `{outer}`", layer.name_span, "", help="rename one of them")
+                break
+
+
+def check_sharing(graph: LayerGraph) -> Iterator[Diagnostic]:
+    """A layer shares the parameters of a layer of its kind, which shares nobody's."""
+    for layer in graph.layers:
+        if layer.shares is None:
+            continue
+        owner = graph.get(layer.shares)
+        problem = None
+        if owner is None:
+            problem = f"`{layer.name}` shares `{layer.shares}`, which is not in the network"
+        elif owner.shares is not None:
+            problem = f"`{layer.name}` shares `{owner.name}`, which shares `{owner.shares}`: share `{owner.shares}` directly"
+        elif owner.kind != layer.kind:
+            problem = f"`{layer.name}` ({layer.kind}) cannot share the parameters of `{owner.name}` ({owner.kind})"
+        if problem:
+            labels = (Label(owner.name_span, "the other layer"),) if owner is not None and owner.name_span else ()
+            yield Diagnostic("E223", problem, layer.name_span, "", labels + instance_labels(layer), help="sharing needs two layers of one kind")

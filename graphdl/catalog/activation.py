@@ -30,6 +30,7 @@ class Relu(_Elementwise):
 @register
 class LeakyRelu(_Elementwise):
     name = "leakyRelu"
+    auto_name = "leakyrelu"
     summary = "Leaky rectified linear unit: x for x >= 0, scale * x below"
     params = (Param("scale", Float(min=0), 0.01, positional=True, doc="slope for negative inputs"),)
 

@@ -35,6 +35,16 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _integral(value: object) -> object:
+    """A whole number written as a float (`width / 4` is 16.0) as the integer it is, as MATLAB,
+    where every number is a double, takes it; anything else unchanged."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INT:
+        return int(value)
+    if isinstance(value, tuple):
+        return tuple(_integral(v) for v in value)
+    return value
+
+
 def _too_big(value: int) -> bool:
     return abs(value) > MAX_INT
 
@@ -62,6 +72,7 @@ class Int(ArgType):
         )
 
     def normalize(self, value: object) -> int:
+        value = _integral(value)
         if not _is_int(value):
             raise self.wrong(value)
         if _too_big(value):
@@ -137,6 +148,7 @@ class Size(ArgType):
         return f"a {kind} or a list of {self.n} {kind}s"
 
     def normalize(self, value: object) -> tuple[int, ...]:
+        value = _integral(value)
         values = value if isinstance(value, tuple) else (value,) * self.n
         if len(values) != self.n or not all(_is_int(v) for v in values):
             raise self.wrong(value)
@@ -163,6 +175,7 @@ class Padding(ArgType):
     def normalize(self, value: object) -> str | tuple[tuple[int, int], ...]:
         if value == "same":
             return "same"
+        value = _integral(value)
         values = value if isinstance(value, tuple) else (value,)
         if not values or not all(_is_int(v) for v in values):
             raise self.wrong(value)
@@ -189,10 +202,21 @@ class IntList(ArgType):
         return f"a list of {counts} positive integers"
 
     def normalize(self, value: object) -> tuple[int, ...]:
+        value = _integral(value)
         if not isinstance(value, tuple) or len(value) not in self.lengths or not all(_is_int(v) for v in value):
             raise self.wrong(value)
         if any(v < 1 or _too_big(v) for v in value):
             raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
+        return value
+
+
+@dataclass(frozen=True)
+class Any(ArgType):
+    """Any value: the parameters of blocks, which pass them on to layers that check them."""
+
+    expected = "a value"
+
+    def normalize(self, value: object) -> object:
         return value
 
 

@@ -82,6 +82,7 @@ class _Concatenation(_Combination):
 @register
 class Concatenation(_Concatenation):
     name = "concatenation"
+    auto_name = "concat"
     summary = "Concatenates its inputs along a dimension, counted as MATLAB does (height 1, width 2, channels 3 for images)"
     params = (
         Param("dim", Int(min=1), positional=True, doc="the dimension to concatenate along"),
@@ -104,6 +105,7 @@ class Concatenation(_Concatenation):
 @register
 class DepthConcatenation(_Concatenation):
     name = "depthConcatenation"
+    auto_name = "depthcat"
     summary = "Concatenates its inputs along the channels; they must agree in height and width"
     params = (_num_inputs(),)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from graphdl.catalog.arguments import Choice, Int, Padding, Param, Size
+from graphdl.catalog.arguments import Bool, Choice, Int, Padding, Param, Size
 from graphdl.catalog.registry import Inferred, LayerKind, register
 from graphdl.catalog.window import Window, describe_window
 from graphdl.shape import Shape
@@ -17,20 +17,29 @@ def _initializers() -> tuple[Param, ...]:
     return (
         Param("weightsInitializer", Choice(WEIGHT_INITIALIZERS), "glorot"),
         Param("biasInitializer", Choice(BIAS_INITIALIZERS), "zeros"),
+        # MATLAB layers always have a bias; networks followed by batch normalisation (ResNets)
+        # are written without.
+        Param("bias", Bool(), True, doc="false for a layer without a bias"),
     )
+
+
+def _learnables(weight: tuple[int, ...], outputs: int, args) -> dict[str, tuple[int, ...]]:
+    return {"weight": weight, "bias": (outputs,)} if args["bias"] else {"weight": weight}
 
 
 def _initialize(module, args, fan_in: int, fan_out: int):
     from graphdl.catalog.modules import initialize
 
     initialize(module.weight, args["weightsInitializer"], fan_in, fan_out)
-    initialize(module.bias, args["biasInitializer"], fan_in, fan_out)
+    if module.bias is not None:
+        initialize(module.bias, args["biasInitializer"], fan_in, fan_out)
     return module
 
 
 @register
 class Convolution2d(LayerKind):
     name = "convolution2d"
+    auto_name = "conv"
     category = "convolution"
     l2_factors = {"bias": 0.0}  # MATLAB's BiasL2Factor
     summary = "2-D convolution: numFilters filters of filterSize slid over the image"
@@ -48,7 +57,7 @@ class Convolution2d(LayerKind):
         filters = args["numFilters"]
         return Inferred(
             {"out": Shape.image(*window.output_size(), filters)},
-            learnables={"weight": (filters, window.input.channels, *window.size), "bias": (filters,)},
+            learnables=_learnables((filters, window.input.channels, *window.size), filters, args),
         )
 
     def build(self, args, inputs):
@@ -58,7 +67,9 @@ class Convolution2d(LayerKind):
 
         window = Window.of(self.name, args, inputs, "filterSize")
         channels, filters = window.input.channels, args["numFilters"]
-        common = dict(in_channels=channels, out_channels=filters, kernel_size=window.size, stride=window.stride, dilation=window.dilation)
+        common = dict(
+            in_channels=channels, out_channels=filters, kernel_size=window.size, stride=window.stride, dilation=window.dilation, bias=args["bias"]
+        )
         if window.symmetric:
             conv = nn.Conv2d(**common, padding=window.padding)
         else:
@@ -73,6 +84,7 @@ class Convolution2d(LayerKind):
 @register
 class FullyConnected(LayerKind):
     name = "fullyConnected"
+    auto_name = "fc"
     category = "dense"
     l2_factors = {"bias": 0.0}  # MATLAB's BiasL2Factor
     summary = "Fully connected: multiplies the flattened input by a weight matrix and adds a bias"
@@ -85,7 +97,7 @@ class FullyConnected(LayerKind):
         features = inputs["in"].numel
         return Inferred(
             {"out": Shape.features(args["outputSize"])},
-            learnables={"weight": (args["outputSize"], features), "bias": (args["outputSize"],)},
+            learnables=_learnables((args["outputSize"], features), args["outputSize"], args),
         )
 
     def build(self, args, inputs):
@@ -94,7 +106,7 @@ class FullyConnected(LayerKind):
         from graphdl.catalog.modules import FlattenLinear
 
         shape = inputs["in"]
-        linear = (nn.Linear if shape.format == "C" else FlattenLinear)(shape.numel, args["outputSize"])
+        linear = (nn.Linear if shape.format == "C" else FlattenLinear)(shape.numel, args["outputSize"], bias=args["bias"])
         return _initialize(linear, args, shape.numel, args["outputSize"])
 
     def describe(self, args):

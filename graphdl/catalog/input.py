@@ -62,6 +62,7 @@ class _Input(LayerKind):
 @register
 class ImageInput(_Input):
     name = "imageInput"
+    auto_name = "imageinput"
     summary = "Input of 2-D images, height x width x channels"
     params = (
         Param("inputSize", IntList((2, 3)), positional=True, doc="[height, width, channels] (or [height, width] for one channel)"),
@@ -76,6 +77,7 @@ class ImageInput(_Input):
 @register
 class FeatureInput(_Input):
     name = "featureInput"
+    auto_name = "input"
     summary = "Input of feature vectors"
     params = (
         Param("numFeatures", Int(min=1), positional=True, doc="number of features per observation"),

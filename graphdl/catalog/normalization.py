@@ -9,6 +9,7 @@ from graphdl.catalog.registry import Inferred, LayerKind, register
 @register
 class BatchNormalization(LayerKind):
     name = "batchNormalization"
+    auto_name = "batchnorm"
     category = "normalization"
     summary = "Batch normalisation: normalises each channel over the mini-batch, then scales and shifts"
     params = (

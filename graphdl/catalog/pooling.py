@@ -38,6 +38,7 @@ class _Pooling2d(LayerKind):
 @register
 class MaxPooling2d(_Pooling2d):
     name = "maxPooling2d"
+    auto_name = "maxpool"
     summary = "2-D max pooling: the maximum of each window"
     pad_value = float("-inf")
     verb = "max"
@@ -51,6 +52,7 @@ class MaxPooling2d(_Pooling2d):
 @register
 class AveragePooling2d(_Pooling2d):
     name = "averagePooling2d"
+    auto_name = "avgpool"
     summary = "2-D average pooling: the mean of each window (padding counts as zeros, as in MATLAB)"
     pad_value = 0.0
     verb = "average"
@@ -64,6 +66,7 @@ class AveragePooling2d(_Pooling2d):
 @register
 class GlobalAveragePooling2d(LayerKind):
     name = "globalAveragePooling2d"
+    auto_name = "gapool"
     category = "pooling"
     summary = "2-D global average pooling: the mean over height and width, keeping 1x1xchannels"
 

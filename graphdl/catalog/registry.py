@@ -67,6 +67,8 @@ class LayerKind:
     category: ClassVar[str]
     summary: ClassVar[str]  # one line: what the kind does
     params: ClassVar[tuple[Param, ...]] = ()
+    # The name MATLAB gives an unnamed layer of this kind ("conv", "fc"); the kind's name if unset.
+    auto_name: ClassVar[str | None] = None
     # Multipliers of the L2 regularisation per learnable (MATLAB's WeightL2Factor, BiasL2Factor);
     # a learnable not listed has 1.
     l2_factors: ClassVar[Mapping[str, float]] = {}
@@ -92,6 +94,11 @@ class LayerKind:
     @property
     def is_input(self) -> bool:
         return self.category == "input"
+
+    @property
+    def base_name(self) -> str:
+        """The name of an anonymous layer of this kind (`relu`, `conv`), before numbering."""
+        return self.auto_name or self.name
 
     def complete(self, given: Arguments) -> dict[str, object]:
         """The arguments of a layer with every default filled in."""

@@ -28,7 +28,9 @@ def grammar_text() -> str:
 
 @functools.cache
 def lalr_parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True, postlex=_FreeLinesInBrackets())
+    return Lark(
+        grammar_text(), parser="lalr", start=["start", "expr"], propagate_positions=True, maybe_placeholders=True, postlex=_FreeLinesInBrackets()
+    )
 
 
 @functools.cache

@@ -28,28 +28,40 @@ _DESCRIPTIONS = {
     "STRING": "a string",
     "_NL": "the end of the line",
     "$END": "the end of the file",
-    "NETWORK": "`network`",
-    "TRUE": "`true`",
-    "FALSE": "`false`",
+    "PATH": "a name",
 }
 _PUNCTUATION = {
     "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}",
-    "ARROW": "->", "SLASH": "/", "EQUAL": "=", "COMMA": ",", "MINUS": "-",
+    "ARROW": "->", "SLASH": "/", "EQUAL": "=", "COMMA": ",", "MINUS": "-", "RANGE": "..",
+    "PLUS": "+", "STAR": "*", "DOUBLESLASH": "//", "PERCENT": "%", "POWER": "**", "COMPARE": "a comparison",
 }
 
 
 def _describe(terminal: str) -> str:
     if terminal in _PUNCTUATION:
         return f"`{_PUNCTUATION[terminal]}`"
+    if terminal in _KEYWORDS:
+        return f"`{terminal.lower()}`"
     return _DESCRIPTIONS.get(terminal, terminal.lower())
 
 
+# Tokens that may continue an expression or a declaration; listing them after a complete value
+# ("expected `)`, `,`, `+`, `*`, `if`, ...") buries the one that was meant.
+_CONTINUATIONS = {"PLUS", "MINUS", "STAR", "SLASH", "DOUBLESLASH", "PERCENT", "POWER", "COMPARE", "AND", "OR", "IF", "FOR", "SHARES"}
+_VALUE_STARTS = {"INT", "FLOAT", "STRING", "TRUE", "FALSE", "LSQB", "LPAR", "MINUS", "NAME", "NOT"}
+_KEYWORDS = {"NETWORK", "BLOCK", "IMPORT", "TRUE", "FALSE", "FOR", "IN", "SHARES", "IF", "ELSE", "AND", "OR", "NOT"}
+
+
 def _expected(names) -> str:
-    # A value can start with many tokens; say "a value" instead of listing them.
-    described = sorted({_describe(n) for n in names if not n.startswith("__")})
-    values = {"a number", "a string", "`true`", "`false`", "`[`", "`-`"}
-    if values <= set(described):
-        described = sorted(set(described) - values) + ["a value"]
+    names = {n for n in names if not n.startswith("__")}
+    value = False
+    if {"INT", "STRING", "LSQB"} <= names:
+        # A value can start with many tokens; say "a value" instead of listing them.
+        names -= _VALUE_STARTS
+        value = True
+    if names - _CONTINUATIONS:
+        names -= _CONTINUATIONS
+    described = sorted({_describe(n) for n in names}) + (["a value"] if value else [])
     if len(described) == 1:
         return described[0]
     return ", ".join(described[:-1]) + " or " + described[-1]

@@ -1,7 +1,7 @@
 """The syntax tree: what the text says, with a span on every node, and no meaning yet.
 
-Values are Python values (int, float, str, bool, tuple for lists) wrapped in `Literal` so that each
-keeps its span; the elaborator checks them against the layer catalog.
+Argument values are expressions; the elaborator evaluates them (with the parameters, constants and
+repeat indices in scope) and checks the results against the layer catalog.
 """
 
 from __future__ import annotations
@@ -10,32 +10,92 @@ from dataclasses import dataclass
 
 from graphdl.source import Source, Span
 
+# ---- expressions ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Literal:
-    value: object
+    value: object  # int, float, str or bool
     span: Span
 
-    def python(self) -> object:
-        """The plain Python value, with lists as tuples of plain values."""
-        if isinstance(self.value, tuple):
-            return tuple(item.python() for item in self.value)
-        return self.value
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ListExpr:
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-" or "not"
+    operand: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * / // % ** == != < <= > >= and or
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """`then if condition else otherwise`."""
+
+    then: Expr
+    condition: Expr
+    otherwise: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    name_span: Span
+    arguments: tuple[Expr, ...]
+    span: Span
+
+
+Expr = Literal | Name | ListExpr | Unary | Binary | Conditional | Function
+
+
+# ---- statements -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Argument:
     name: str | None  # None for a positional argument
-    value: Literal
+    value: Expr
     span: Span
     name_span: Span | None = None
 
 
 @dataclass(frozen=True)
 class Call:
-    kind: str
-    kind_span: Span
+    """`callee(arguments)`: a layer kind or a block."""
+
+    callee: str
+    callee_span: Span
     arguments: tuple[Argument, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """`for index in first..last`: the declaration repeated in series, once per index."""
+
+    index: str
+    index_span: Span
+    first: Expr
+    last: Expr
     span: Span
 
 
@@ -45,13 +105,39 @@ class LayerDecl:
     name_span: Span
     call: Call
     span: Span
+    repeat: Repeat | None = None
+    shares: str | None = None  # the layer or block instance whose parameters this one uses
+    shares_span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Ports:
+    """`input x, y` or `output z` in a block."""
+
+    keyword: str
+    keyword_span: Span
+    names: tuple[str, ...]
+    name_spans: tuple[Span, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Let:
+    """`let name = expression`: a constant."""
+
+    keyword: str
+    keyword_span: Span
+    name: str
+    name_span: Span
+    value: Expr
+    span: Span
 
 
 @dataclass(frozen=True)
 class BrokenDecl:
     """A statement that did not parse; its syntax error is already reported. It keeps what later
     stages need to say nothing more about it: the layer name it seems to declare, the names it
-    mentions, and whether it was wiring (`->`), which makes its network a DAG."""
+    mentions, and whether it was wiring (`->`), which makes its body a DAG."""
 
     name: str | None
     span: Span
@@ -69,22 +155,60 @@ class PortRef:
 
 @dataclass(frozen=True)
 class Chain:
-    ports: tuple[PortRef, ...]
+    nodes: tuple[PortRef | Call, ...]  # a Call is an inline, anonymous layer or block instance
     span: Span
 
 
-Statement = LayerDecl | BrokenDecl | Chain
+Statement = LayerDecl | Chain | Ports | Let | BrokenDecl
+
+
+# ---- definitions ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    span: Span
+    default: Expr | None = None
 
 
 @dataclass(frozen=True)
 class NetworkDecl:
     name: str
     name_span: Span
+    parameters: tuple[Parameter, ...]
     body: tuple[Statement, ...]
     span: Span
 
 
 @dataclass(frozen=True)
+class BlockDecl:
+    name: str
+    name_span: Span
+    parameters: tuple[Parameter, ...]
+    body: tuple[Statement, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Import:
+    path: str
+    span: Span  # of the path string
+
+
+@dataclass(frozen=True)
 class Document:
     source: Source
-    networks: tuple[NetworkDecl, ...]
+    definitions: tuple[NetworkDecl | BlockDecl | Import, ...]
+
+    @property
+    def networks(self) -> tuple[NetworkDecl, ...]:
+        return tuple(d for d in self.definitions if isinstance(d, NetworkDecl))
+
+    @property
+    def blocks(self) -> tuple[BlockDecl, ...]:
+        return tuple(d for d in self.definitions if isinstance(d, BlockDecl))
+
+    @property
+    def imports(self) -> tuple[Import, ...]:
+        return tuple(d for d in self.definitions if isinstance(d, Import))
