@@ -125,14 +125,14 @@ class DLNetwork(nn.Module):
     def _attach(self, name: str, module: nn.Module, graph: LayerGraph) -> None:
         """Register a layer's module at its path (`stage2.0.conv1`), making the plain modules
         that hold the parts of a block instance as needed."""
-        *path, leaf = name.split(".")
+        parts = name.split(".")
         holder: nn.Module = self
-        for part in path + [leaf]:
+        for depth, part in enumerate(parts, 1):
             if hasattr(holder, part) and part not in holder._modules:
                 # A name that graphdl.names does not know, with another version of torch.
                 problem = Diagnostic("E216", f"`{part}` cannot name a layer: the compiled network has an attribute `{part}`", graph[name].name_span)
                 raise GraphdlError([problem], graph.sources)
-            if part is leaf:
+            if depth == len(parts):
                 holder.add_module(part, module)
             else:
                 if part not in holder._modules:

@@ -56,7 +56,7 @@ class Analysis:
 def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     """Check a LayerGraph and infer its shapes. `quiet` names layers whose problems an earlier
     stage has reported already."""
-    diagnostics = [*check_layers(graph, quiet), *check_names(graph), *check_sharing(graph), *check_connections(graph, quiet), *check_cycles(graph)]
+    diagnostics = [*check_layers(graph, quiet), *check_names(graph, quiet), *check_sharing(graph), *check_connections(graph, quiet), *check_cycles(graph)]
     missing_input = list(check_has_input(graph, quiet))
     if missing_input and graph.layers:
         # The first layer is where the missing input layer belongs: one diagnostic says both.

@@ -124,9 +124,9 @@ def check_has_input(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagno
         )
 
 
-def check_names(graph: LayerGraph) -> Iterator[Diagnostic]:
+def check_names(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
     """A layer cannot be inside another: `a.b` and `a` would both be the compiled network's `a`."""
-    names = {layer.name for layer in graph.layers}
+    names = {layer.name for layer in graph.layers if layer.name not in quiet}
     for layer in graph.layers:
         parts = layer.name.split(".")
         for i in range(1, len(parts)):

@@ -33,8 +33,9 @@ class Elaboration:
 
 
 def elaborate(document: Document, network: str | None = None, parameters: Mapping[str, object] | None = None) -> Elaboration:
-    """The LayerGraph of one network visible from the document (`network`, or the only one), with
-    its parameters set from `parameters` where given."""
+    """The LayerGraph of one network visible from the document (`network`; by default the only one
+    the document defines, or, if it defines none, the only one it imports), with its parameters
+    set from `parameters` where given."""
     scope, sources, diagnostics = resolve_imports(document)
     chosen = _choose(document, scope, network, diagnostics)
     if chosen is None:
@@ -58,9 +59,13 @@ def _choose(document: Document, scope: Scope, name: str | None, diagnostics: lis
             diagnostics.append(Diagnostic("E002", f"no network named `{name}` in {path}", help=help))
             return None
         return networks[name]
-    if len(networks) == 1:
-        return next(iter(networks.values()))
-    if networks:
+    # By default, the file's own network; an imported one if the file defines none.
+    own = {n: d for n, d in networks.items() if d[1] is scope}
+    candidates = own or networks
+    if len(candidates) == 1:
+        return next(iter(candidates.values()))
+    if candidates:
+        networks = candidates
         names = ", ".join(f"`{n}`" for n in networks)
         diagnostics.append(Diagnostic("E002", f"{path} defines several networks ({names}); say which to use", help="pass its name (`--network NAME` on the command line)"))
     elif document.blocks:

@@ -23,7 +23,23 @@ from graphdl.elaborate.evaluate import EvaluationError, evaluate
 from graphdl.elaborate.imports import Scope
 from graphdl.graph import Connection, Instance, Layer, LayerGraph, binding_diagnostics
 from graphdl.source import Span
-from graphdl.syntax.tree import BlockDecl, BrokenDecl, Call, Chain, LayerDecl, Let, NetworkDecl, PortRef, Ports
+from graphdl.syntax.tree import (
+    Binary,
+    BlockDecl,
+    BrokenDecl,
+    Call,
+    Chain,
+    Conditional,
+    Function,
+    LayerDecl,
+    Let,
+    ListExpr,
+    Name,
+    NetworkDecl,
+    PortRef,
+    Ports,
+    Unary,
+)
 
 Endpoint = tuple[str, str]  # (layer, port) in the graph
 
@@ -78,6 +94,9 @@ class _Body:
     order: list[Item] = field(default_factory=list)
     declared: dict[str, Span] = field(default_factory=dict)
     ports: dict[str, tuple[str, Span]] = field(default_factory=dict)  # block port -> (direction, span)
+    quiet_ports: set[str] = field(default_factory=set)  # block ports whose wiring failed, reported already
+    broken: set[str] = field(default_factory=set)  # names mentioned by statements that did not parse
+    origins: dict[str, Span] = field(default_factory=dict)  # block parameter -> the argument that gave it
     inputs: dict[str, list[Endpoint]] = field(default_factory=dict)
     outputs: dict[str, Endpoint] = field(default_factory=dict)
     unknown: dict[str, list[PortRef]] = field(default_factory=dict)
@@ -107,8 +126,8 @@ class Expander:
 
     # ---- a body -----------------------------------------------------------------------------------
 
-    def body(self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=()) -> Interface:
-        body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks))
+    def body(self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=(), origins=None) -> Interface:
+        body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks), origins=dict(origins or {}))
         chains = []
         for statement in decl.body:
             if isinstance(statement, Let):
@@ -124,6 +143,7 @@ class Expander:
         for statement in decl.body:
             if isinstance(statement, BrokenDecl):
                 # What a broken statement mentions may lack the connections it was to make.
+                body.broken.update(statement.mentions)
                 for name in statement.mentions:
                     item = body.items.get(name)
                     self.quiet.update(item.layers_fed_by() if item is not None else [])
@@ -203,6 +223,9 @@ class Expander:
         if decl.shares is None:
             return None
         owner = body.items.get(decl.shares)
+        known = lookup(decl.call.callee) is not None or isinstance(body.scope.names.get(decl.call.callee, (None,))[0], BlockDecl)
+        if (owner is not None and not owner.valid) or not known:
+            return None  # reported already, where the owner or this callee is written
         problem = None
         if owner is None:
             problem = f"`{decl.name}` shares `{decl.shares}`, which is not declared before it"
@@ -260,7 +283,7 @@ class Expander:
             self.graph.add_layers(layer)
             if not layer.valid:
                 for diagnostic in binding_diagnostics(layer):
-                    self.report(diagnostic)
+                    self._report_in_instance(body, call, name, diagnostic)
                 self.quiet.add(full)
                 return Item(name, call.callee, call.span, valid=False, prefix=full)
             inputs = {port: [(full, port)] for port in layer.input_ports}
@@ -273,6 +296,21 @@ class Expander:
         self.report(Diagnostic("E201", f"unknown layer kind or block `{call.callee}`", call.callee_span, "", help=suggest(call.callee, known)))
         return self._invalid(body, name, call)
 
+    def _report_in_instance(self, body: _Body, call: Call, name: str, diagnostic: Diagnostic) -> None:
+        """A layer's argument is wrong; if its value comes from the arguments of the block
+        instance, the mistake is there: report it there, once, however many layers it reaches."""
+        argument = next((a for a in call.arguments if diagnostic.span in (a.value.span, a.name_span)), None)
+        origin = next((body.origins[n] for n in names_in(argument.value) if n in body.origins), None) if argument else None
+        if origin is None:
+            self.report(diagnostic)
+            return
+        used = Label(argument.value.span, f"used here by `{body.prefix}{name}`")
+        moved = Diagnostic(diagnostic.code, diagnostic.message, origin, "given here", (used,), diagnostic.notes, diagnostic.help, diagnostic.severity)
+        key = (moved.code, "argument", origin)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.diagnostics.append(moved)
+
     def _instantiate(self, body: _Body, call: Call, name: str, arguments, definition, owner: Item | None) -> Item:
         block, home = definition
         full = body.prefix + name
@@ -284,11 +322,25 @@ class Expander:
             return self._invalid(body, name, call)
         instance = Instance(full, call.span)
         sharing = _Sharing(owner.prefix, full + ".") if owner else None
-        interface = self._with_sharing(sharing, lambda: self.body(block, home, env, full + ".", body.instances + (instance,), body.blocks + (block.name,)))
+        origins = self._origins(body, block, call)
+        interface = self._with_sharing(
+            sharing, lambda: self.body(block, home, env, full + ".", body.instances + (instance,), body.blocks + (block.name,), origins)
+        )
         if not interface.valid:
             # Something inside is reported already: its layers cannot be wired in.
             self.quiet.update(layer.name for layer in self.graph.layers if layer.name.startswith(full + "."))
         return Item(name, block.name, call.span, interface.inputs, interface.outputs, interface.valid, full + ".")
+
+    def _origins(self, body: _Body, block: BlockDecl, call: Call) -> dict[str, Span]:
+        """For each block parameter given in the call, the argument it came from: the call's own,
+        or, when that just passes on a parameter of the enclosing block, where that one came from."""
+        positional = iter(p.name for p in block.parameters)
+        origins = {}
+        for argument in call.arguments:
+            parameter = argument.name if argument.name is not None else next(positional, None)
+            passed = [body.origins[n] for n in names_in(argument.value) if n in body.origins]
+            origins[parameter] = passed[0] if passed else argument.value.span
+        return origins
 
     def _block_arguments(self, block: BlockDecl, call: Call, arguments) -> dict[str, object] | None:
         """The block's parameters bound to a call's arguments; defaults may use earlier parameters."""
@@ -376,6 +428,7 @@ class Expander:
                     self.quiet.update(first.layers_fed_by())
             return
         if not previous.outputs:
+            self.quiet.update(item.layers_fed_by(next(iter(item.inputs))))
             return
         source = next(iter(previous.outputs.values()))
         # Into the first input, as MATLAB's layer arrays connect.
@@ -395,6 +448,9 @@ class Expander:
                 # Its input is reported as broken already; not also as missing.
                 port = dst[1] if isinstance(dst, tuple) else None
                 self.quiet.update(destination.layers_fed_by(port) or [destination.prefix])
+            for end in (source, destination):
+                if isinstance(end, BlockPort) and (src is None or dst is None):
+                    body.quiet_ports.add(end.name)
 
     def _node(self, body: _Body, node) -> tuple[Item | BlockPort | None, PortRef | Call]:
         if isinstance(node, Call):  # an inline, anonymous layer or block instance
@@ -497,6 +553,8 @@ class Expander:
     def _report_unknown(self, body: _Body) -> None:
         """One diagnostic per undeclared name, at its first use, with its other uses."""
         for name, references in body.unknown.items():
+            if name in body.broken:
+                continue
             first, *others = references
             labels = tuple(Label(r.layer_span, "and here") for r in others)
             help = suggest(name, list(body.items) + list(body.ports)) or f"declare it: `{name} = kind(...)`"
@@ -508,6 +566,9 @@ class Expander:
     def _interface(self, body: _Body, wired: bool) -> Interface:
         if not body.is_block:
             return Interface({}, {}, True)
+        if body.broken:
+            # A statement of the block did not parse: its wiring cannot be known.
+            return Interface({}, {}, False)
         declared_in = [n for n, (d, _) in body.ports.items() if d == "input"]
         declared_out = [n for n, (d, _) in body.ports.items() if d == "output"]
         items = [i for i in body.order if i.valid]
@@ -529,10 +590,10 @@ class Expander:
             )
             return Interface({}, {}, False)
         for name in declared_out:
-            if name not in body.outputs:
+            if name not in body.outputs and name not in body.quiet_ports:
                 self.report(Diagnostic("E221", f"the output `{name}` of block `{body.decl.name}` is never produced", body.ports[name][1], "", help=f"connect a layer to it: `some_layer -> {name}`"))
         for name in declared_in:
-            if not body.inputs.get(name):
+            if not body.inputs.get(name) and name not in body.quiet_ports:
                 self.report(
                     Diagnostic("E222", f"the input `{name}` of block `{body.decl.name}` is never used", body.ports[name][1], "", help=f"connect it: `{name} -> some_layer`", severity=Severity.WARNING)
                 )
@@ -547,6 +608,20 @@ class _Sharing:
 
     owner: str
     prefix: str
+
+
+def names_in(expr) -> list[str]:
+    """The names an expression uses."""
+    if isinstance(expr, Name):
+        return [expr.name]
+    children = {
+        ListExpr: lambda e: e.items, Unary: lambda e: [e.operand], Binary: lambda e: [e.left, e.right],
+        Conditional: lambda e: [e.then, e.condition, e.otherwise], Function: lambda e: e.arguments,
+    }
+    for kind, parts in children.items():
+        if isinstance(expr, kind):
+            return [name for part in parts(expr) for name in names_in(part)]
+    return []
 
 
 def _root(graph: LayerGraph, name: str) -> str:

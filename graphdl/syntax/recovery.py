@@ -193,10 +193,11 @@ def _without_strings_and_comments(text: str) -> str:
 def broken_statement(statement: str, span: Span) -> BrokenDecl:
     """What later stages need of a statement that did not parse."""
     code = _without_strings_and_comments(statement)
-    declared = re.match(r"\s*([A-Za-z_]\w*)\s*=(?!=)", code)
+    name = r"[A-Za-z_]\w*(?:\.\w+)*"  # dotted too: `layer2.0`
+    declared = re.match(rf"\s*({name})\s*=(?!=)", code)
     return BrokenDecl(
         declared.group(1) if declared else None,
         span,
-        mentions=tuple(dict.fromkeys(re.findall(r"[A-Za-z_]\w*", code))),
+        mentions=tuple(dict.fromkeys(re.findall(name, code))),
         wiring="->" in code,
     )
