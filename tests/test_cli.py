@@ -136,3 +136,34 @@ def test_check_summary_and_render_never_import_torch(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "a.svg").exists() and (tmp_path / "a.pdf").exists()
+
+
+def test_set_overrides_network_parameters():
+    result = graphdl("summary", EXAMPLES / "resnet18.dlg", "--set", "classes=10", "--set", "size=32")
+    assert result.returncode == 0, result.stderr
+    assert "weight 10x512, bias 10" in result.stdout
+    assert "32x32x3" in result.stdout
+    bad = graphdl("check", EXAMPLES / "resnet18.dlg", "--set", "clases=10")
+    assert bad.returncode == 1 and "did you mean `classes`?" in bad.stderr
+    assert graphdl("check", EXAMPLES / "resnet18.dlg", "--set", "classes").returncode == 2
+
+
+def test_fmt_rewrites_checks_and_filters(tmp_path):
+    messy = "network n {   # the network\n  input=featureInput( 4 )\n\n\n  fc=fullyConnected(2*3)\n}\n"
+    path = tmp_path / "messy.dlg"
+    path.write_text(messy)
+    check = graphdl("fmt", "--check", path)
+    assert check.returncode == 1 and check.stdout == f"would reformat {path}\n" and path.read_text() == messy
+    assert graphdl("fmt", path).stdout == f"reformatted {path}\n"
+    assert path.read_text() == "network n {  # the network\n    input = featureInput(4)\n\n    fc = fullyConnected(2 * 3)\n}\n"
+    assert graphdl("fmt", "--check", path).returncode == 0
+    piped = subprocess.run([sys.executable, "-m", "graphdl", "fmt", "-"], input=messy, capture_output=True, text=True)
+    assert piped.stdout == path.read_text()
+    broken = tmp_path / "broken.dlg"
+    broken.write_text("network n {\n  a = relu(\n}\n")
+    result = graphdl("fmt", broken)
+    assert result.returncode == 1 and "never closed" in result.stderr and broken.read_text() == "network n {\n  a = relu(\n}\n"
+
+
+def test_the_examples_are_formatted():
+    assert graphdl("fmt", "--check", *sorted(EXAMPLES.glob("*.dlg"))).returncode == 0

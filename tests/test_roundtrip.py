@@ -35,7 +35,7 @@ def sources(draw) -> str:
     lines.append("    input = featureInput(width)")
     count = draw(st.integers(1, 7))
     calls = []
-    for i in range(count):
+    for _ in range(count):
         choice = draw(st.sampled_from(["single", "block", "repeat", "shared"] if use_block else ["single"]))
         if choice == "single":
             calls.append(draw(st.sampled_from(SINGLE)))

@@ -65,9 +65,11 @@ class _Formatter:
         definitions = self.document.definitions
         for i, definition in enumerate(definitions):
             start = definition.span.line
-            self._comments_before(start, "")
             consecutive_imports = i and isinstance(definition, Import) and isinstance(definitions[i - 1], Import)
-            if (i and not consecutive_imports) or self._gap(start):
+            if i and not consecutive_imports:
+                self._blank()  # between definitions, before the comments that introduce the next
+            self._comments_before(start, "")
+            if self._gap(start):
                 self._blank()
             if isinstance(definition, Import):
                 self._emit(f'import "{definition.path}"', "", definition.span.line)
