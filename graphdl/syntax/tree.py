@@ -173,7 +173,9 @@ class Parameter:
 
 
 @dataclass(frozen=True)
-class NetworkDecl:
+class Definition:
+    """A named body with parameters: a network or a block."""
+
     name: str
     name_span: Span
     parameters: tuple[Parameter, ...]
@@ -181,13 +183,12 @@ class NetworkDecl:
     span: Span
 
 
-@dataclass(frozen=True)
-class BlockDecl:
-    name: str
-    name_span: Span
-    parameters: tuple[Parameter, ...]
-    body: tuple[Statement, ...]
-    span: Span
+class NetworkDecl(Definition):
+    """`network name(parameters) { ... }`: what a file offers to build."""
+
+
+class BlockDecl(Definition):
+    """`block name(parameters) { ... }`: a sub-network, instantiated by name."""
 
 
 @dataclass(frozen=True)
