@@ -13,7 +13,7 @@ class _Combination(LayerKind):
         return tuple(f"in{i}" for i in range(1, args["numInputs"] + 1))
 
     def build(self, args, inputs):
-        from graphdl.catalog import modules
+        from graphdl.catalog.modules import combination as modules
 
         if self.dim(args, inputs) is None:
             return modules.Addition()

@@ -28,7 +28,7 @@ def _learnables(weight: tuple[int, ...], outputs: int, args) -> dict[str, tuple[
 
 
 def _initialize(module, args, fan_in: int, fan_out: int):
-    from graphdl.catalog.modules import initialize
+    from graphdl.catalog.modules.convolution import initialize
 
     initialize(module.weight, args["weightsInitializer"], fan_in, fan_out)
     if module.bias is not None:
@@ -63,7 +63,7 @@ class Convolution2d(LayerKind):
     def build(self, args, inputs):
         from torch import nn
 
-        from graphdl.catalog.modules import PaddedConv2d
+        from graphdl.catalog.modules.convolution import PaddedConv2d
 
         window = Window.of(self.name, args, inputs, "filterSize")
         channels, filters = window.input.channels, args["numFilters"]
@@ -103,7 +103,7 @@ class FullyConnected(LayerKind):
     def build(self, args, inputs):
         from torch import nn
 
-        from graphdl.catalog.modules import FlattenLinear
+        from graphdl.catalog.modules.convolution import FlattenLinear
 
         shape = inputs["in"]
         linear = (nn.Linear if shape.format == "C" else FlattenLinear)(shape.numel, args["outputSize"], bias=args["bias"])

@@ -49,7 +49,7 @@ class _Input(LayerKind):
     def build(self, args, inputs):
         if args["normalization"] == "none":
             return None
-        from graphdl.catalog.modules import InputNormalization
+        from graphdl.catalog.modules.input import InputNormalization
 
         return InputNormalization(args["normalization"], self.statistics_size(args))
 

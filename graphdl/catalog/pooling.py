@@ -23,7 +23,7 @@ class _Pooling2d(LayerKind):
         return Inferred({"out": Shape.image(*window.output_size(), window.input.channels)})
 
     def build(self, args, inputs):
-        from graphdl.catalog.modules import Padded
+        from graphdl.catalog.modules.pooling import Padded
 
         window = Window.of(self.name, args, inputs, "poolSize")
         # torch pools pad at most half a window, and evenly; other padding is applied first.

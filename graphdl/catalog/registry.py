@@ -150,3 +150,19 @@ def lookup(name: str) -> LayerKind | None:
 
 def kinds() -> tuple[LayerKind, ...]:
     return tuple(_KINDS.values())
+
+
+PLUGIN_GROUP = "graphdl.layers"
+
+
+def load_plugins() -> None:
+    """Import the modules that installed packages name in the `graphdl.layers` entry point group;
+    they register their kinds with `@register`, as the built-in ones do. A plugin that fails to
+    load is an error that names it, not a traceback from deep inside."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=PLUGIN_GROUP):
+        try:
+            entry.load()
+        except Exception as e:  # a broken plugin must not look like a graphdl bug
+            raise ImportError(f"the graphdl layer plugin {entry.name!r} ({entry.value}) failed to load: {type(e).__name__}: {e}") from e
