@@ -210,6 +210,37 @@ class IntList(ArgType):
         return value
 
 
+DIMENSION_NAMES = ("height", "width", "depth", "channel", "time")
+
+
+@dataclass(frozen=True)
+class Dimension(ArgType):
+    """A dimension of an observation: a name (`"channel"`, `"time"`, `"height"`, `"width"`,
+    `"depth"`) or MATLAB's number of it (spatial ones, then channels, batch, time)."""
+
+    expected = 'a dimension: "channel", "time", "height", "width", "depth", or a positive integer'
+
+    def normalize(self, value: object) -> int | str:
+        value = _integral(value)
+        if _is_int(value) and 1 <= value <= MAX_INT:
+            return value
+        if value in DIMENSION_NAMES:
+            return value
+        raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207" if _is_int(value) or isinstance(value, str) else "E203")
+
+
+def matlab_dimension(dim: int | str, shape) -> int | None:
+    """MATLAB's number of a dimension given by name or number, for inputs of `shape`; None for a
+    spatial name the shape lacks (`"depth"` of a 2-D image)."""
+    if isinstance(dim, int):
+        return dim
+    spatial = shape.format.count("S")
+    numbers = {"channel": spatial + 1, "time": spatial + 3, "height": 1, "width": 2, "depth": 3}
+    if dim in ("height", "width", "depth") and numbers[dim] > spatial:
+        return None
+    return numbers[dim]
+
+
 @dataclass(frozen=True)
 class Any(ArgType):
     """Any value: the parameters of blocks, which pass them on to layers that check them."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphdl.catalog.arguments import Int, Param
+from graphdl.catalog.arguments import Dimension, Int, Param, matlab_dimension
 from graphdl.catalog.registry import Inferred, LayerKind, LayerProblem, register
 
 
@@ -67,15 +67,20 @@ class _Concatenation(_Combination):
         dim = self.matlab_dim(args, first)
         if any(shape.format != first.format for shape in inputs.values()):
             raise LayerProblem(f"{self.name} needs inputs of one layout, but gets {_listing(inputs)}", code="E401", ports=tuple(inputs))
-        off_axis = {shape.sizes[: dim - 1] + shape.sizes[dim:] for shape in inputs.values()}
+        try:
+            at = first.index(dim)
+        except ValueError as e:
+            raise LayerProblem(f"{self.name}: {e}", code="E207", argument="dim") from None
+        off_axis = {shape.sizes[:at] + shape.sizes[at + 1 :] for shape in inputs.values()}
         if len(off_axis) > 1:
             raise LayerProblem(
                 f"{self.name} along dimension {dim} needs inputs that agree in every other dimension, but gets {_listing(inputs)}",
                 code="E401",
                 ports=tuple(inputs),
             )
+        along = [shape.sizes[at] for shape in inputs.values()]
         sizes = list(first.sizes)
-        sizes[dim - 1] = sum(shape.sizes[dim - 1] for shape in inputs.values())
+        sizes[at] = None if None in along else sum(along)
         return Inferred({"out": type(first)(tuple(sizes), first.format)})
 
 
@@ -83,20 +88,17 @@ class _Concatenation(_Combination):
 class Concatenation(_Concatenation):
     name = "concatenation"
     auto_name = "concat"
-    summary = "Concatenates its inputs along a dimension, counted as MATLAB does (height 1, width 2, channels 3 for images)"
+    summary = 'Concatenates its inputs along a dimension: "channel", "time", "height", "width", "depth", or numbered as MATLAB does'
     params = (
-        Param("dim", Int(min=1), positional=True, doc="the dimension to concatenate along"),
+        Param("dim", Dimension(), positional=True, doc='the dimension to concatenate along: a name or MATLAB\'s number (for images: height 1, width 2, channels 3)'),
         _num_inputs(),
     )
 
     def matlab_dim(self, args, first):
-        if args["dim"] > len(first.sizes):
-            raise LayerProblem(
-                f"concatenation along dimension {args['dim']}, but its inputs have {len(first.sizes)} ({first})",
-                code="E207",
-                argument="dim",
-            )
-        return args["dim"]
+        dim = matlab_dimension(args["dim"], first)
+        if dim is None:
+            raise LayerProblem(f"concatenation along the {args['dim']}, but its inputs ({first}) have none", code="E207", argument="dim")
+        return dim
 
     def describe(self, args):
         return f"concatenation of {args['numInputs']} inputs along dimension {args['dim']}"

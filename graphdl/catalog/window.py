@@ -27,6 +27,15 @@ def image_input(kind: str, inputs: Mapping[str, Shape], spatial_dims: int = 2) -
 
 
 def _describe(shape: Shape) -> str:
+    return describe_shape(shape)
+
+
+def describe_shape(shape: Shape) -> str:
+    """`12 features`, `a 2-D image of 28x28x1`, `a sequence of 12 features`: for messages."""
+    if shape.is_sequence:
+        step = shape.step
+        what = f"{step.channels} features" if step.format == "C" else f"{len(step.spatial)}-D images of {step}"
+        return f"a sequence of {what}"
     if shape.format == "C":
         return f"{shape.channels} features"
     return f"a {len(shape.spatial)}-D image of {shape}"
