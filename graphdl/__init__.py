@@ -23,7 +23,7 @@ from graphdl.load import Checked, check, load, loads
 from graphdl.printer import to_dlg
 from graphdl.render import render, to_dot
 from graphdl.shape import Shape
-from graphdl.summary import summary
+from graphdl.summary import summary, summary_data
 from graphdl.syntax.formatter import format_dlg
 
 try:
@@ -80,6 +80,7 @@ __all__ = [
     "loads",
     "render",
     "summary",
+    "summary_data",
     "to_dlg",
     "to_dot",
     *_NEEDS_TORCH,

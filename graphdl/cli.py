@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("check", _check, "Check a network; print every problem found, with its place in the file.")
-    command("summary", _summary, "Print each layer's kind, activation size and learnables, and the totals.")
+    summary = command("summary", _summary, "Print each layer's kind, activation size, learnables and costs, and the totals.")
+    summary.add_argument("--json", action="store_true", help="print the summary as JSON")
     render = command("render", _render, "Draw the network with Graphviz.")
     render.add_argument("-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)")
     train = command("train", _train, "Train the network on the built-in digit images and report its test accuracy.")
@@ -128,12 +129,17 @@ def _check(args) -> int:
 
 
 def _summary(args) -> int:
-    from graphdl.summary import summary
+    from graphdl.summary import summary, summary_data
 
     checked = _checked(args)
     if not checked.ok:
         return 1
-    sys.stdout.write(summary(checked.graph, checked.analysis))
+    if args.json:
+        import json
+
+        sys.stdout.write(json.dumps(summary_data(checked.graph, checked.analysis), indent=2) + "\n")
+    else:
+        sys.stdout.write(summary(checked.graph, checked.analysis))
     return 0
 
 

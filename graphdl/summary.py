@@ -1,7 +1,11 @@
-"""The summary table of a network: each layer's kind, activation size and learnables, and totals,
-as MATLAB's analyzeNetwork lists them. Activation sizes are MATLAB's (height x width x channels);
-learnable sizes are the PyTorch tensors' (`weight 20x1x5x5`), as `net.learnables` holds them.
-A layer that shares another's parameters counts none of its own."""
+"""The summary of a network: each layer's kind, activation size, learnables and costs, and the
+totals, as MATLAB's analyzeNetwork lists them; as a table for people and as JSON for programs.
+
+Activation sizes are MATLAB's (height x width x channels); learnable sizes are the PyTorch tensors'
+(`weight 20x1x5x5`), as `net.learnables` holds them. A layer that shares another's parameters
+counts none of its own. Costs are per observation (per step, for sequences of any length): FLOPs
+of the forward (a multiply-add counts two) and bytes of the activations a layer outputs (float32).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from graphdl.graph import LayerGraph
 
 def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
     analysis = analysis or analyze(graph)
-    rows = [("#", "name", "kind", "activations", "learnables", "count", "description")]
+    rows = [("#", "name", "kind", "activations", "learnables", "count", "FLOPs", "memory", "description")]
     for number, (name, info) in enumerate(analysis.layers.items(), 1):
         layer = info.layer
         outputs = ", ".join(str(s) if len(info.outputs) == 1 else f"{port} {s}" for port, s in info.outputs.items())
@@ -19,9 +23,10 @@ def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
         count = info.num_learnables
         if layer.shares:
             learnables, count = f"shares {layer.shares}", 0
-        rows.append((str(number), name, layer.kind, outputs, learnables, f"{count:,}", layer.catalog_kind.describe(layer.args)))
+        description = layer.catalog_kind.describe(layer.args)
+        rows.append((str(number), name, layer.kind, outputs, learnables, f"{count:,}", _si(info.flops), _bytes(info.memory), description))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = {0, 5}
+    right = {0, 5, 6, 7}
     table = [
         "  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
         for row in rows
@@ -33,8 +38,66 @@ def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
         f"{graph.name}: {kind}, {len(graph)} layers, {len(graph.connections)} connections, "
         f"{_count(inputs, 'input')} ({', '.join(inputs)}), {_count(outputs, 'output')} ({', '.join(outputs)})"
     )
-    return "\n".join([header, "", *table, "", f"Total learnables: {analysis.num_learnables:,}"]) + "\n"
+    per = "per observation" + (" (per step of a sequence)" if any(s.is_sequence for i in analysis.layers.values() for s in i.outputs.values()) else "")
+    totals = [
+        f"Total learnables: {analysis.num_learnables:,}",
+        f"Forward FLOPs: {_si(analysis.flops)} {per}",
+        f"Activation memory: {_bytes(analysis.memory)} {per}",
+    ]
+    return "\n".join([header, "", *table, "", *totals]) + "\n"
+
+
+def summary_data(graph: LayerGraph, analysis: Analysis | None = None) -> dict:
+    """The summary as plain data (what `graphdl summary --json` prints)."""
+    analysis = analysis or analyze(graph)
+
+    def shape(s):
+        return {"sizes": list(s.sizes), "format": s.format, "text": str(s)}
+
+    layers = []
+    for name, info in analysis.layers.items():
+        layer = info.layer
+        layers.append(
+            {
+                "name": name,
+                "kind": layer.kind,
+                "description": layer.catalog_kind.describe(layer.args),
+                "inputs": {port: shape(s) for port, s in info.inputs.items()},
+                "outputs": {port: shape(s) for port, s in info.outputs.items()},
+                "learnables": {p: list(size) for p, size in info.learnables.items()},
+                "state": {p: list(size) for p, size in info.state.items()},
+                "num_learnables": 0 if layer.shares else info.num_learnables,
+                "shares": layer.shares,
+                "flops": info.flops,
+                "memory_bytes": info.memory,
+            }
+        )
+    return {
+        "network": graph.name,
+        "series": graph.is_series,
+        "inputs": list(graph.input_names),
+        "outputs": list(graph.output_names),
+        "layers": layers,
+        "connections": [str(c) for c in graph.connections],
+        "num_learnables": analysis.num_learnables,
+        "flops": analysis.flops,
+        "memory_bytes": analysis.memory,
+    }
 
 
 def _count(names, word: str) -> str:
     return f"{len(names)} {word}{'s' if len(names) != 1 else ''}"
+
+
+def _si(number: int) -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if number >= scale:
+            return f"{number / scale:.3g}{suffix}"
+    return str(number)
+
+
+def _bytes(number: int) -> str:
+    for scale, suffix in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if number >= scale:
+            return f"{number / scale:.3g} {suffix}"
+    return f"{number} B"

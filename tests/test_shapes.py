@@ -15,45 +15,10 @@ from graphdl.catalog import kinds
 from graphdl.load import check_source
 from graphdl.source import Source
 
-IMAGE = "input = imageInput([12, 10, 3], normalization=\"zscore\")"
-FEATURES = "input = featureInput(6)"
+from catalog_cases import LENGTH, all_cases
 
-# One or more small networks per kind; together they use every kind and the arguments that change
-# shapes. Each is a series network (no arrows) unless it wires itself.
-CASES = {
-    "imageInput": [IMAGE, 'input = imageInput([9, 7])'],
-    "featureInput": [FEATURES, 'input = featureInput(6, normalization="rescale-symmetric")'],
-    "convolution2d": [
-        f"{IMAGE}\n c = convolution2d(3, 4)",
-        f"{IMAGE}\n c = convolution2d([3, 2], 5, stride=[2, 3], padding=[1, 0])",
-        f"{IMAGE}\n c = convolution2d(4, 2, padding=\"same\")",  # even filter: uneven padding
-        f"{IMAGE}\n c = convolution2d(3, 2, stride=2, padding=\"same\")",
-        f"{IMAGE}\n c = convolution2d(3, 2, dilationFactor=2, padding=[0, 1, 2, 3])",
-    ],
-    "fullyConnected": [f"{IMAGE}\n f = fullyConnected(7)", f"{FEATURES}\n f = fullyConnected(3)"],
-    "batchNormalization": [f"{IMAGE}\n b = batchNormalization()", f"{FEATURES}\n b = batchNormalization(epsilon=1e-3)"],
-    "relu": [f"{IMAGE}\n r = relu()"],
-    "leakyRelu": [f"{FEATURES}\n r = leakyRelu(0.2)"],
-    "softmax": [f"{IMAGE}\n s = softmax()", f"{FEATURES}\n s = softmax()"],
-    "dropout": [f"{IMAGE}\n d = dropout(0.3)"],
-    "maxPooling2d": [
-        f"{IMAGE}\n p = maxPooling2d(2, stride=2)",
-        f"{IMAGE}\n p = maxPooling2d(3)",
-        f"{IMAGE}\n p = maxPooling2d(2, padding=\"same\")",
-        f"{IMAGE}\n p = maxPooling2d([3, 2], stride=[2, 1], padding=[2, 0, 0, 1])",
-    ],
-    "averagePooling2d": [f"{IMAGE}\n p = averagePooling2d(2, stride=2)", f"{IMAGE}\n p = averagePooling2d(3, stride=2, padding=\"same\")"],
-    "globalAveragePooling2d": [f"{IMAGE}\n g = globalAveragePooling2d()"],
-    "flatten": [f"{IMAGE}\n f = flatten()", f"{FEATURES}\n f = flatten()"],
-    "addition": [
-        f"{IMAGE}\n a = relu()\n b = relu()\n add = addition(3)\n input -> a -> add/in1\n input -> b -> add/in2\n input -> add/in3"
-    ],
-    "concatenation": [
-        f"{IMAGE}\n p = maxPooling2d([2, 1], stride=[2, 1])\n cat = concatenation(1)\n input -> p -> cat/in1\n input -> cat/in2",
-        f"{FEATURES}\n f = fullyConnected(2)\n cat = concatenation(1, 2)\n input -> f -> cat/in1\n input -> cat/in2",
-    ],
-    "depthConcatenation": [f"{IMAGE}\n c = convolution2d(1, 5)\n cat = depthConcatenation(2)\n input -> c -> cat/in1\n input -> cat/in2"],
-}
+CASES = all_cases()
+IMAGE = 'input = imageInput([12, 10, 3], normalization="zscore")'
 
 
 def network(body: str) -> str:
@@ -64,14 +29,15 @@ def assert_static_equals_runtime(text: str, batch: int = 3) -> None:
     graph = graphdl.loads(network(text))
     analysis = graphdl.analyze(graph)
     net = graphdl.dlnetwork(graph, seed=0)
-    inputs = [torch.randn(analysis[name].output.torch_size(batch)) for name in net.input_names]
+    inputs = [_example(analysis[name].output, batch) for name in net.input_names]
     names = list(analysis.order)
     for mode in ("train", "eval"):
         getattr(net, mode)()
         outputs = net.forward(*inputs, outputs=names)
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)
         for name, value in zip(names, outputs):
-            assert tuple(value.shape) == analysis[name].output.torch_size(batch), name
+            shape = analysis[name].output
+            assert tuple(value.shape) == shape.torch_size(batch, LENGTH), (name, str(shape))
     for name in names:
         module = getattr(net, name, None)
         counted = sum(p.numel() for p in module.parameters()) if module is not None else 0
@@ -81,6 +47,12 @@ def assert_static_equals_runtime(text: str, batch: int = 3) -> None:
         state = {p: tuple(v.shape) for (layer, p), v in zip(net.state.keys, net.state.values) if layer == name}
         assert state == dict(analysis[name].state), name
     assert sum(p.numel() for p in net.parameters()) == analysis.num_learnables
+
+
+def _example(shape, batch: int) -> torch.Tensor:
+    """Random input of a shape; for a layer that takes word indices (one channel of integers),
+    indices."""
+    return torch.randn(shape.torch_size(batch, LENGTH))
 
 
 @pytest.mark.parametrize("kind,text", [(k, t) for k, texts in CASES.items() for t in texts])
@@ -141,3 +113,18 @@ def test_shapes_print_as_matlab_writes_them():
     assert analysis["c"].output.torch_size(1) == (1, 4, 10, 8)
     assert str(analysis["f"].output) == "5"
     assert math.prod(analysis["f"].learnables["weight"]) == 5 * 10 * 8 * 4
+
+
+@pytest.mark.parametrize(
+    "body",
+    [f"{IMAGE}\n c = convolution2d([3, 2], 5, stride=2, bias=false)", f"{IMAGE}\n f = fullyConnected(7, bias=false)", f"{IMAGE}\n c = convolution2d(3, 4, padding=\"same\", bias=false)"],
+)
+def test_flops_of_matrix_layers_agree_with_torchs_flop_counter(body):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    graph = graphdl.loads(network(body.replace('normalization="zscore"', 'normalization="none"')))
+    analysis = graphdl.analyze(graph)
+    net = graphdl.dlnetwork(graph)
+    with FlopCounterMode(display=False) as counter:
+        net(torch.randn(analysis["input"].output.torch_size(3)))
+    assert counter.get_total_flops() == 3 * analysis.flops

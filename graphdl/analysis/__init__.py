@@ -49,6 +49,16 @@ class Analysis:
         """Learnable parameters of the network, shared ones counted once."""
         return sum(info.num_learnables for info in self.layers.values() if info.layer.shares is None)
 
+    @property
+    def flops(self) -> int:
+        """Floating-point operations of one observation's forward."""
+        return sum(info.flops for info in self.layers.values())
+
+    @property
+    def memory(self) -> int:
+        """Bytes of all activations of one observation's forward."""
+        return sum(info.memory for info in self.layers.values())
+
     def __getitem__(self, name: str) -> LayerInfo:
         return self.layers[name]
 

@@ -29,6 +29,12 @@ class LayerInfo:
     outputs: Mapping[str, Shape]
     learnables: Mapping[str, tuple[int, ...]]
     state: Mapping[str, tuple[int, ...]]
+    flops: int = 0  # of one observation's forward (one step of a sequence of any length)
+
+    @property
+    def memory(self) -> int:
+        """Bytes of the activations this layer outputs for one observation (float32)."""
+        return 4 * sum(shape.numel for shape in self.outputs.values())
 
     @property
     def output(self) -> Shape:
@@ -64,7 +70,8 @@ def infer_shapes(graph: LayerGraph, order: list[str], skip: set[str]) -> tuple[d
             except LayerProblem as problem:
                 diagnostics.append(_diagnostic(layer, problem, incoming, inputs))
                 continue
-            infos[name] = LayerInfo(layer, inputs, dict(inferred.outputs), dict(inferred.learnables), dict(inferred.state))
+            flops = layer.catalog_kind.flops(layer.args, inputs, inferred)
+            infos[name] = LayerInfo(layer, inputs, dict(inferred.outputs), dict(inferred.learnables), dict(inferred.state), flops)
     return infos, diagnostics
 
 

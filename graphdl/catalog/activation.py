@@ -53,5 +53,8 @@ class Softmax(_Elementwise):
 
         return nn.Softmax(dim=1)
 
+    def flops(self, args, inputs, inferred):
+        return 3 * inferred.outputs["out"].numel  # exp, sum, divide
+
     def describe(self, args):
         return "softmax"

@@ -53,10 +53,16 @@ class Addition(_Combination):
     def describe(self, args):
         return f"element-wise addition of {args['numInputs']} inputs"
 
+    def flops(self, args, inputs, inferred):
+        return inferred.outputs["out"].numel * (args["numInputs"] - 1)
+
 
 class _Concatenation(_Combination):
     def matlab_dim(self, args, first) -> int:
         raise NotImplementedError
+
+    def flops(self, args, inputs, inferred):
+        return 0
 
     def dim(self, args, inputs):
         first = next(iter(inputs.values()))

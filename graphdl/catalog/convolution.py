@@ -80,6 +80,11 @@ class Convolution2d(LayerKind):
     def describe(self, args):
         return f"{args['numFilters']} " + describe_window("convolutions", args, "filterSize")
 
+    def flops(self, args, inputs, inferred):
+        out = inferred.outputs["out"]
+        per_output = 2 * math.prod(args["filterSize"]) * inputs["in"].channels
+        return out.numel * (per_output + (1 if args["bias"] else 0))
+
 
 @register
 class FullyConnected(LayerKind):
@@ -108,6 +113,9 @@ class FullyConnected(LayerKind):
         shape = inputs["in"]
         linear = (nn.Linear if shape.format == "C" else FlattenLinear)(shape.numel, args["outputSize"], bias=args["bias"])
         return _initialize(linear, args, shape.numel, args["outputSize"])
+
+    def flops(self, args, inputs, inferred):
+        return args["outputSize"] * (2 * inputs["in"].numel + (1 if args["bias"] else 0))
 
     def describe(self, args):
         n = args["outputSize"]

@@ -53,6 +53,9 @@ class _Input(LayerKind):
 
         return InputNormalization(args["normalization"], self.statistics_size(args))
 
+    def flops(self, args, inputs, inferred):
+        return 0 if args["normalization"] == "none" else inferred.outputs["out"].numel * (1 if args["normalization"] == "zerocenter" else 2)
+
     def describe(self, args):
         shape = self.shape(args)
         what = "images" if shape.format != "C" else "features"

@@ -36,6 +36,9 @@ class BatchNormalization(LayerKind):
     def describe(self, args):
         return "batch normalization"
 
+    def flops(self, args, inputs, inferred):
+        return 2 * inputs["in"].numel  # a scale and a shift per element, at inference
+
 
 @register
 class Dropout(LayerKind):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from graphdl.catalog.arguments import Padding, Param, Size
 from graphdl.catalog.registry import Inferred, LayerKind, register
 from graphdl.catalog.window import Window, describe_window, image_input
@@ -33,6 +35,9 @@ class _Pooling2d(LayerKind):
 
     def describe(self, args):
         return describe_window(f"{self.verb} pooling", args, "poolSize")
+
+    def flops(self, args, inputs, inferred):
+        return inferred.outputs["out"].numel * math.prod(args["poolSize"])
 
 
 @register
@@ -81,3 +86,6 @@ class GlobalAveragePooling2d(LayerKind):
 
     def describe(self, args):
         return "2-D global average pooling"
+
+    def flops(self, args, inputs, inferred):
+        return inputs["in"].numel

@@ -91,6 +91,12 @@ class LayerKind:
         """One line about one layer, for summaries: "20 5x5 convolutions with stride 1x1"."""
         return self.summary
 
+    def flops(self, args: Arguments, inputs: Mapping[str, Shape], inferred: Inferred) -> int:
+        """Floating-point operations of one observation's forward (of one step, for a sequence of
+        any length), a multiply-add counted as two. By default one per output element, as an
+        elementwise layer does; kinds that do more (or nothing) say so."""
+        return sum(shape.numel for shape in inferred.outputs.values())
+
     @property
     def is_input(self) -> bool:
         return self.category == "input"

@@ -1,0 +1,13 @@
+from catalog_cases import FEATURES, IMAGE
+
+CASES = {
+    "addition": [
+        f"{IMAGE}\n a = relu()\n b = relu()\n add = addition(3)\n input -> a -> add/in1\n input -> b -> add/in2\n input -> add/in3"
+    ],
+    "concatenation": [
+        f"{IMAGE}\n p = maxPooling2d([2, 1], stride=[2, 1])\n cat = concatenation(1)\n input -> p -> cat/in1\n input -> cat/in2",
+        f'{IMAGE}\n p = maxPooling2d([1, 2], stride=[1, 2])\n cat = concatenation("width")\n input -> p -> cat/in1\n input -> cat/in2',
+        f'{FEATURES}\n f = fullyConnected(2)\n cat = concatenation("channel", 2)\n input -> f -> cat/in1\n input -> cat/in2',
+    ],
+    "depthConcatenation": [f"{IMAGE}\n c = convolution2d(1, 5)\n cat = depthConcatenation(2)\n input -> c -> cat/in1\n input -> cat/in2"],
+}
