@@ -16,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+# A bad .dlg per diagnostic, beside the text graphdl prints for it (rustc's tests/ui style).
+DIAGNOSTICS = Path(__file__).resolve().parent / "diagnostics"
 
 
 def assert_golden(path: Path, actual: str) -> None:

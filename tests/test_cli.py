@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import EXAMPLES, GOLDEN, ROOT
+from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN, ROOT
 
 
 def graphdl(*args, cwd=ROOT):
@@ -22,7 +22,7 @@ def test_check_a_valid_network():
 
 
 def test_check_reports_three_mistakes_with_positions_and_no_traceback():
-    bad = GOLDEN / "diagnostics" / "three_mistakes.dlg"
+    bad = DIAGNOSTICS / "three_mistakes.dlg"
     result = graphdl("check", bad, "--color", "never")
     assert result.returncode == 1
     assert result.stdout == ""
@@ -35,7 +35,7 @@ def test_check_reports_three_mistakes_with_positions_and_no_traceback():
 
 
 def test_colour_on_request_only():
-    bad = GOLDEN / "diagnostics" / "E201_unknown_kind.dlg"
+    bad = DIAGNOSTICS / "E201_unknown_kind.dlg"
     assert "\x1b[" not in graphdl("check", bad).stderr  # not a terminal
     assert "\x1b[1;31merror[E201]" in graphdl("check", bad, "--color", "always").stderr
 
@@ -64,7 +64,7 @@ def test_summary_prints_the_table():
 
 
 def test_summary_of_a_broken_network_prints_diagnostics():
-    result = graphdl("summary", GOLDEN / "diagnostics" / "E401_addition_sizes.dlg")
+    result = graphdl("summary", DIAGNOSTICS / "E401_addition_sizes.dlg")
     assert result.returncode == 1 and result.stdout == "" and "error[E401]" in result.stderr
 
 
@@ -84,7 +84,7 @@ def test_render_defaults_to_svg_named_after_the_network(tmp_path):
 
 def test_render_draws_a_broken_network_and_says_so(tmp_path):
     out = tmp_path / "bad.svg"
-    result = graphdl("render", GOLDEN / "diagnostics" / "E401_addition_sizes.dlg", "-o", out)
+    result = graphdl("render", DIAGNOSTICS / "E401_addition_sizes.dlg", "-o", out)
     assert result.returncode == 1 and out.exists()
     assert "layers with errors drawn in red" in result.stdout and "error[E401]" in result.stderr
 

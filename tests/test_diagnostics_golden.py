@@ -1,4 +1,4 @@
-"""Golden files of diagnostics: each bad .dlg under tests/golden/diagnostics/ and the text graphdl
+"""Golden files of diagnostics: each bad .dlg under tests/diagnostics/ and the text graphdl
 prints for it (rustc's tests/ui style). A file named E123_*.dlg must report E123 first."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from conftest import GOLDEN
+from conftest import DIAGNOSTICS
 from graphdl.diagnostics import render_all
 from graphdl.load import check_source
 from graphdl.source import Source
 
-CASES = sorted((GOLDEN / "diagnostics").glob("*.dlg"))
+CASES = sorted(DIAGNOSTICS.glob("*.dlg"))
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -36,7 +36,7 @@ def test_every_code_reachable_from_text_has_a_golden_file():
 
 
 def test_three_independent_mistakes_give_three_diagnostics():
-    path = GOLDEN / "diagnostics" / "three_mistakes.dlg"
+    path = DIAGNOSTICS / "three_mistakes.dlg"
     checked = check_source(Source(path.name, path.read_text()))
     assert [d.code for d in checked.diagnostics] == ["E201", "E101", "E202"]
     assert [(d.span.line, d.span.column) for d in checked.diagnostics] == [(5, 13), (8, 38), (9, 32)]

@@ -13,7 +13,7 @@ from graphdl.load import check_source
 from graphdl.render import graphviz_program
 from graphdl.source import Source
 
-from conftest import EXAMPLES, GOLDEN
+from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN
 
 MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}
 
@@ -25,7 +25,7 @@ def test_dot_of_each_example_matches_golden(example, golden):
 
 
 def test_dot_shows_shapes_ports_and_errors(golden):
-    text = (GOLDEN / "diagnostics" / "E401_addition_sizes.dlg").read_text()
+    text = (DIAGNOSTICS / "E401_addition_sizes.dlg").read_text()
     checked = check_source(Source("E401_addition_sizes.dlg", text))
     dot = graphdl.to_dot(checked.graph, checked.analysis)
     assert '"add" [label=<<b>add</b>' in dot and 'fillcolor="#fee2e2"' in dot  # the broken layer, red

@@ -17,9 +17,9 @@ import graphdl
 from graphdl.load import check_source
 from graphdl.source import Source
 
-from conftest import EXAMPLES, GOLDEN
+from conftest import DIAGNOSTICS, EXAMPLES
 
-VALID = [p for p in sorted(EXAMPLES.glob("*.dlg"))] + [GOLDEN / "diagnostics" / "E401_addition_sizes.dlg"]
+VALID = [p for p in sorted(EXAMPLES.glob("*.dlg"))] + [DIAGNOSTICS / "E401_addition_sizes.dlg"]
 
 
 def front_end(text: str):
