@@ -210,6 +210,23 @@ class IntList(ArgType):
         return value
 
 
+@dataclass(frozen=True)
+class SequenceSize(ArgType):
+    """The size of one step of a sequence: a number of features, or a list of an image's sizes
+    ending with its channels. Normal form: a tuple."""
+
+    expected = "a positive integer (features) or a list of 3 or 4 positive integers (an image)"
+
+    def normalize(self, value: object) -> tuple[int, ...]:
+        value = _integral(value)
+        values = value if isinstance(value, tuple) else (value,)
+        if len(values) not in (1, 3, 4) or not all(_is_int(v) for v in values):
+            raise self.wrong(value)
+        if any(v < 1 or _too_big(v) for v in values):
+            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
+        return values
+
+
 DIMENSION_NAMES = ("height", "width", "depth", "channel", "time")
 
 

@@ -1,8 +1,9 @@
-"""Input layers: where data enters a network, with MATLAB's optional normalisation."""
+"""Input layers: where data enters a network (images, 3-D images, feature vectors, sequences),
+with MATLAB's optional normalisation."""
 
 from __future__ import annotations
 
-from graphdl.catalog.arguments import Choice, Int, IntList, Param
+from graphdl.catalog.arguments import Choice, Int, IntList, Param, SequenceSize
 from graphdl.catalog.registry import Inferred, LayerKind, register
 from graphdl.shape import Shape
 
@@ -33,7 +34,7 @@ class _Input(LayerKind):
 
     def statistics_size(self, args) -> tuple[int, ...]:
         """The size of each statistic: MATLAB's NormalizationDimension, "auto" being "channel"."""
-        size = self.shape(args).torch_size(1)[1:]  # (channels, *spatial)
+        size = self.shape(args).torch_size(1)[1:]  # (channels, *spatial[, 1 step])
         dimension = args["normalizationDimension"]
         if dimension == "element":
             return size
@@ -58,7 +59,7 @@ class _Input(LayerKind):
 
     def describe(self, args):
         shape = self.shape(args)
-        what = "images" if shape.format != "C" else "features"
+        what = "sequences" if shape.is_sequence else "images" if shape.format != "C" else "features"
         return f"{shape} {what} with '{args['normalization']}' normalization"
 
 
@@ -89,3 +90,34 @@ class FeatureInput(_Input):
 
     def shape(self, args):
         return Shape.features(args["numFeatures"])
+
+
+@register
+class Image3dInput(_Input):
+    name = "image3dInput"
+    auto_name = "image3dinput"
+    summary = "Input of 3-D images, height x width x depth x channels"
+    params = (
+        Param("inputSize", IntList((3, 4)), positional=True, doc="[height, width, depth, channels] (or [height, width, depth] for one channel)"),
+        *_normalization("zerocenter"),
+    )
+
+    def shape(self, args):
+        size = args["inputSize"]
+        return Shape.image(*size) if len(size) == 4 else Shape.image(*size, 1)
+
+
+@register
+class SequenceInput(_Input):
+    name = "sequenceInput"
+    auto_name = "sequenceinput"
+    summary = "Input of sequences: of feature vectors, or of images [height, width, channels]"
+    params = (
+        Param("inputSize", SequenceSize(), positional=True, doc="features per step, or [height, width, channels] of each image"),
+        *_normalization("none"),
+        Param("length", Int(min=1), None, doc="a fixed number of steps (any, if not given), so that the lengths can be checked"),
+    )
+
+    def shape(self, args):
+        size = args["inputSize"]
+        return Shape.sequence(size[-1], args["length"], spatial=size[:-1])
