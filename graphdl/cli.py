@@ -223,7 +223,12 @@ def _layers(args) -> int:
     for kind in sorted(kinds(), key=lambda k: (k.category, k.name)):
         arguments = []
         for p in kind.params:
-            text = p.name if p.default is REQUIRED else f"{p.name}={format_value(p.default)}"
+            if p.default is REQUIRED:
+                text = p.name
+            elif p.default is None:
+                text = f"[{p.name}]"  # optional, with no default value
+            else:
+                text = f"{p.name}={format_value(p.default)}"
             arguments.append(text)
         print(f"{kind.name}({', '.join(arguments)})")
         print(f"    {kind.category}: {kind.summary}")
