@@ -31,6 +31,9 @@ _COLORS = {
     "combination": ("#e5e7eb", "#374151"),
     "reshape": ("#f3f4f6", "#6b7280"),
     "regularization": ("#f1f5f9", "#64748b"),
+    "sequence": ("#cffafe", "#0891b2"),
+    "attention": ("#e0e7ff", "#4f46e5"),
+    "output": ("#fde68a", "#b45309"),
 }
 _ERROR = ("#fee2e2", "#dc2626")
 

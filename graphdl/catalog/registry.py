@@ -21,7 +21,10 @@ from graphdl.shape import Shape
 if TYPE_CHECKING:
     from torch import nn
 
-CATEGORIES = ("input", "convolution", "dense", "normalization", "activation", "pooling", "combination", "reshape", "regularization")
+CATEGORIES = (
+    "input", "convolution", "dense", "normalization", "activation", "pooling", "combination", "reshape", "regularization",
+    "sequence", "attention", "output",
+)
 
 Arguments = Mapping[str, object]
 
