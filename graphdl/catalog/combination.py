@@ -12,17 +12,6 @@ class _Combination(LayerKind):
     def inputs(self, args):
         return tuple(f"in{i}" for i in range(1, args["numInputs"] + 1))
 
-    def build(self, args, inputs):
-        from graphdl.catalog.modules import combination as modules
-
-        if self.dim(args, inputs) is None:
-            return modules.Addition()
-        return modules.Concatenation(self.dim(args, inputs))
-
-    def dim(self, args, inputs) -> int | None:
-        """The torch dimension to concatenate along; None to add."""
-        return None
-
 
 def _num_inputs() -> Param:
     return Param("numInputs", Int(min=2), 2, positional=True, doc="number of inputs, ports in1 ... inN")
@@ -33,28 +22,45 @@ def _listing(inputs) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-@register
-class Addition(_Combination):
-    name = "addition"
-    summary = "Adds its inputs elementwise; they must have one size"
+class _Elementwise(_Combination):
     params = (_num_inputs(),)
+    noun: str  # "addition"
 
     def infer(self, args, inputs):
         shapes = set(inputs.values())
         if len(shapes) > 1:
             raise LayerProblem(
-                f"addition needs inputs of one size, but gets {_listing(inputs)}",
+                f"{self.name} needs inputs of one size, but gets {_listing(inputs)}",
                 code="E401",
                 ports=tuple(inputs),
                 help="resize one branch (e.g. a stride or a 1x1 convolution) so that the sizes meet",
             )
         return Inferred({"out": next(iter(shapes))})
 
+    def build(self, args, inputs):
+        from graphdl.catalog.modules import combination
+
+        return getattr(combination, type(self).__name__)()
+
     def describe(self, args):
-        return f"element-wise addition of {args['numInputs']} inputs"
+        return f"element-wise {self.noun} of {args['numInputs']} inputs"
 
     def flops(self, args, inputs, inferred):
         return inferred.outputs["out"].numel * (args["numInputs"] - 1)
+
+
+@register
+class Addition(_Elementwise):
+    name = "addition"
+    summary = "Adds its inputs elementwise; they must have one size"
+    noun = "addition"
+
+
+@register
+class Multiplication(_Elementwise):
+    name = "multiplication"
+    summary = "Multiplies its inputs elementwise; they must have one size"
+    noun = "multiplication"
 
 
 class _Concatenation(_Combination):
@@ -64,9 +70,11 @@ class _Concatenation(_Combination):
     def flops(self, args, inputs, inferred):
         return 0
 
-    def dim(self, args, inputs):
+    def build(self, args, inputs):
+        from graphdl.catalog.modules.combination import Concatenation
+
         first = next(iter(inputs.values()))
-        return first.torch_dim(self.matlab_dim(args, first))
+        return Concatenation(first.torch_dim(self.matlab_dim(args, first)))
 
     def infer(self, args, inputs):
         first = next(iter(inputs.values()))

@@ -46,16 +46,21 @@ class TrainingInfo:
         return values[-1] if values else None
 
 
-def trainnet(X, T, net, loss="crossentropy", options: TrainingOptions | None = None):
+def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
     """Train `net` (a DLNetwork, or a LayerGraph to compile) on observations `X` (batch first) and
-    targets `T` (class indices for classification), minimising `loss` ("crossentropy", "mse" or
-    a function of predictions and targets). Returns (net, info). As MATLAB's trainnet."""
+    targets `T` (class indices for classification), minimising `loss`: "crossentropy", "mse" or a
+    function of predictions and targets; by default the loss of the network's output layer
+    (`classification()`, `regression()`), else cross-entropy. Returns (net, info). As MATLAB's
+    trainnet."""
     from graphdl.compile import dlnetwork
     from graphdl.graph import LayerGraph
 
     options = options or TrainingOptions()
     if isinstance(net, LayerGraph):
         net = dlnetwork(net)
+    if loss is None:
+        output = net.graph[net.output_names[0]]
+        loss = getattr(output.catalog_kind, "loss", "crossentropy")
     loss_fn = _loss_function(loss)
     device = _device(options.execution_environment)
     X, T = as_tensor(X), as_tensor(T)
@@ -220,6 +225,8 @@ class _Training:
 def _check_loss(net, loss) -> None:
     # crossentropy takes probabilities; fed raw scores it still "trains", to a meaningless loss.
     output = net.graph[net.output_names[0]]
+    if output.catalog_kind.category == "output":  # an output layer passes on what it receives
+        output = net.graph[net.graph.incoming(output.name)[0].source]
     if loss == "crossentropy" and output.kind != "softmax":
         raise ValueError(
             f"trainnet: crossentropy takes probabilities, but the output `{output.name}` is a {output.kind} layer: "

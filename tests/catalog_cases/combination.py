@@ -11,3 +11,8 @@ CASES = {
     ],
     "depthConcatenation": [f"{IMAGE}\n c = convolution2d(1, 5)\n cat = depthConcatenation(2)\n input -> c -> cat/in1\n input -> cat/in2"],
 }
+
+CASES["multiplication"] = [
+    f"{IMAGE}\n a = relu()\n gate = multiplication()\n input -> a -> gate/in1\n input -> gate/in2",
+    f'{FEATURES}\n f = fullyConnected(6)\n m = multiplication(3)\n input -> f -> m/in1\n input -> m/in2\n f -> m/in3',
+]

@@ -14,6 +14,14 @@ class Addition(nn.Module):
         return total
 
 
+class Multiplication(nn.Module):
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        product = inputs[0]
+        for x in inputs[1:]:
+            product = product * x
+        return product
+
+
 class Concatenation(nn.Module):
     def __init__(self, dim: int):
         super().__init__()

@@ -1,0 +1,83 @@
+"""Layout layers (reshape, permute, resize, crop), multiplication, and output layers: what they
+compute, and what they refuse."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import graphdl
+from graphdl.train import training_options, trainnet
+
+
+def net(body: str) -> graphdl.DLNetwork:
+    return graphdl.dlnetwork(graphdl.loads("network t {\n" + body + "\n}\n"), seed=0)
+
+
+IMAGE = 'input = imageInput([6, 4, 2], normalization="none")'
+
+
+def test_reshape_takes_elements_in_pytorchs_order():
+    x = torch.randn(2, 2, 6, 4)
+    torch.testing.assert_close(net(f"{IMAGE}\n r = reshape([3, 4, 4])")(x), x.reshape(2, 4, 3, 4))
+    torch.testing.assert_close(net(f"{IMAGE}\n r = reshape([48])")(x), x.reshape(2, 48))
+
+
+def test_permute_reorders_dimensions():
+    x = torch.randn(2, 2, 6, 4)
+    torch.testing.assert_close(net(f"{IMAGE}\n p = permute([2, 1, 3])")(x), x.transpose(2, 3))
+    # MATLAB order [channels, height, width] as output dims 1..3: (B, C', H', W') = (B, W, C, H)
+    torch.testing.assert_close(net(f"{IMAGE}\n p = permute([3, 1, 2])")(x), x.permute(0, 3, 1, 2))
+
+
+def test_resize_by_scale_or_to_a_size():
+    x = torch.randn(1, 2, 6, 4)
+    torch.testing.assert_close(net(f"{IMAGE}\n r = resize2d(scale=2)")(x), F.interpolate(x, scale_factor=2, mode="nearest"))
+    bilinear = net(f'{IMAGE}\n r = resize2d(outputSize=[9, 5], method="bilinear")')(x)
+    torch.testing.assert_close(bilinear, F.interpolate(x, size=(9, 5), mode="bilinear", align_corners=False))
+
+
+def test_crop_to_the_reference_at_the_centre_or_a_corner():
+    body = f"{IMAGE}\n p = maxPooling2d(2, stride=2)\n c = crop2d({{mode}})\n input -> c/in\n input -> p -> c/ref"
+    x = torch.arange(48.0).reshape(1, 2, 6, 4)
+    torch.testing.assert_close(net(body.format(mode=""))(x), x[..., 1:4, 1:3])
+    torch.testing.assert_close(net(body.format(mode="[3, 4]"))(x), x[..., 3:6, 2:4])
+
+
+def test_multiplication_multiplies():
+    m = net('input = featureInput(3)\n f = fullyConnected(3)\n m = multiplication()\n input -> f -> m/in1\n input -> m/in2')
+    x = torch.randn(4, 3)
+    torch.testing.assert_close(m(x), m.f(x) * x)
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (f"{IMAGE}\n r = reshape([5, 5, 2])", r"cannot reshape 6x4x2 \(48 elements\) to 5x5x2 \(50 elements\)"),
+        (f"{IMAGE}\n p = permute([1, 1, 3])", r"needs a permutation of 1..3"),
+        (f"{IMAGE}\n r = resize2d()", "a scale or an outputSize"),
+        (f"{IMAGE}\n r = resize2d(scale=0.1)", "leaves no pixel"),
+        (f"{IMAGE}\n c = crop2d()\n u = resize2d(scale=2)\n input -> c/in\n input -> u -> c/ref", "cannot crop 6x4x2 to the larger 12x8x2"),
+        ("input = sequenceInput(3)\n f = flatten()", "works on one observation at a time, but gets a sequence of 3 features"),
+        ("input = sequenceInput(3)\n c = classification()", 'outputMode="last"'),
+    ],
+)
+def test_layout_mistakes_are_diagnostics(body, message):
+    with pytest.raises(graphdl.GraphdlError, match=message):
+        graphdl.loads("network t {\n" + body + "\n}\n")
+
+
+def test_output_layers_pass_through_and_name_the_loss():
+    classifier = net("input = featureInput(4)\n fc = fullyConnected(3)\n prob = softmax()\n out = classification()")
+    x = torch.randn(5, 4)
+    torch.testing.assert_close(classifier(x), classifier.forward(x, outputs=["prob"]))
+    assert classifier.output_names == ("out",)
+    options = training_options("sgdm", max_epochs=2, mini_batch_size=5, verbose=False, initial_learn_rate=0.1)
+    T = torch.tensor([0, 1, 2, 0, 1])
+    _, info = trainnet(x, T, classifier, options=options)  # no loss given: the classification layer's
+    assert info.final("loss") < info.history["loss"][1][0]
+    assert "accuracy" in info.history
+    regressor = net("input = featureInput(4)\n fc = fullyConnected(1)\n out = regression()")
+    _, info = trainnet(x, torch.randn(5, 1), regressor, options=options)
+    assert "accuracy" not in info.history
