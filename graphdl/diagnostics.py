@@ -59,6 +59,8 @@ CODES: Mapping[str, str] = {
     "E303": "input port connected twice",
     "E304": "no input layer",
     "E305": "input layer with an incoming connection",
+    "E306": "unused output",
+    "E307": "layer connected to nothing",
     "E401": "input sizes do not agree",
     "E402": "window larger than its input",
     "E403": "layer cannot take this input",

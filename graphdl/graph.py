@@ -168,6 +168,9 @@ class LayerGraph:
         # diagnostics about them.
         self.span: Span | None = None
         self.sources: dict[str, Source] = {}
+        # The network's outputs, where declared (`output prob` in the text); None: the layers
+        # whose output feeds nothing.
+        self.outputs: tuple[str, ...] | None = None
 
     # ---- views ------------------------------------------------------------------------------------
 
@@ -211,9 +214,16 @@ class LayerGraph:
 
     @property
     def output_names(self) -> tuple[str, ...]:
-        """The layers with an output that feeds no other layer: the network's outputs, as MATLAB's
-        OutputNames."""
-        return tuple(layer.name for layer in self.layers if layer.valid and self.open_outputs(layer.name))
+        """The network's outputs, as MATLAB's OutputNames: those declared, else the layers with an
+        output that feeds no other layer."""
+        if self.outputs is not None:
+            return self.outputs
+        return tuple(layer.name for layer in self.layers if layer.valid and self.open_outputs(layer.name) and not self.isolated(layer.name))
+
+    def isolated(self, name: str) -> bool:
+        """Whether a layer is connected to nothing (in a network of more than one layer): unless
+        it is an input layer, it is left out of the network."""
+        return len(self.nx) > 1 and self.nx.in_degree(name) == 0 and self.nx.out_degree(name) == 0
 
     def open_outputs(self, name: str) -> tuple[str, ...]:
         """The output ports of a layer that feed no other layer."""
@@ -307,6 +317,7 @@ class LayerGraph:
         new.nx = self.nx.copy()
         new.span = self.span
         new.sources = dict(self.sources)
+        new.outputs = self.outputs
         return new
 
     # ---- helpers ----------------------------------------------------------------------------------
@@ -345,6 +356,7 @@ class LayerGraph:
             self.name == other.name
             and {layer.name: layer for layer in self.layers} == {layer.name: layer for layer in other.layers}
             and set(self.connections) == set(other.connections)
+            and self.outputs == other.outputs
         )
 
     __hash__ = None  # mutable

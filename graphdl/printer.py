@@ -20,6 +20,8 @@ def to_dlg(graph: LayerGraph) -> str:
     if series is None or set(graph.connections) != series:
         lines.append("")
         lines += [f"    {chain}" for chain in _chains(graph)]
+    if graph.outputs is not None:
+        lines.append(f"    output {', '.join(graph.outputs)}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

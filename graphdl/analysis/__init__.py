@@ -20,6 +20,7 @@ from graphdl.analysis.structure import (
     check_inputs_connected,
     check_layers,
     check_names,
+    check_outputs,
     check_sharing,
     cyclic_layers,
 )
@@ -73,6 +74,7 @@ def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
         quiet = quiet | {graph.layers[0].name}
     diagnostics += missing_input
     diagnostics += check_inputs_connected(graph, quiet)
+    diagnostics += check_outputs(graph, quiet)
     cyclic = cyclic_layers(graph)
     infos, shape_diagnostics = infer_shapes(graph, execution_order(graph, cyclic), cyclic | set(quiet))
     shape_diagnostics += check_shared_sizes(infos)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import networkx as nx
 
-from graphdl.diagnostics import Diagnostic, Label
+from graphdl.diagnostics import Diagnostic, Label, Severity, suggest
 from graphdl.graph import LayerGraph, binding_diagnostics, instance_labels
 from graphdl.names import name_problem
 
@@ -94,7 +94,7 @@ def cyclic_layers(graph: LayerGraph) -> set[str]:
 
 def check_inputs_connected(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
     for layer in graph.layers:
-        if not layer.valid or layer.name in quiet:
+        if not layer.valid or layer.name in quiet or graph.isolated(layer.name):
             continue
         connected = {c.destination_port for c in graph.incoming(layer.name)}
         missing = [port for port in layer.input_ports if port not in connected]
@@ -152,3 +152,35 @@ def check_sharing(graph: LayerGraph) -> Iterator[Diagnostic]:
         if problem:
             labels = (Label(owner.name_span, "the other layer"),) if owner is not None and owner.name_span else ()
             yield Diagnostic("E223", problem, layer.name_span, "", labels + instance_labels(layer), help="sharing needs two layers of one kind")
+
+
+def check_outputs(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
+    """Declared outputs that do not exist; outputs that feed nothing and are no network output;
+    layers connected to nothing, which are left out of the network."""
+    if graph.outputs is not None:
+        for name in graph.outputs:
+            if name not in graph:
+                yield Diagnostic("E211", f"the output `{name}` is not a layer of network `{graph.name}`", graph.span, help=suggest(name, graph.nx))
+    if quiet:
+        return  # connections were dropped for mistakes reported already: what looks unused may not be
+    outputs = set(graph.output_names)
+    for layer in graph.layers:
+        if not layer.valid:
+            continue
+        if graph.isolated(layer.name):
+            yield Diagnostic(
+                "E307", f"`{layer.name}` is connected to nothing: it is left out of the network", layer.name_span or layer.span, "",
+                help=f"connect it with arrows (`some_layer -> {layer.name}`), or remove it", severity=Severity.WARNING,
+            )
+            continue
+        open_ports = graph.open_outputs(layer.name)
+        if not open_ports or layer.name in outputs:
+            continue
+        if graph.outputs is not None or len(open_ports) < len(layer.output_ports):
+            ports = ", ".join(f"`{layer.name}/{p}`" if len(layer.output_ports) > 1 else f"`{layer.name}`" for p in open_ports)
+            consequence = "it is computed for nothing" if graph.outputs is not None else "it becomes an output of the network"
+            yield Diagnostic(
+                "E306", f"the output of {ports} feeds nothing and is not declared an output: {consequence}", layer.name_span or layer.span, "",
+                help=f"connect it, or declare it: `output {layer.name}`" if graph.outputs is not None else "connect it to a layer",
+                severity=Severity.WARNING,
+            )

@@ -97,6 +97,7 @@ class _Body:
     quiet_ports: set[str] = field(default_factory=set)  # block ports whose wiring failed, reported already
     broken: set[str] = field(default_factory=set)  # names mentioned by statements that did not parse
     origins: dict[str, Span] = field(default_factory=dict)  # block parameter -> the argument that gave it
+    network_outputs: list[tuple[str, Span]] = field(default_factory=list)  # a network's `output` statements
     inputs: dict[str, list[Endpoint]] = field(default_factory=dict)
     outputs: dict[str, Endpoint] = field(default_factory=dict)
     unknown: dict[str, list[PortRef]] = field(default_factory=dict)
@@ -174,9 +175,10 @@ class Expander:
             self.report(Diagnostic("E101", f"expected `input` or `output`, found `{ports.keyword}`", ports.keyword_span, help="a block's ports are written `input x, y` and `output z`"))
             return
         if not body.is_block:
-            self.report(
-                Diagnostic("E220", f"`{ports.keyword}` statements belong in blocks", ports.keyword_span, help="a network's inputs are its input layers, its outputs the layers nothing uses")
-            )
+            if ports.keyword == "input":
+                self.report(Diagnostic("E220", "a network's inputs are its input layers, not `input` statements", ports.keyword_span, help="declare them as layers: `image = imageInput([28, 28, 1])`"))
+            else:
+                body.network_outputs.extend(zip(ports.names, ports.name_spans))
             return
         for name, span in zip(ports.names, ports.name_spans):
             if name in body.ports or name in body.declared:
@@ -563,8 +565,27 @@ class Expander:
 
     # ---- what a body offers -------------------------------------------------------------------------
 
+    def _declared_outputs(self, body: _Body) -> tuple[str, ...]:
+        """The layers a network's `output` statements name (an instance: the layers behind its
+        outputs)."""
+        layers: list[str] = []
+        for name, span in body.network_outputs:
+            item = body.items.get(name)
+            if item is None:
+                if name not in body.broken:
+                    self.report(Diagnostic("E211", f"no layer named `{name}` in network `{body.decl.name}`", span, "not declared", help=suggest(name, body.items)))
+                continue
+            if not item.valid:
+                continue
+            for layer, _ in item.outputs.values():
+                if layer not in layers:
+                    layers.append(layer)
+        return tuple(layers)
+
     def _interface(self, body: _Body, wired: bool) -> Interface:
         if not body.is_block:
+            if body.network_outputs:
+                self.graph.outputs = self._declared_outputs(body)
             return Interface({}, {}, True)
         if body.broken:
             # A statement of the block did not parse: its wiring cannot be known.

@@ -21,10 +21,10 @@ def format_value(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        # inf and nan (from a literal such as 1e999) print as Python does, for messages; no
+        # argument accepts them, so no valid network holds them.
         text = repr(value)
-        if text in ("inf", "-inf", "nan"):
-            raise ValueError(f"the language cannot write the number {value!r}")
-        return text if any(c in text for c in ".e") else text + ".0"
+        return text if any(c in text for c in ".ein") else text + ".0"
     raise ValueError(f"the language cannot write {value!r}")
 
 
