@@ -40,3 +40,10 @@ def test_three_independent_mistakes_give_three_diagnostics():
     checked = check_source(Source(path.name, path.read_text()))
     assert [d.code for d in checked.diagnostics] == ["E201", "E101", "E202"]
     assert [(d.span.line, d.span.column) for d in checked.diagnostics] == [(5, 13), (8, 38), (9, 32)]
+
+
+def test_ten_independent_mistakes_give_ten_diagnostics():
+    path = DIAGNOSTICS / "ten_mistakes.dlg"
+    checked = check_source(Source(path.name, path.read_text()))
+    assert [d.code for d in checked.diagnostics] == ["E201", "E202", "E203", "E207", "E205", "E101", "E204", "E210", "E402", "E211"]
+    assert len({d.span.line for d in checked.diagnostics}) == 10
