@@ -202,10 +202,11 @@ class LayerGraph:
         return iter(self.layers)
 
     def incoming(self, name: str) -> tuple[Connection, ...]:
-        return tuple(data["connection"] for *_, data in self.nx.in_edges(name, keys=True, data=True))
+        # The adjacency dicts, not edge views: analysis asks this of every layer.
+        return tuple(data["connection"] for edges in self.nx.pred[name].values() for data in edges.values())
 
     def outgoing(self, name: str) -> tuple[Connection, ...]:
-        return tuple(data["connection"] for *_, data in self.nx.out_edges(name, keys=True, data=True))
+        return tuple(data["connection"] for edges in self.nx.succ[name].values() for data in edges.values())
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -223,12 +224,15 @@ class LayerGraph:
     def isolated(self, name: str) -> bool:
         """Whether a layer is connected to nothing (in a network of more than one layer): unless
         it is an input layer, it is left out of the network."""
-        return len(self.nx) > 1 and self.nx.in_degree(name) == 0 and self.nx.out_degree(name) == 0
+        return len(self.nx) > 1 and not self.nx.pred[name] and not self.nx.succ[name]
 
     def open_outputs(self, name: str) -> tuple[str, ...]:
         """The output ports of a layer that feed no other layer."""
+        ports = self[name].output_ports
+        if not self.nx.succ[name]:
+            return ports
         used = {c.source_port for c in self.outgoing(name)}
-        return tuple(port for port in self[name].output_ports if port not in used)
+        return tuple(port for port in ports if port not in used)
 
     @property
     def is_series(self) -> bool:

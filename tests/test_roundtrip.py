@@ -111,3 +111,14 @@ def python_graphs(draw) -> LayerGraph:
 def test_python_built_graphs_print_and_parse_back_equal(graph):
     assert graphdl.analyze(graph).ok
     assert graphdl.loads(graphdl.to_dlg(graph)) == graph
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(python_graphs())
+def test_execution_order_is_the_lexicographic_topological_order(graph):
+    import networkx as nx
+
+    from graphdl.analysis import execution_order
+
+    position = {name: i for i, name in enumerate(graph.nx)}
+    assert execution_order(graph) == list(nx.lexicographical_topological_sort(graph.nx, key=position.__getitem__))

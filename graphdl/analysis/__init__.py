@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import networkx as nx
+import heapq
 
 from graphdl.analysis.shapes import LayerInfo, check_shared_sizes, infer_shapes
 from graphdl.analysis.structure import (
@@ -22,7 +22,7 @@ from graphdl.analysis.structure import (
     check_names,
     check_outputs,
     check_sharing,
-    cyclic_layers,
+    cycles,
 )
 from graphdl.diagnostics import Diagnostic, has_errors
 from graphdl.graph import LayerGraph
@@ -67,7 +67,8 @@ class Analysis:
 def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     """Check a LayerGraph and infer its shapes. `quiet` names layers whose problems an earlier
     stage has reported already."""
-    diagnostics = [*check_layers(graph, quiet), *check_names(graph, quiet), *check_sharing(graph), *check_connections(graph, quiet), *check_cycles(graph)]
+    looped = cycles(graph)
+    diagnostics = [*check_layers(graph, quiet), *check_names(graph, quiet), *check_sharing(graph), *check_connections(graph, quiet), *check_cycles(graph, looped)]
     missing_input = list(check_has_input(graph, quiet))
     if missing_input and graph.layers:
         # The first layer is where the missing input layer belongs: one diagnostic says both.
@@ -75,7 +76,7 @@ def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     diagnostics += missing_input
     diagnostics += check_inputs_connected(graph, quiet)
     diagnostics += check_outputs(graph, quiet)
-    cyclic = cyclic_layers(graph)
+    cyclic = {name for component in looped for name in component}
     infos, shape_diagnostics = infer_shapes(graph, execution_order(graph, cyclic), cyclic | set(quiet))
     shape_diagnostics += check_shared_sizes(infos)
     return Analysis(graph, tuple(diagnostics + shape_diagnostics), infos)
@@ -84,6 +85,19 @@ def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
 def execution_order(graph: LayerGraph, cyclic: set[str] = frozenset()) -> list[str]:
     """A topological order of the layers outside cycles; among the layers ready at a time, the one
     declared first runs first, so that generated code reads in the order of the source."""
-    position = {layer.name: i for i, layer in enumerate(graph.layers)}
-    acyclic = graph.nx.subgraph(n for n in graph.nx if n not in cyclic)
-    return list(nx.lexicographical_topological_sort(acyclic, key=position.__getitem__))
+    # Kahn's algorithm with the ready layers in a heap by declaration position: networkx's
+    # lexicographical sort does the same, several times slower on large networks.
+    position = {name: i for i, name in enumerate(graph.nx) if name not in cyclic}
+    waiting = {name: sum(1 for source in graph.nx.predecessors(name) for _ in graph.nx[source][name] if source in position) for name in position}
+    ready = [(position[name], name) for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        order.append(name)
+        for successor, edges in graph.nx.adj[name].items():
+            if successor in waiting:
+                waiting[successor] -= len(edges)
+                if waiting[successor] == 0:
+                    heapq.heappush(ready, (position[successor], successor))
+    return order

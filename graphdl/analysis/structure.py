@@ -67,13 +67,12 @@ def _position(connection) -> tuple:
     return (0, span.path, span.start) if span else (1, "", 0)
 
 
-def check_cycles(graph: LayerGraph) -> Iterator[Diagnostic]:
-    """One diagnostic per cycle: a network is a directed acyclic graph."""
-    for component in nx.strongly_connected_components(graph.nx):
+def check_cycles(graph: LayerGraph, cycles: list[set[str]]) -> Iterator[Diagnostic]:
+    """One diagnostic per cycle (a strongly connected component of `cycles`): a network is a
+    directed acyclic graph."""
+    order = {name: i for i, name in enumerate(graph.nx)}
+    for component in cycles:
         sub = graph.nx.subgraph(component)
-        if len(component) == 1 and not sub.number_of_edges():
-            continue
-        order = {layer.name: i for i, layer in enumerate(graph.layers)}
         start = min(component, key=order.__getitem__)
         edges = nx.find_cycle(sub, start)
         connections = [sub.edges[u, v, key]["connection"] for u, v, key in edges]
@@ -88,8 +87,9 @@ def check_cycles(graph: LayerGraph) -> Iterator[Diagnostic]:
         yield Diagnostic("E301", f"the network has a cycle: {path}", primary, "part of the cycle", tuple(labels), help="a network is a directed acyclic graph: remove one of these connections")
 
 
-def cyclic_layers(graph: LayerGraph) -> set[str]:
-    return {n for component in nx.strongly_connected_components(graph.nx) for n in component if len(component) > 1 or graph.nx.has_edge(n, n)}
+def cycles(graph: LayerGraph) -> list[set[str]]:
+    """The strongly connected components that hold a cycle."""
+    return [c for c in nx.strongly_connected_components(graph.nx) if len(c) > 1 or any(graph.nx.has_edge(n, n) for n in c)]
 
 
 def check_inputs_connected(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
