@@ -30,3 +30,9 @@ def test_documented_example_runs(text, monkeypatch):
     inputs = [torch.rand(checked.analysis[name].output.torch_size(2)) for name in net.input_names]
     outputs = net.predict(*inputs)
     assert len(outputs if isinstance(outputs, tuple) else (outputs,)) == len(net.output_names)
+
+
+def test_the_custom_layer_example_runs():
+    page = (ROOT / "docs" / "custom-layers.md").read_text()
+    (example,) = re.findall(r"```python\n(.*?)```", page, re.S)
+    exec(compile(example, "custom-layers.md", "exec"), {})
