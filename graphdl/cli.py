@@ -1,4 +1,4 @@
-"""The `graphdl` command: check, summary, render, train, fmt and layers.
+"""The `graphdl` command: check, summary, render, train, fmt, layers and explain.
 
 Exit status: 0 when all is well (warnings allowed), 1 when the network has errors or training
 fails, 2 for a wrong command line. Diagnostics go to stderr, results to stdout. Only `train`
@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("files", nargs="+", metavar="FILE", help=".dlg files; - reads standard input and writes standard output")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not in canonical form")
     command("layers", _layers, "List the layer kinds: their arguments, defaults and ports.", needs_file=False)
+    explain = command("explain", _explain, "Explain a diagnostic code (such as E201): what it means, an example of the mistake and its fix.", needs_file=False)
+    explain.add_argument("code", metavar="CODE", help="a diagnostic code, such as E201 (any case)")
     return parser
 
 
@@ -237,6 +239,23 @@ def _layers(args) -> int:
         defaults = kind.complete({})
         ports_in = ", ".join(kind.inputs(defaults)) or "none"
         print(f"    inputs: {ports_in}; outputs: {', '.join(kind.outputs(defaults))}")
+    return 0
+
+
+def _explain(args) -> int:
+    from graphdl.diagnostics import CODES, suggest
+    from graphdl.explain import explain, normalize
+
+    color = {"always": True, "never": False}.get(args.color, sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    try:
+        text = explain(args.code, color)
+    except KeyError:
+        print(f"error: no diagnostic code {args.code}; codes: {', '.join(CODES)}", file=sys.stderr)
+        hint = suggest(normalize(args.code), CODES)
+        if hint:
+            print(f"  = help: {hint}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
     return 0
 
 
