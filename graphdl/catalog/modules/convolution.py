@@ -6,17 +6,63 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from graphdl.catalog.window import same_padding
 
-class PaddedConv2d(nn.Conv2d):
-    """A 2-D convolution with padding that differs before and after (MATLAB's "same" with an even
-    filter, or [t b l r]), which nn.Conv2d cannot express."""
 
-    def __init__(self, *args, pad: tuple[int, ...], **kwargs):
+class _Padded:
+    """A convolution that pads its input first: with padding that differs before and after
+    (MATLAB's "same" with an even filter, [t b l r], "causal"), which torch's modules cannot
+    express; or, with `pad` None, with MATLAB's "same" of a sequence of any length at a stride
+    above 1, which depends on each call's length."""
+
+    def __init__(self, *args, pad: tuple[int, ...] | None, **kwargs):
         super().__init__(*args, **kwargs)
         self.pad = pad
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(F.pad(x, self.pad))
+        pad = self.pad
+        if pad is None:
+            pad = same_padding(x.shape[-1], self.kernel_size[-1], self.stride[-1], self.dilation[-1])
+        return super().forward(F.pad(x, pad))
+
+
+class PaddedConv1d(_Padded, nn.Conv1d):
+    pass
+
+
+class PaddedConv2d(_Padded, nn.Conv2d):
+    pass
+
+
+class PaddedConv3d(_Padded, nn.Conv3d):
+    pass
+
+
+class _Cropped:
+    """A transposed convolution that crops unevenly (MATLAB's Cropping [t b l r], or "same" when
+    the filter exceeds the stride by an odd amount): torch crops `padding` from both sides, this
+    the rest. `crop` is (before, after) per spatial dimension, beyond `padding`."""
+
+    def __init__(self, *args, crop: tuple[tuple[int, int], ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.crop = crop
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = super().forward(x)
+        kept = [slice(before, size - after) for (before, after), size in zip(self.crop, y.shape[2:])]
+        return y[(slice(None), slice(None), *kept)]
+
+
+class CroppedConvTranspose1d(_Cropped, nn.ConvTranspose1d):
+    pass
+
+
+class CroppedConvTranspose2d(_Cropped, nn.ConvTranspose2d):
+    pass
+
+
+class CroppedConvTranspose3d(_Cropped, nn.ConvTranspose3d):
+    pass
 
 
 class FlattenLinear(nn.Linear):
