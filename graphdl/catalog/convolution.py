@@ -316,30 +316,31 @@ class FullyConnected(LayerKind):
     auto_name = "fc"
     category = "dense"
     l2_factors = {"bias": 0.0}  # MATLAB's BiasL2Factor
-    summary = "Fully connected: multiplies the flattened input by a weight matrix and adds a bias"
+    summary = "Fully connected: multiplies the flattened input by a weight matrix and adds a bias (of a sequence: each step)"
     params = (
         Param("outputSize", Int(min=1), positional=True, doc="number of outputs"),
         *_initializers(),
     )
 
     def infer(self, args, inputs):
-        features = inputs["in"].numel
-        return Inferred(
-            {"out": Shape.features(args["outputSize"])},
-            learnables=_learnables((args["outputSize"], features), args["outputSize"], args),
-        )
+        shape = inputs["in"]
+        size = args["outputSize"]
+        # As MATLAB's: an image is flattened; a sequence is taken a step at a time.
+        out = Shape.sequence(size, shape.length) if shape.is_sequence else Shape.features(size)
+        return Inferred({"out": out}, learnables=_learnables((size, shape.step.numel), size, args))
 
     def build(self, args, inputs):
         from torch import nn
 
-        from graphdl.catalog.modules.convolution import FlattenLinear
+        from graphdl.catalog.modules.convolution import FlattenLinear, StepwiseLinear
 
         shape = inputs["in"]
-        linear = (nn.Linear if shape.format == "C" else FlattenLinear)(shape.numel, args["outputSize"], bias=args["bias"])
-        return _initialize(linear, args, shape.numel, args["outputSize"])
+        linear = StepwiseLinear if shape.is_sequence else nn.Linear if shape.format == "C" else FlattenLinear
+        module = linear(shape.step.numel, args["outputSize"], bias=args["bias"])
+        return _initialize(module, args, shape.step.numel, args["outputSize"])
 
     def flops(self, args, inputs, inferred):
-        return args["outputSize"] * (2 * inputs["in"].numel + (1 if args["bias"] else 0))
+        return args["outputSize"] * (2 * inputs["in"].step.numel + (1 if args["bias"] else 0))
 
     def describe(self, args):
         n = args["outputSize"]

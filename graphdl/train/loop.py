@@ -272,8 +272,14 @@ def _check_data(net, X: torch.Tensor, T: torch.Tensor) -> None:
         )
     if len(X) != len(T):
         raise ValueError(f"trainnet: {len(X)} observations but {len(T)} targets")
+    output = net.analysis[net.output_names[0]].output
+    if output.is_sequence and T.dim() == 1:
+        raise ValueError(
+            f"trainnet: the network's output `{net.output_names[0]}` is a sequence ({output}), but there is one target per observation: "
+            'to classify or regress a whole sequence, give the recurrent layer outputMode="last"'
+        )
     shape = net.analysis[net.input_names[0]].output
-    expected = shape.torch_size(len(X))
+    expected = shape.torch_size(len(X), X.shape[-1] if shape.is_sequence else None)
     if tuple(X.shape) != expected:
         raise ValueError(
             f"trainnet: the network's input `{net.input_names[0]}` takes {shape} observations, tensors of size "

@@ -55,3 +55,5 @@ CASES = {
     ],
     "fullyConnected": [f"{IMAGE}\n f = fullyConnected(7)", f"{FEATURES}\n f = fullyConnected(3, bias=false)"],
 }
+
+CASES["fullyConnected"] += ["input = sequenceInput(6)\n f = fullyConnected(4)", "input = sequenceInput([4, 3, 2], length=5)\n f = fullyConnected(3)"]
