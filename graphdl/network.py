@@ -165,8 +165,9 @@ class DLNetwork(nn.Module):
             raise ValueError(f"network `{self.graph.name}` takes {len(names)} input{'s' if len(names) != 1 else ''} ({', '.join(names)}), not {len(tensors)}")
         for name, x in zip(names, tensors):
             shape = self.analysis[name].output
-            if tuple(x.shape[1:]) != shape.torch_size(1)[1:]:
-                expected = ", ".join(map(str, shape.torch_size(1)[1:]))
+            length = x.shape[-1] if shape.is_sequence and shape.length is None and x.dim() > 1 else None
+            if tuple(x.shape[1:]) != shape.torch_size(1, length)[1:]:
+                expected = ", ".join(map(str, shape.torch_size(1)[1:-1] + ("T",) if length is not None else shape.torch_size(1)[1:]))
                 raise ValueError(
                     f"the input layer `{name}` takes {shape} observations, tensors of size (N, {expected}), "
                     f"but was given one of size {tuple(x.shape)}"
