@@ -29,7 +29,7 @@ def assert_static_equals_runtime(text: str, batch: int = 3) -> None:
     graph = graphdl.loads(network(text))
     analysis = graphdl.analyze(graph)
     net = graphdl.dlnetwork(graph, seed=0)
-    inputs = [_example(analysis[name].output, batch) for name in net.input_names]
+    inputs = [_example(graph, analysis, name, batch) for name in net.input_names]
     names = list(analysis.order)
     for mode in ("train", "eval"):
         getattr(net, mode)()
@@ -49,10 +49,12 @@ def assert_static_equals_runtime(text: str, batch: int = 3) -> None:
     assert sum(p.numel() for p in net.parameters()) == analysis.num_learnables
 
 
-def _example(shape, batch: int) -> torch.Tensor:
-    """Random input of a shape; for a layer that takes word indices (one channel of integers),
-    indices."""
-    return torch.randn(shape.torch_size(batch, LENGTH))
+def _example(graph, analysis, name: str, batch: int) -> torch.Tensor:
+    """Random input for an input layer: values, or, where it feeds a word embedding, word indices
+    from 1 to the smallest vocabulary it feeds."""
+    size = analysis[name].output.torch_size(batch, LENGTH)
+    words = [graph[c.destination].args["numWords"] for c in graph.outgoing(name) if graph[c.destination].kind == "wordEmbedding"]
+    return torch.randint(1, min(words) + 1, size).float() if words else torch.randn(size)
 
 
 @pytest.mark.parametrize("kind,text", [(k, t) for k, texts in CASES.items() for t in texts])
