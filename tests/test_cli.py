@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
+
+import graphdl as graphdl_api
 
 from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN, ROOT
 
@@ -61,6 +64,20 @@ def test_summary_prints_the_table():
     result = graphdl("summary", EXAMPLES / "mnist.dlg")
     assert result.returncode == 0
     assert result.stdout == (GOLDEN / "summary" / "mnist.txt").read_text()
+
+
+def test_summary_json_gives_the_table_as_data():
+    result = graphdl("summary", EXAMPLES / "siamese.dlg", "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    graph = graphdl_api.load(EXAMPLES / "siamese.dlg")
+    net = graphdl_api.dlnetwork(graph)
+    assert data["network"] == graph.name and {layer["name"] for layer in data["layers"]} == {layer.name for layer in graph.layers}
+    # Shared weights are counted once, in the table as in the compiled module.
+    assert data["num_learnables"] == sum(layer["num_learnables"] for layer in data["layers"])
+    assert data["num_learnables"] == sum(p.numel() for p in net.parameters())
+    assert any(layer["shares"] for layer in data["layers"])
+    assert data["flops"] == sum(layer["flops"] for layer in data["layers"]) > 0
 
 
 def test_summary_of_a_broken_network_prints_diagnostics():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 
 from conftest import ROOT
 
@@ -20,3 +22,15 @@ def test_readme_python_blocks_run(monkeypatch):
     assert namespace["scores"].shape == (5000, 10)
     assert namespace["iteration"] == 39 and namespace["velocity"] is not None
     assert os.getcwd() == str(ROOT)
+
+
+def test_readme_diagnostic_example_is_what_check_prints(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    source = re.search(r"For this `net.dlg`,\n\n```dlg\n(.*?)```", readme, re.S).group(1)
+    shown = re.search(r"`graphdl check net.dlg` says\n\n```text\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "net.dlg").write_text(source)
+    result = subprocess.run(
+        [sys.executable, "-m", "graphdl", "check", "net.dlg"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert result.stderr == shown

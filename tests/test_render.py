@@ -63,3 +63,10 @@ def test_a_graphviz_failure_is_an_error_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHDL_DOT", "/nonexistent/dot")
     with pytest.raises(GraphdlError, match="cannot run Graphviz"):
         graphdl.render(graphdl.load(EXAMPLES / "mnist.dlg"), tmp_path / "x.svg")
+
+
+def test_every_catalog_category_has_a_colour():
+    from graphdl.catalog.registry import CATEGORIES
+    from graphdl.render import _COLORS
+
+    assert set(_COLORS) == set(CATEGORIES)
