@@ -1,24 +1,25 @@
-"""Forward time of a compiled graphdl network against the same network written by hand.
+"""Forward time of compiled graphdl networks against the same networks written by hand.
 
-The seed network (examples/mnist.dlg: zero-centre input, 5x5 convolution, batch norm, ReLU,
-2x2 max pooling, fully connected, softmax) is compiled with graphdl.dlnetwork, and its
-state_dict is loaded into `HandWritten`, an ordinary nn.Module. After checking that both give
-exactly the same output, the two are timed in eval mode under torch.inference_mode(), in
-interleaved rounds (A B, then B A, ...) so that machine noise hits both alike, after a warm-up.
-A round times one block of forward calls of each, the block sized by a calibration to last about
-20 ms (1 ms with --quick).
+Two networks, each compiled with graphdl.dlnetwork and its state_dict loaded into an ordinary
+nn.Module written by hand: the seed network (examples/mnist.dlg: zero-centre input, 5x5
+convolution, batch norm, ReLU, 2x2 max pooling, fully connected, softmax), at batch 1 and 128, and
+ResNet-18 (examples/resnet18.dlg, 224x224 images, against torchvision's structure in
+tests/reference_resnet.py), at batch 1 and 16. After checking that both give exactly the same
+output, the two are timed in eval mode under torch.inference_mode(), in interleaved rounds (A B,
+then B A, ...) so that machine noise hits both alike, after a warm-up. A round times one block of
+forward calls of each, the block sized by a calibration to last about 20 ms (at least one call);
+each case runs rounds for a time budget.
 
-Reported per batch size: the median time per forward of each, and the ratio compiled /
-hand-written, taken as the median of the per-round ratios (each round pairs two blocks run
-back to back, so slow drifts of the machine cancel out), with its interquartile range. A ratio of
-1.00 is parity.
+Reported per case: the median time per forward of each, and the ratio compiled / hand-written,
+taken as the median of the per-round ratios (each round pairs two blocks run back to back, so
+slow drifts of the machine cancel out), with its interquartile range. A ratio of 1.00 is parity.
 
 Run from the repository root:
 
-    python bench/forward.py                      # full run, batch 1 and 128
-    python bench/forward.py --rounds 500 --batch-sizes 1 32 128 --threads 1
-    python bench/forward.py --device cuda        # on a GPU, if there is one
-    python bench/forward.py --quick              # smoke run, a few seconds
+    python bench/forward.py                          # every case, about 30 s each
+    python bench/forward.py --networks seed --seconds 60 --threads 1
+    python bench/forward.py --device cuda            # on a GPU, if there is one
+    python bench/forward.py --quick                  # smoke run, a few seconds
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import gc
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -36,7 +38,8 @@ from torch import nn
 
 import graphdl
 
-SEED_NETWORK = Path(__file__).resolve().parents[1] / "examples" / "mnist.dlg"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 class HandWritten(nn.Module):
@@ -57,19 +60,36 @@ class HandWritten(nn.Module):
         return self.softmax(self.fc(torch.flatten(x, 1)))
 
 
-def build_pair(device: torch.device):
-    """The compiled network and the hand-written one, with the same weights, in eval mode."""
-    compiled = graphdl.dlnetwork(graphdl.load(SEED_NETWORK), seed=0)
-    # A non-trivial input mean and batch-norm statistics, so that every op does real work.
-    generator = torch.Generator().manual_seed(0)
-    compiled.reset_input_normalization(torch.rand(64, 1, 28, 28, generator=generator))
-    compiled.bn1.running_mean.uniform_(-0.5, 0.5, generator=generator)
-    compiled.bn1.running_var.uniform_(0.5, 2.0, generator=generator)
+def seed_pair():
+    """The compiled seed network and the hand-written one."""
+    compiled = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=0)
+    # A non-trivial input mean, so that every op does real work.
+    compiled.reset_input_normalization(torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
+    return compiled, HandWritten()
 
-    reference = HandWritten()
-    # The only key that differs: the input layer's mean is `input.mean` in the compiled network.
-    state = {key.removeprefix("input."): value for key, value in compiled.state_dict().items()}
-    reference.load_state_dict(state, strict=True)
+
+def resnet18_pair():
+    """The compiled ResNet-18 and torchvision's, written out in tests/reference_resnet.py."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from reference_resnet import resnet18
+
+    return graphdl.dlnetwork(graphdl.load(EXAMPLES / "resnet18.dlg"), seed=0), resnet18()
+
+
+NETWORKS = {"seed": (seed_pair, (1, 28, 28), (1, 128)), "resnet18": (resnet18_pair, (3, 224, 224), (1, 16))}
+
+
+def build_pair(network: str, device: torch.device):
+    """The compiled network and the hand-written one, with the same weights and non-trivial
+    batch-norm statistics, in eval mode."""
+    compiled, reference = NETWORKS[network][0]()
+    generator = torch.Generator().manual_seed(0)
+    for module in compiled.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.running_mean.uniform_(-0.5, 0.5, generator=generator)
+            module.running_var.uniform_(0.5, 2.0, generator=generator)
+    # The same names, torchvision's, but for the seed's input mean, `input.mean` when compiled.
+    reference.load_state_dict({key.removeprefix("input."): value for key, value in compiled.state_dict().items()}, strict=True)
     return compiled.to(device).eval(), reference.to(device).eval()
 
 
@@ -97,8 +117,9 @@ def calibrate(models, x, target_ns: float, sync) -> int:
     return max(1, round(target_ns / per_call))
 
 
-def measure(compiled, reference, x, rounds: int, warmup: int, target_ns: float, sync) -> dict:
-    """Interleaved rounds; each round times one block of each, alternating which goes first."""
+def measure(compiled, reference, x, seconds: float, warmup: int, target_ns: float, sync) -> dict:
+    """Interleaved rounds for `seconds` (at least 5); each round times one block of each,
+    alternating which goes first."""
     for _ in range(warmup):
         compiled(x)
         reference(x)
@@ -107,16 +128,20 @@ def measure(compiled, reference, x, rounds: int, warmup: int, target_ns: float, 
     gc.collect()
     gc.disable()
     try:
-        for i in range(rounds):
+        end = time.perf_counter() + seconds
+        i = 0
+        while i < 5 or time.perf_counter() < end:
             order = [("compiled", compiled), ("hand-written", reference)]
             if i % 2:
                 order.reverse()
             for name, model in order:
                 times[name].append(time_block(model, x, number, sync))
+            i += 1
     finally:
         gc.enable()
     ratios = [a / b for a, b in zip(times["compiled"], times["hand-written"])]
     return {
+        "rounds": len(ratios),
         "number": number,
         "compiled": statistics.median(times["compiled"]),
         "hand-written": statistics.median(times["hand-written"]),
@@ -155,8 +180,9 @@ def format_time(ns: float) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=1000, help="timed rounds per batch size (default 1000)")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 128], metavar="B", help="batch sizes (default 1 128)")
+    parser.add_argument("--networks", nargs="+", choices=list(NETWORKS), default=list(NETWORKS), help="networks to time (default: all)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", metavar="B", help="batch sizes (default: 1 128 for seed, 1 16 for resnet18)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time budget of the timed rounds of each case (default 30)")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's own)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda if asked and available")
     parser.add_argument("--quick", action="store_true", help="a short smoke run (a few seconds)")
@@ -168,29 +194,34 @@ def main(argv=None) -> None:
         print("cuda asked for but not available: running on the cpu")
     device = torch.device("cuda" if args.device == "cuda" and torch.cuda.is_available() else "cpu")
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    rounds, warmup, target_ns = (5, 2, 1e6) if args.quick else (args.rounds, 50, 20e6)
+    seconds, warmup, target_ns = (0.0, 2, 1e6) if args.quick else (args.seconds, 20, 20e6)
 
-    compiled, reference = build_pair(device)
     generator = torch.Generator().manual_seed(1)
-    results = {}
+    results = []
     with torch.inference_mode():
-        for batch in args.batch_sizes:
-            x = torch.rand(batch, 1, 28, 28, generator=generator).to(device)
-            check_equal(compiled, reference, x)
-            results[batch] = measure(compiled, reference, x, rounds, warmup, target_ns, sync)
+        for network in args.networks:
+            compiled, reference = build_pair(network, device)
+            _, size, batches = NETWORKS[network]
+            for batch in args.batch_sizes or batches:
+                x = torch.rand(batch, *size, generator=generator).to(device)
+                check_equal(compiled, reference, x)
+                results.append((network, batch, measure(compiled, reference, x, seconds, warmup, target_ns, sync)))
 
     rows = machine(device) + [
-        ("rounds", f"{rounds} per batch size, compiled and hand-written interleaved"),
+        ("rounds", f"for {seconds:g} s per case, compiled and hand-written interleaved"),
         ("ratio", "compiled / hand-written, median of the per-round ratios"),
     ]
     width = max(len(key) for key, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     print()
-    print(f"{'batch':>5}  {'calls/block':>11}  {'compiled':>11}  {'hand-written':>12}  {'ratio':>6}  {'ratio q1-q3':>13}")
-    for batch, r in results.items():
+    print(f"{'network':<9} {'batch':>5}  {'rounds':>6}  {'calls/block':>11}  {'compiled':>11}  {'hand-written':>12}  {'ratio':>6}  {'ratio q1-q3':>13}")
+    for network, batch, r in results:
         q1, q3 = r["ratio q1-q3"]
-        print(f"{batch:>5}  {r['number']:>11}  {format_time(r['compiled']):>11}  {format_time(r['hand-written']):>12}  {r['ratio']:>6.3f}  {q1:>6.3f}-{q3:.3f}")
+        print(
+            f"{network:<9} {batch:>5}  {r['rounds']:>6}  {r['number']:>11}  {format_time(r['compiled']):>11}  "
+            f"{format_time(r['hand-written']):>12}  {r['ratio']:>6.3f}  {q1:>6.3f}-{q3:.3f}"
+        )
 
 
 if __name__ == "__main__":

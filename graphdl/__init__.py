@@ -34,6 +34,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 _NEEDS_TORCH = {
     "dlnetwork": "graphdl.compile",
     "DLNetwork": "graphdl.network",
+    "LayerError": "graphdl.layer_error",
     "Table": "graphdl.table",
     "trainnet": "graphdl.train",
     "TrainingOptions": "graphdl.train",

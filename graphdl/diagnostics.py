@@ -24,7 +24,7 @@ from enum import Enum
 from graphdl.source import Source, Span
 
 # Stable codes, grouped by stage: E0xx files, E1xx syntax, E2xx names and arguments,
-# E3xx structure, E4xx shapes. A code, once published, keeps its meaning.
+# E3xx structure, E4xx shapes, E5xx running. A code, once published, keeps its meaning.
 CODES: Mapping[str, str] = {
     "E001": "cannot read file",
     "E002": "no network to use",
@@ -65,6 +65,7 @@ CODES: Mapping[str, str] = {
     "E402": "window larger than its input",
     "E403": "layer cannot take this input",
     "E404": "shared learnables differ",
+    "E501": "layer failed at run time",
 }
 
 

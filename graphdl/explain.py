@@ -980,6 +980,18 @@ _EXPLANATIONS = [
         }
         """,
     ),
+    _explanation(
+        "E501",
+        """A layer raised an error while the network ran: analysis checks every layer against the
+        input layers' sizes, so this is a tensor that does not fit them, passed to `net(...)` or
+        `net.forward(...)` (which, unlike `predict`, do not check their inputs), a tensor of another
+        type (`float64`, integers) or on another device than the network, or a custom layer whose
+        module disagrees with its shape rule. The error names the layer, its kind and where it
+        is declared, shows the sizes of the tensors it received and the sizes it expects; the
+        error torch raised is chained to it (`__cause__`). Convert the input
+        (`x.float().to(net.device)`), give it the size the input layer declares, or fix the
+        custom layer.""",
+    ),
 ]
 
 # Only the codes that exist: an explanation of a code no longer in CODES is left out (and the tests

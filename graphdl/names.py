@@ -3,8 +3,8 @@
 A layer's name becomes an attribute path of the compiled network (`net.conv1`,
 `net.stage2.0.conv1` inside block instances) and appears in its generated forward, so each part
 must be a Python identifier (later parts may be numbers) that is not a keyword, and must not hide
-an attribute of the compiled network or of the modules holding it (a torch Module, its fx
-GraphModule and DLNetwork). Parts that start with `_` are reserved for the implementation. The
+an attribute of the compiled network (a torch Module and a DLNetwork) or of the fx GraphModule
+that TorchScript export makes of it. Parts that start with `_` are reserved for the implementation. The
 list is checked against the installed torch by the tests, and the compiler checks again at run
 time.
 """

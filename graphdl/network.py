@@ -13,19 +13,26 @@ inference (dropout off, batch normalisation with its running statistics), as MAT
 from __future__ import annotations
 
 import contextlib
+import types
 from collections.abc import Sequence
 
 import torch
-from torch import fx, nn
+from torch import nn
 
 from graphdl.analysis import Analysis
-from graphdl.compile import forward_graph
+from graphdl.compile import GeneratedForward, generate_entry, generate_forward
 from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
 from graphdl.graph import LayerGraph
+from graphdl.layer_error import layer_error
 from graphdl.table import Table
 
 
 class DLNetwork(nn.Module):
+    """A compiled network. Call it as any module, `net(x)`, or as MATLAB does,
+    `net.forward(*inputs, outputs=None)`: the network's outputs (one tensor, or a tuple for
+    several), or, with `outputs`, those layers' outputs in that order. Behaviour follows the
+    module's mode (training by default). `forward` is generated for each network (`net.code`)."""
+
     def __init__(self, graph: LayerGraph, analysis: Analysis, modules: dict[str, nn.Module]):
         super().__init__()
         for name, module in modules.items():
@@ -33,18 +40,32 @@ class DLNetwork(nn.Module):
         # Kept off the module tree: they are views of this network, not parts of it.
         object.__setattr__(self, "graph", graph)
         object.__setattr__(self, "analysis", analysis)
-        object.__setattr__(self, "_variants", {})
         object.__setattr__(self, "_owners", frozenset(modules))
-        object.__setattr__(self, "_main", self._compile(None))
+        self._generate()
+
+    def _generate(self) -> None:
+        """Compile the forward and install it as this network's own method (no wrapper around
+        it: a call costs what a hand-written forward costs)."""
+        modules = {name: self.get_submodule(name) for name in self._owners}
+        main = generate_entry(self.analysis, modules)
+        object.__setattr__(self, "_main", main)
+        object.__setattr__(self, "_variants", {})
+        object.__setattr__(self, "forward", types.MethodType(main.function, self))
 
     # ---- running ----------------------------------------------------------------------------------
 
-    def forward(self, *inputs: torch.Tensor, outputs: Sequence[str] | None = None):
-        """The network's outputs (one tensor, or a tuple for several), or, with `outputs`, those
-        layers' outputs in that order. Behaviour follows the module's mode (training by default)."""
-        if outputs is None:
-            return self._main.forward(*inputs)
-        return self._variant(outputs).forward(*inputs)
+    def _forward_outputs(self, outputs: Sequence[str], *inputs: torch.Tensor):
+        generated = self._variant(outputs)
+        try:
+            return generated.function(self, *inputs)
+        except Exception as e:
+            self._raise_layer_error(e, generated)
+
+    def _raise_layer_error(self, error: Exception, generated: GeneratedForward | None = None):
+        located = layer_error(error, generated or self._main, self.analysis)
+        if located is None:
+            raise error
+        raise located from error
 
     def predict(self, *inputs, outputs: Sequence[str] | None = None):
         """Like `forward`, in inference behaviour whatever the mode; accepts arrays as well as
@@ -146,17 +167,14 @@ class DLNetwork(nn.Module):
             for parameter, value in named(self.get_submodule(name)):
                 yield name, parameter, value
 
-    def _compile(self, outputs: tuple[str, ...] | None) -> fx.GraphModule:
-        modules = {name: self.get_submodule(name) for name in self._owners}
-        return fx.GraphModule(modules, forward_graph(self.analysis, modules, outputs), class_name=_class_name(self.graph.name))
-
-    def _variant(self, outputs: Sequence[str]) -> fx.GraphModule:
+    def _variant(self, outputs: Sequence[str]) -> GeneratedForward:
         key = tuple([outputs] if isinstance(outputs, str) else outputs)
         if key not in self._variants:
             unknown = [name for name in key if name not in self.analysis.layers]
             if unknown:
                 raise error("E211", f"no layer named `{unknown[0]}` in network `{self.graph.name}`", help=suggest(unknown[0], self.analysis.layers))
-            self._variants[key] = self._compile(key)
+            modules = {name: self.get_submodule(name) for name in self._owners}
+            self._variants[key] = generate_forward(self.analysis, modules, key)
         return self._variants[key]
 
     def _check_inputs(self, tensors: list[torch.Tensor]) -> None:
@@ -167,9 +185,8 @@ class DLNetwork(nn.Module):
             shape = self.analysis[name].output
             length = x.shape[-1] if shape.is_sequence and shape.length is None and x.dim() > 1 else None
             if tuple(x.shape[1:]) != shape.torch_size(1, length)[1:]:
-                expected = ", ".join(map(str, shape.torch_size(1)[1:-1] + ("T",) if length is not None else shape.torch_size(1)[1:]))
                 raise ValueError(
-                    f"the input layer `{name}` takes {shape} observations, tensors of size (N, {expected}), "
+                    f"the input layer `{name}` takes {shape} observations, tensors of size {shape.torch_text()}, "
                     f"but was given one of size {tuple(x.shape)}"
                 )
 
@@ -178,10 +195,14 @@ class DLNetwork(nn.Module):
             return x
         return torch.as_tensor(x, dtype=torch.get_default_dtype(), device=self.device)
 
+    def __getstate__(self) -> dict:
+        # The generated functions are made again on unpickling: code made by exec cannot be pickled.
+        return {key: value for key, value in self.__dict__.items() if key not in ("forward", "_main", "_variants")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._generate()
+
     def __repr__(self) -> str:
         count = sum(p.numel() for p in self.parameters())
         return f"DLNetwork {self.graph.name!r}: {len(self.analysis.layers)} layers, {count:,} learnables, inputs {list(self.input_names)}, outputs {list(self.output_names)}"
-
-
-def _class_name(network: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in network.split("_")) or "Network"

@@ -109,6 +109,13 @@ class Shape:
             return 2 + spatial
         raise ValueError(f"{self} has no dimension {dim}")
 
+    def torch_text(self) -> str:
+        """The run-time size as text, `(N, 20, 14, 14)`; a sequence of any length ends in `T`."""
+        sizes = ("N", *map(str, self.torch_size(1)[1:]))
+        if self.is_sequence and self.length is None:
+            sizes = sizes[:-1] + ("T",)
+        return f"({', '.join(sizes)})"
+
     def __str__(self) -> str:
         if not self.is_sequence:
             return "x".join(str(size) for size in self.sizes)

@@ -37,10 +37,18 @@ class _Elementwise(_Combination):
             )
         return Inferred({"out": next(iter(shapes))})
 
-    def build(self, args, inputs):
-        from graphdl.catalog.modules import combination
+    operator: str  # "add"
 
-        return getattr(combination, type(self).__name__)()
+    def build(self, args, inputs):
+        return None
+
+    def generate(self, args, inputs, emit, *values):
+        import operator
+
+        total = values[0]
+        for x in values[1:]:
+            total = emit.function(getattr(operator, self.operator), total, x)
+        return total
 
     def describe(self, args):
         return f"element-wise {self.noun} of {args['numInputs']} inputs"
@@ -54,6 +62,7 @@ class Addition(_Elementwise):
     name = "addition"
     summary = "Adds its inputs elementwise; they must have one size"
     noun = "addition"
+    operator = "add"
 
 
 @register
@@ -61,6 +70,7 @@ class Multiplication(_Elementwise):
     name = "multiplication"
     summary = "Multiplies its inputs elementwise; they must have one size"
     noun = "multiplication"
+    operator = "mul"
 
 
 class _Concatenation(_Combination):
@@ -71,10 +81,13 @@ class _Concatenation(_Combination):
         return 0
 
     def build(self, args, inputs):
-        from graphdl.catalog.modules.combination import Concatenation
+        return None
+
+    def generate(self, args, inputs, emit, *values):
+        import torch
 
         first = next(iter(inputs.values()))
-        return Concatenation(first.torch_dim(self.matlab_dim(args, first)))
+        return emit.function(torch.cat, values, first.torch_dim(self.matlab_dim(args, first)))
 
     def infer(self, args, inputs):
         first = next(iter(inputs.values()))

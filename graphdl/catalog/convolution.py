@@ -332,12 +332,20 @@ class FullyConnected(LayerKind):
     def build(self, args, inputs):
         from torch import nn
 
-        from graphdl.catalog.modules.convolution import FlattenLinear, StepwiseLinear
+        shape = inputs["in"]
+        module = nn.Linear(shape.step.numel, args["outputSize"], bias=args["bias"])
+        return _initialize(module, args, shape.step.numel, args["outputSize"])
+
+    def generate(self, args, inputs, emit, x):
+        import torch
 
         shape = inputs["in"]
-        linear = StepwiseLinear if shape.is_sequence else nn.Linear if shape.format == "C" else FlattenLinear
-        module = linear(shape.step.numel, args["outputSize"], bias=args["bias"])
-        return _initialize(module, args, shape.step.numel, args["outputSize"])
+        if shape.is_sequence:  # (batch, channels[, *spatial], time): each step on its own
+            steps = emit.function(torch.flatten, emit.method("movedim", x, -1, 1), 2)
+            return emit.method("transpose", emit.module(steps), 1, 2)
+        if shape.format != "C":
+            x = emit.function(torch.flatten, x, 1)
+        return emit.module(x)
 
     def flops(self, args, inputs, inferred):
         return args["outputSize"] * (2 * inputs["in"].step.numel + (1 if args["bias"] else 0))

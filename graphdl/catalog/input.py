@@ -54,6 +54,24 @@ class _Input(LayerKind):
 
         return InputNormalization(args["normalization"], self.statistics_size(args))
 
+    def generate(self, args, inputs, emit, x):
+        # Inline, as a hand-written forward writes it (`x - self.mean`): the same operations as
+        # InputNormalization.forward, without the cost of a module call.
+        import operator
+
+        mode = args["normalization"]
+        if mode == "none":
+            return x
+        if mode == "zerocenter":
+            return emit.function(operator.sub, x, emit.tensor("mean"))
+        if mode == "zscore":
+            return emit.function(operator.truediv, emit.function(operator.sub, x, emit.tensor("mean")), emit.tensor("std"))
+        low = emit.tensor("min")
+        unit = emit.function(operator.truediv, emit.function(operator.sub, x, low), emit.function(operator.sub, emit.tensor("max"), low))
+        if mode == "rescale-zero-one":
+            return unit
+        return emit.function(operator.sub, emit.function(operator.mul, 2, unit), 1)
+
     def flops(self, args, inputs, inferred):
         return 0 if args["normalization"] == "none" else inferred.outputs["out"].numel * (1 if args["normalization"] == "zerocenter" else 2)
 

@@ -5,7 +5,7 @@ arguments, its ports, its shape rule, how to build its torch module and how it l
 knows no layer names; every later stage asks the registry. Kinds register with `@register`, which
 checks the contract at once, so a broken kind fails at import, not halfway through a compile.
 
-Shape rules and descriptions never import torch; `build` does, when it is called.
+Shape rules and descriptions never import torch; `build` and `generate` do, when they are called.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from graphdl.shape import Shape
 
 if TYPE_CHECKING:
     from torch import nn
+    from torch.fx import Node
+
+    from graphdl.compile import Emit
 
 CATEGORIES = (
     "input", "convolution", "dense", "normalization", "activation", "pooling", "combination", "reshape", "regularization",
@@ -89,6 +92,14 @@ class LayerKind:
         """The torch module for one layer, initialised; None for a layer that passes its input
         through unchanged."""
         raise NotImplementedError
+
+    def generate(self, args: Arguments, inputs: Mapping[str, Shape], emit: Emit, *values: Node) -> Node | tuple[Node, ...]:
+        """The layer's part of the generated forward, from the values at its input ports (in port
+        order) to its output (a tuple for several ports). By default, a call of its module (of its
+        input, for a layer without one). Kinds override it to write cheap operations inline, as a
+        hand-written forward would (`x - self.input.mean`, `torch.flatten(x, 1)`), sparing a
+        module call."""
+        return emit.module(*values)
 
     def describe(self, args: Arguments) -> str:
         """One line about one layer, for summaries: "20 5x5 convolutions with stride 1x1"."""

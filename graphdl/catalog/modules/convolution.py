@@ -65,23 +65,6 @@ class CroppedConvTranspose3d(_Cropped, nn.ConvTranspose3d):
     pass
 
 
-class FlattenLinear(nn.Linear):
-    """A fully connected layer fed an image: flattens each observation first, as MATLAB's
-    fullyConnectedLayer does."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(torch.flatten(x, 1))
-
-
-class StepwiseLinear(nn.Linear):
-    """A fully connected layer fed a sequence, (batch, channels[, *spatial], time): applied to
-    each step, as MATLAB's fullyConnectedLayer is."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        steps = torch.flatten(x.movedim(-1, 1), 2)  # (batch, time, features of a step)
-        return super().forward(steps).transpose(1, 2)
-
-
 def initialize(tensor: torch.Tensor, method: str, fan_in: int, fan_out: int) -> None:
     """MATLAB's initialisers, in place."""
     with torch.no_grad():
