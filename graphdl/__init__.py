@@ -50,8 +50,9 @@ _NEEDS_TORCH = {
     "Piecewise": "graphdl.train",
     "crossentropy": "graphdl.train",
     "mse": "graphdl.train",
-    "save_checkpoint": "graphdl.train",
-    "load_checkpoint": "graphdl.train",
+    "save_network": "graphdl.network_file",
+    "load_network": "graphdl.network_file",
+    "load_weights": "graphdl.network_file",
 }
 
 

@@ -66,6 +66,7 @@ CODES: Mapping[str, str] = {
     "E403": "layer cannot take this input",
     "E404": "shared learnables differ",
     "E501": "layer failed at run time",
+    "E502": "weights do not fit the network",
 }
 
 

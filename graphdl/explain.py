@@ -992,6 +992,18 @@ _EXPLANATIONS = [
         (`x.float().to(net.device)`), give it the size the input layer declares, or fix the
         custom layer.""",
     ),
+    _explanation(
+        "E502",
+        """Weights were loaded into a network they were not saved from: the file or state_dict
+        lacks tensors the network has, has tensors it does not have, or has a tensor of another
+        size (a layer with 20 filters where the network's has 32). graphdl checks every tensor
+        before it copies any, so the network is left exactly as it was (torch's own
+        `load_state_dict` would copy the tensors that fit and then fail). The error lists what
+        does not fit. Load weights saved from this network: `graphdl.save_network(net, path)`
+        and `graphdl.load_weights(net, path)`, or `graphdl.load_network(path)` for the network
+        and its weights together; `strict=False` in `net.load_state_dict` allows missing and
+        extra tensors, never tensors of other sizes.""",
+    ),
 ]
 
 # Only the codes that exist: an explanation of a code no longer in CODES is left out (and the tests

@@ -168,6 +168,8 @@ class LayerGraph:
         # diagnostics about them.
         self.span: Span | None = None
         self.sources: dict[str, Source] = {}
+        # The values its network parameters were given (`--set classes=10`), to build it again.
+        self.parameters: dict[str, object] = {}
         # The network's outputs, where declared (`output prob` in the text); None: the layers
         # whose output feeds nothing.
         self.outputs: tuple[str, ...] | None = None
@@ -323,6 +325,7 @@ class LayerGraph:
         new.nx = self.nx.copy()
         new.span = self.span
         new.sources = dict(self.sources)
+        new.parameters = dict(self.parameters)
         new.outputs = self.outputs
         return new
 

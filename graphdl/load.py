@@ -52,11 +52,13 @@ def check(path: str | Path, network: str | None = None, parameters: Parameters =
     return check_source(source, network, parameters)
 
 
-def check_source(source: Source, network: str | None = None, parameters: Parameters = None) -> Checked:
+def check_source(source: Source, network: str | None = None, parameters: Parameters = None, files: Mapping[str, str] | None = None) -> Checked:
+    """Like `check`, of text; the files it imports are read from `files` (path to text) where
+    given, else from the file system."""
     document, diagnostics = parse(source)
     if diagnostics and not document.definitions:
         return Checked(None, None, _in_order(diagnostics), {source.path: source})
-    elaboration = elaborate(document, network, parameters)
+    elaboration = elaborate(document, network, parameters, files)
     diagnostics += elaboration.diagnostics
     sources = dict(elaboration.sources)
     if elaboration.graph is None:

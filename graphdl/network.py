@@ -24,6 +24,7 @@ from graphdl.compile import GeneratedForward, generate_entry, generate_forward
 from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
 from graphdl.graph import LayerGraph
 from graphdl.layer_error import layer_error
+from graphdl.network_file import weight_problems, weights_error
 from graphdl.table import Table
 
 
@@ -194,6 +195,15 @@ class DLNetwork(nn.Module):
         if isinstance(x, torch.Tensor):
             return x
         return torch.as_tensor(x, dtype=torch.get_default_dtype(), device=self.device)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False, *, origin: str = "the state_dict"):
+        """torch's load_state_dict, made whole or nothing: every tensor is checked against the
+        network first, so weights that do not fit raise GraphdlError (E502), listing what does
+        not fit, and leave the network as it was (torch's own would copy the tensors that fit)."""
+        problems = weight_problems(self, state_dict, strict=strict)
+        if problems:
+            raise weights_error(self, problems, origin)
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def __getstate__(self) -> dict:
         # The generated functions are made again on unpickling: code made by exec cannot be pickled.

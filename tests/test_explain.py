@@ -17,7 +17,7 @@ from graphdl.source import Source
 
 # The codes no single file can produce: an unreadable file, a missing import, an import cycle,
 # and LayerGraph.replace_layer in Python.
-WITHOUT_EXAMPLE = {"E001", "E003", "E004", "E215", "E501"}
+WITHOUT_EXAMPLE = {"E001", "E003", "E004", "E215", "E501", "E502"}
 WITH_EXAMPLE = sorted(code for code, e in EXPLANATIONS.items() if e.mistake is not None)
 
 

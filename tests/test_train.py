@@ -23,8 +23,6 @@ from graphdl.train import (
     dlfeval,
     dlgradient,
     mse,
-    load_checkpoint,
-    save_checkpoint,
     sgdmupdate,
     trainnet,
     training_options,
@@ -167,30 +165,6 @@ def test_monitor_records_without_reading_and_draws_a_bar(tmp_path):
         monitor.record(6, speed=1.0)
 
 
-# ---- checkpoints ----------------------------------------------------------------------------------------
-
-
-def test_checkpoints_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
-    net = tiny()
-    path = save_checkpoint(net, tmp_path / "net.pt", epoch=1)
-    saved = torch.load(path, weights_only=True)
-    assert saved["epoch"] == 1 and saved["network"] == "tiny"
-    assert "fullyConnected(3)" in next(iter(saved["sources"].values()))
-    before = path.read_bytes()
-
-    # A failure while writing (injected: torch.save raising halfway) leaves the old file intact.
-    def failing_save(obj, f):
-        with open(f, "wb") as handle:
-            handle.write(b"partial")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", failing_save)
-    with pytest.raises(OSError, match="disk full"):
-        save_checkpoint(net, path, epoch=2)
-    assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["net.pt"]
-
-
 # ---- trainnet -------------------------------------------------------------------------------------------
 
 
@@ -256,7 +230,7 @@ def test_a_failure_names_the_moment_and_keeps_the_last_checkpoint(tmp_path):
     X, T = torch.randn(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
     with pytest.raises(TrainingError, match=r"epoch 2, iteration 6: RuntimeError: out of memory; the last checkpoint, .*tiny_epoch001_iteration4.pt, is intact"):
         trainnet(X, T, tiny(), failing_loss, options)
-    assert torch.load(tmp_path / "tiny_epoch001_iteration4.pt", weights_only=True)["epoch"] == 1
+    assert torch.load(tmp_path / "tiny_epoch001_iteration4.pt", weights_only=True)["metadata"]["epoch"] == 1
 
 
 def test_a_diverging_loss_stops_training_with_advice():
@@ -283,32 +257,6 @@ def test_interrupting_training_returns_the_network_so_far():
     net, info = trainnet(torch.randn(8, 4), torch.zeros(8, dtype=torch.long), tiny(), interrupting_loss, options)
     assert info.stop_reason == "stopped by the user at epoch 1, iteration 1"
     assert isinstance(net, graphdl.DLNetwork)
-
-
-def test_a_checkpoint_loads_back_into_a_working_network(tmp_path):
-    net = tiny(seed=4)
-    path = save_checkpoint(net, tmp_path / "net.pt", epoch=3)
-    loaded = load_checkpoint(path)
-    x = torch.randn(5, 4)
-    torch.testing.assert_close(loaded.predict(x), net.predict(x))
-    assert loaded.graph == net.graph
-
-
-def test_broken_checkpoints_are_clear_errors(tmp_path):
-    path = save_checkpoint(tiny(), tmp_path / "net.pt")
-    truncated = tmp_path / "truncated.pt"
-    truncated.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(ValueError, match="cannot read the checkpoint"):
-        load_checkpoint(truncated)
-    other = tmp_path / "other.pt"
-    torch.save({"weights": torch.ones(2)}, other)
-    with pytest.raises(ValueError, match="is not a graphdl checkpoint"):
-        load_checkpoint(other)
-    payload = torch.load(path, weights_only=True)
-    payload["state_dict"]["fc.weight"] = torch.ones(7, 7)
-    torch.save(payload, other)
-    with pytest.raises(ValueError, match="do not fit network `tiny`"):
-        load_checkpoint(other)
 
 
 def test_tables_map_row_by_row_as_dlupdate():

@@ -32,11 +32,13 @@ class Elaboration:
     sources: Mapping[str, Source] = field(default_factory=dict)
 
 
-def elaborate(document: Document, network: str | None = None, parameters: Mapping[str, object] | None = None) -> Elaboration:
+def elaborate(
+    document: Document, network: str | None = None, parameters: Mapping[str, object] | None = None, files: Mapping[str, str] | None = None
+) -> Elaboration:
     """The LayerGraph of one network visible from the document (`network`; by default the only one
     the document defines, or, if it defines none, the only one it imports), with its parameters
-    set from `parameters` where given."""
-    scope, sources, diagnostics = resolve_imports(document)
+    set from `parameters` where given; imports read from `files` where given (path to text)."""
+    scope, sources, diagnostics = resolve_imports(document, files)
     chosen = _choose(document, scope, network, diagnostics)
     if chosen is None:
         return Elaboration(None, tuple(diagnostics), sources=sources)
@@ -44,6 +46,7 @@ def elaborate(document: Document, network: str | None = None, parameters: Mappin
     graph = LayerGraph(decl.name)
     graph.span = decl.name_span
     graph.sources = sources
+    graph.parameters = dict(parameters or {})
     env = _parameters(decl, parameters or {}, diagnostics)
     expander = Expander(graph)
     expander.body(decl, home, env)

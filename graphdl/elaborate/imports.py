@@ -8,7 +8,9 @@ Each file is read and parsed once, however many files import it.
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graphdl.catalog import lookup
@@ -34,16 +36,19 @@ class Scope:
         return {n: (d, home) for n, (d, home) in self.names.items() if isinstance(d, NetworkDecl)}
 
 
-def resolve_imports(document: Document) -> tuple[Scope, dict[str, Source], list[Diagnostic]]:
+def resolve_imports(document: Document, files: Mapping[str, str] | None = None) -> tuple[Scope, dict[str, Source], list[Diagnostic]]:
     """The scope of a document, every source read for it (the document's own first), and the
-    problems found: files that cannot be read, import cycles, names defined twice."""
-    loader = _Loader()
+    problems found: files that cannot be read, import cycles, names defined twice. Imported files
+    are read from the file system, or, given `files` (path to text, as a network file keeps
+    them), from there."""
+    loader = _Loader(files)
     scope = loader.scope(document, ())
     return scope, loader.sources, loader.diagnostics
 
 
 class _Loader:
-    def __init__(self):
+    def __init__(self, files: Mapping[str, str] | None):
+        self.files = files
         self.scopes: dict[str, Scope] = {}
         self.sources: dict[str, Source] = {}
         self.diagnostics: list[Diagnostic] = []
@@ -87,7 +92,7 @@ class _Loader:
             return
         if _key(path) not in self.scopes:
             try:
-                source = Source.read(path)
+                source = self._read(path)
             except (OSError, UnicodeDecodeError) as e:
                 reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
                 self.diagnostics.append(Diagnostic("E003", f"cannot import {relative}: {reason}", span, f"looked for {path}"))
@@ -104,6 +109,14 @@ class _Loader:
                 )
             else:
                 scope.names[name] = (definition, imported)
+
+
+    def _read(self, path: str) -> Source:
+        if self.files is None:
+            return Source.read(path)
+        if path not in self.files:
+            raise FileNotFoundError(errno.ENOENT, "not among the files kept with the network", path)
+        return Source(path, self.files[path])
 
 
 def _key(path: str) -> str:

@@ -1,6 +1,5 @@
 """Training: the one-call `trainnet`, and the custom-loop primitives it is built from."""
 
-from graphdl.train.checkpoints import load_checkpoint, save_checkpoint
 from graphdl.train.data import MiniBatchQueue
 from graphdl.train.gradients import dlfeval, dlgradient
 from graphdl.train.loop import TrainingError, TrainingInfo, trainnet
@@ -12,6 +11,6 @@ from graphdl.train.updates import sgdmupdate
 
 __all__ = [
     "MiniBatchQueue", "Piecewise", "TimeBasedDecay", "TrainingError", "TrainingInfo", "TrainingOptions",
-    "TrainingProgressMonitor", "crossentropy", "dlfeval", "dlgradient", "load_checkpoint", "mse", "save_checkpoint", "sgdmupdate",
+    "TrainingProgressMonitor", "crossentropy", "dlfeval", "dlgradient", "mse", "sgdmupdate",
     "trainnet", "training_options",
 ]

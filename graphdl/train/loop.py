@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from graphdl.train.checkpoints import save_checkpoint
+from graphdl.network_file import save_network
 from graphdl.train.data import MiniBatchQueue, as_tensor
 from graphdl.train.gradients import dlfeval, dlgradient
 from graphdl.train.losses import LOSSES
@@ -203,7 +203,7 @@ class _Training:
             monitor.print("  ".join(line))
         if options.checkpoint_path:
             path = Path(options.checkpoint_path) / f"{self.net.graph.name}_epoch{epoch:03d}_iteration{iteration}.pt"
-            self.info.last_checkpoint = save_checkpoint(self.net, path, epoch=epoch, iteration=iteration)
+            self.info.last_checkpoint = save_network(self.net, path, epoch=epoch, iteration=iteration)
         self._plot()
 
     def _plot(self) -> None:
