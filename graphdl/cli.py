@@ -219,12 +219,14 @@ def _check_digits_network(checked: Checked) -> None:
 
 def _layers(args) -> int:
     from graphdl.catalog import kinds
-    from graphdl.catalog.arguments import REQUIRED
+    from graphdl.catalog.arguments import REQUIRED, is_factor_param
     from graphdl.syntax.printer import format_value
 
     for kind in sorted(kinds(), key=lambda k: (k.category, k.name)):
         arguments = []
         for p in kind.params:
+            if is_factor_param(p):
+                continue
             if p.default is REQUIRED:
                 text = p.name
             elif p.default is None:
@@ -239,6 +241,9 @@ def _layers(args) -> int:
         defaults = kind.complete({})
         ports_in = ", ".join(kind.inputs(defaults)) or "none"
         print(f"    inputs: {ports_in}; outputs: {', '.join(kind.outputs(defaults))}")
+        factors = [f"{p.name}={format_value(p.default)}" for p in kind.params if is_factor_param(p)]
+        if factors:
+            print(f"    factors: {', '.join(factors)}")
     return 0
 
 

@@ -35,13 +35,14 @@ def dlnetwork(graph: LayerGraph, *, seed: int | None = None):
     analysis = analyze(graph)
     if not analysis.ok:
         raise GraphdlError(analysis.diagnostics, graph.sources)
-    with _seeded(seed):
+    with seeded(seed):
         modules = build_modules(analysis)
     return DLNetwork(graph, analysis, modules)
 
 
 @contextlib.contextmanager
-def _seeded(seed: int | None):
+def seeded(seed: int | None):
+    """torch's random numbers from `seed` inside the block, without touching its global state."""
     if seed is None:
         yield
         return

@@ -42,6 +42,9 @@ class DLNetwork(nn.Module):
         object.__setattr__(self, "graph", graph)
         object.__setattr__(self, "analysis", analysis)
         object.__setattr__(self, "_owners", frozenset(modules))
+        factors = {(layer, parameter): analysis[layer].layer.catalog_kind.learnable_factors(analysis[layer].layer.args, parameter) for layer, parameter, _ in self.learnables}
+        object.__setattr__(self, "_learn_rate_factors", {row: learn_rate for row, (learn_rate, _) in factors.items()})
+        object.__setattr__(self, "_l2_factors", {row: l2 for row, (_, l2) in factors.items()})
         self._generate()
 
     def _generate(self) -> None:
@@ -142,6 +145,87 @@ class DLNetwork(nn.Module):
             if module is not None:
                 module.fit(self._tensor(x))
 
+    # ---- learn-rate and L2 factors, freezing, initialising -----------------------------------------
+
+    def learn_rate_factor(self, layer: str, parameter: str) -> float:
+        """The multiplier of the learn rate of one learnable (MATLAB's getLearnRateFactor):
+        from the layer's arguments (`weightLearnRateFactor`), 1 by default."""
+        return self._learn_rate_factors[self._row(layer, parameter)]
+
+    def set_learn_rate_factor(self, layer: str, parameter: str | None, factor: float) -> None:
+        """Set the learn-rate multiplier of a learnable (MATLAB's setLearnRateFactor); 0 keeps it
+        as it is. `layer` may name a block instance (all its layers); `parameter` a torch name
+        (`weight`), a group of the kind's (`bias`, `scale`), or None for all of them."""
+        for row in self._rows_of(layer, parameter):
+            self._learn_rate_factors[row] = _factor(factor)
+
+    def l2_factor(self, layer: str, parameter: str) -> float:
+        """The multiplier of the L2 regularisation of one learnable (MATLAB's getL2Factor)."""
+        return self._l2_factors[self._row(layer, parameter)]
+
+    def set_l2_factor(self, layer: str, parameter: str | None, factor: float) -> None:
+        """Set the L2 multiplier of learnables, chosen as `set_learn_rate_factor` chooses them."""
+        for row in self._rows_of(layer, parameter):
+            self._l2_factors[row] = _factor(factor)
+
+    def freeze(self, *layers: str) -> None:
+        """Keep the learnables of these layers (or block instances) as they are while training:
+        learn-rate factor 0, and no gradient computed for them."""
+        for name in layers:
+            for row in self._rows_of(name, None):
+                self._learn_rate_factors[row] = 0.0
+                self.learnables[row].requires_grad_(False)
+
+    def unfreeze(self, *layers: str) -> None:
+        """Train these layers again: learn-rate factor 1, gradients computed."""
+        for name in layers:
+            for row in self._rows_of(name, None):
+                self._learn_rate_factors[row] = 1.0
+                self.learnables[row].requires_grad_(True)
+
+    @torch.no_grad()
+    def initialize(self, *layers: str, seed: int | None = None) -> None:
+        """Initialise the learnables and state of these layers (or block instances; all, when none
+        is named) again, with each layer's initialisers (MATLAB's `glorot`, `he`, ...), as a new
+        network has them; `seed` makes it reproducible without touching torch's random state."""
+        from graphdl.compile import seeded
+
+        owners = {owner for name in layers for owner, _ in self._rows_of(name, None, learnables_only=False)} if layers else self._owners
+        with seeded(seed):
+            for name in sorted(owners, key=self.analysis.order.index):
+                info = self.analysis[name]
+                fresh = info.layer.catalog_kind.build(info.layer.args, info.inputs)
+                self.get_submodule(name).load_state_dict(fresh.state_dict())
+
+    def _row(self, layer: str, parameter: str) -> tuple[str, str]:
+        rows = self._rows_of(layer, parameter)
+        if len(rows) != 1:
+            raise error("E211", f"`{layer}/{parameter}` names {len(rows)} learnables: name one of {', '.join(f'{l}/{p}' for l, p in rows)}")
+        return rows[0]
+
+    def _rows_of(self, layer: str, parameter: str | None, *, learnables_only: bool = True) -> list[tuple[str, str]]:
+        """The (owner, parameter) rows a layer or block instance and a parameter choose."""
+        names = [name for name in self.analysis.order if name == layer or name.startswith(layer + ".")]
+        if not names:
+            raise error("E211", f"no layer or block instance named `{layer}` in network `{self.graph.name}`", help=suggest(layer, self.analysis.layers))
+        owners = [self.graph[name].shares or name for name in names]
+        tensors = self._rows(lambda module: module.named_parameters() if learnables_only else module.state_dict().items())
+        rows = [
+            (owner, name)
+            for owner, name, _ in tensors
+            if owner in owners and (parameter is None or parameter == name or name in self._group(owner, parameter))
+        ]
+        if not rows and parameter is not None:
+            known = sorted({p for o, p in self._rows_of(layer, None)} | set(self.graph[owners[0]].catalog_kind.factors))
+            raise error("E211", f"`{layer}` has no learnable `{parameter}`", help=suggest(parameter, known) or f"its learnables: {', '.join(known)}")
+        if not rows and learnables_only:
+            raise error("E211", f"`{layer}` has no learnables")
+        return rows
+
+    def _group(self, owner: str, group: str) -> tuple[str, ...]:
+        factors = self.graph[owner].catalog_kind.factors.get(group)
+        return factors.parameters if factors else ()
+
     # ---- helpers ----------------------------------------------------------------------------------
 
     def _attach(self, name: str, module: nn.Module, graph: LayerGraph) -> None:
@@ -216,3 +300,9 @@ class DLNetwork(nn.Module):
     def __repr__(self) -> str:
         count = sum(p.numel() for p in self.parameters())
         return f"DLNetwork {self.graph.name!r}: {len(self.analysis.layers)} layers, {count:,} learnables, inputs {list(self.input_names)}, outputs {list(self.output_names)}"
+
+
+def _factor(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value < float("inf")):
+        raise error("E207", f"a learn-rate or L2 factor is a non-negative number, not {value!r}")
+    return float(value)

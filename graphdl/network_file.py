@@ -39,6 +39,10 @@ def save_network(net, path: str | Path, **metadata) -> Path:
         "parameters": dict(graph.parameters),
         "sources": sources,
         "state_dict": net.state_dict(),
+        # Learn-rate and L2 factors set from Python, and frozen learnables, as (layer, parameter, value).
+        "learn_rate_factors": [[layer, parameter, net.learn_rate_factor(layer, parameter)] for layer, parameter, _ in net.learnables],
+        "l2_factors": [[layer, parameter, net.l2_factor(layer, parameter)] for layer, parameter, _ in net.learnables],
+        "frozen": [[layer, parameter] for layer, parameter, value in net.learnables if not value.requires_grad],
         "metadata": metadata,
     }
     path = Path(path)
@@ -68,6 +72,12 @@ def load_network(path: str | Path, device: str | torch.device = "cpu"):
     checked.raise_errors()
     net = dlnetwork(checked.graph).to(device)
     net.load_state_dict(payload["state_dict"])
+    for layer, parameter, factor in payload["learn_rate_factors"]:
+        net.set_learn_rate_factor(layer, parameter, factor)
+    for layer, parameter, factor in payload["l2_factors"]:
+        net.set_l2_factor(layer, parameter, factor)
+    for row in payload["frozen"]:
+        net.learnables[tuple(row)].requires_grad_(False)
     return net
 
 

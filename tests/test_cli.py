@@ -134,6 +134,7 @@ def test_layers_lists_the_catalog():
     assert result.returncode == 0
     assert 'convolution2d(filterSize, numFilters, stride=1, dilationFactor=1, padding=0, weightsInitializer="glorot", biasInitializer="zeros", bias=true)' in result.stdout
     assert "inputs: in1, in2; outputs: out" in result.stdout
+    assert "factors: weightLearnRateFactor=1.0, biasLearnRateFactor=1.0, weightL2Factor=1.0, biasL2Factor=0.0" in result.stdout
 
 
 def test_usage_errors_exit_2():

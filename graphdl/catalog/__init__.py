@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 
 from graphdl.catalog.arguments import ArgType, Bool, Choice, Float, Int, IntList, Padding, Param, Size
-from graphdl.catalog.registry import Inferred, LayerKind, LayerProblem, kinds, load_plugins, lookup, register
+from graphdl.catalog.registry import Factors, Inferred, LayerKind, LayerProblem, kinds, load_plugins, lookup, register
 
 _NOT_FAMILIES = {"arguments", "registry", "window", "modules"}
 
@@ -22,6 +22,7 @@ for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
 load_plugins()
 
 __all__ = [
+    "Factors",
     "ArgType", "Bool", "Choice", "Float", "Inferred", "Int", "IntList", "LayerKind", "LayerProblem",
     "Padding", "Param", "Size", "kinds", "lookup", "register",
 ]

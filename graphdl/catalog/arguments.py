@@ -318,6 +318,11 @@ def parameter_names(params: Sequence[Param], arguments: Sequence[tuple[str | Non
     return [name if name is not None else next(positional, None) for name, _ in arguments]
 
 
+def is_factor_param(param: Param) -> bool:
+    """A learn-rate or L2 factor (`weightLearnRateFactor`), as `register` adds them."""
+    return param.name.endswith(("LearnRateFactor", "L2Factor"))
+
+
 def bind(params: Sequence[Param], arguments: Sequence[tuple[str | None, object]]) -> tuple[dict[str, object], list[BindingProblem]]:
     """Match `(name or None, value)` arguments to `params`. Returns the given arguments in normal
     form, keyed by name in parameter order, and every problem found."""
@@ -328,7 +333,8 @@ def bind(params: Sequence[Param], arguments: Sequence[tuple[str | None, object]]
     for index, ((name, value), bound) in enumerate(zip(arguments, parameter_names(params, arguments))):
         if bound is None:
             what = f"takes {len(positional)} positional argument{'s' if len(positional) != 1 else ''}"
-            names = [p.name for p in params if not p.positional and p.name not in given]
+            # The learn-rate and L2 factors are left out: a stray positional value is not one.
+            names = [p.name for p in params if not p.positional and p.name not in given and not is_factor_param(p)]
             hint = f"name it: one of {', '.join(names)}" if names else None
             problems.append(BindingProblem(index, "E204", f"too many positional arguments: this kind {what}", hint))
             continue

@@ -7,7 +7,7 @@ as MATLAB's do: an addition layer adds it to the sequence.
 from __future__ import annotations
 
 from graphdl.catalog.arguments import ArgumentProblem, Choice, Float, Int, Param
-from graphdl.catalog.registry import Inferred, LayerKind, LayerProblem, register
+from graphdl.catalog.registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog.sequence import sequence_of_features
 from graphdl.catalog.window import describe_shape
 from graphdl.shape import Shape
@@ -44,7 +44,11 @@ class SelfAttention(LayerKind):
     name = "selfAttention"
     auto_name = "selfattention"
     category = "attention"
-    l2_factors = {f"{projection}.bias": 0.0 for projection in ("query", "key", "value", "output")}
+    # MATLAB's QueryWeightsLearnRateFactor, ..., OutputBiasL2Factor.
+    factors = {
+        **{f"{projection}Weights": Factors((f"{projection}.weight",)) for projection in ("query", "key", "value", "output")},
+        **{f"{projection}Bias": Factors((f"{projection}.bias",), l2=0.0) for projection in ("query", "key", "value", "output")},
+    }
     summary = (
         "Multi-head self-attention over the steps of a sequence: queries, keys and values projected from the input, "
         "scaled dot-product attention per head, the heads merged and projected to outputSize"
@@ -119,6 +123,7 @@ class PositionEmbedding(LayerKind):
     name = "positionEmbedding"
     auto_name = "posembedding"
     category = "attention"
+    factors = {"weight": Factors(("weight",))}
     summary = "Learned position embedding: for a sequence of T steps, the embeddings of positions 1 to T (add them to the input with an addition layer)"
     params = (
         Param("outputSize", Int(min=1), positional=True, doc="channels of each position's embedding"),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from graphdl.catalog.arguments import ArgType, ArgumentProblem, Bool, Choice, Int, Padding, Param, Size
-from graphdl.catalog.registry import Inferred, LayerKind, LayerProblem, register
+from graphdl.catalog.registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog.window import Padding1d, Window, describe_window, image_input, show_padding, show_size, slid_sizes
 from graphdl.shape import Shape
 from graphdl.syntax.printer import format_value
@@ -85,7 +85,7 @@ class _Convolution(LayerKind):
     x filters (per group) x groups, torch's (filters, channels per group, *filterSize)."""
 
     category = "convolution"
-    l2_factors = {"bias": 0.0}  # MATLAB's BiasL2Factor
+    factors = {"weight": Factors(("weight",)), "bias": Factors(("bias",), l2=0.0)}  # MATLAB: no L2 on biases
     dims: ClassVar[int]
 
     def groups(self, args, channels: int) -> int:
@@ -203,7 +203,7 @@ class _TransposedConvolution(LayerKind):
 
     category = "convolution"
     auto_name = "transposedconv"
-    l2_factors = {"bias": 0.0}  # MATLAB's BiasL2Factor
+    factors = {"weight": Factors(("weight",)), "bias": Factors(("bias",), l2=0.0)}  # MATLAB: no L2 on biases
     dims: ClassVar[int]
 
     def _geometry(self, args, inputs) -> tuple[Shape, tuple[tuple[int, int], ...], tuple[int | None, ...]]:
@@ -315,7 +315,7 @@ class FullyConnected(LayerKind):
     name = "fullyConnected"
     auto_name = "fc"
     category = "dense"
-    l2_factors = {"bias": 0.0}  # MATLAB's BiasL2Factor
+    factors = {"weight": Factors(("weight",)), "bias": Factors(("bias",), l2=0.0)}  # MATLAB: no L2 on biases
     summary = "Fully connected: multiplies the flattened input by a weight matrix and adds a bias (of a sequence: each step)"
     params = (
         Param("outputSize", Int(min=1), positional=True, doc="number of outputs"),

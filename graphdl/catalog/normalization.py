@@ -5,12 +5,16 @@ from __future__ import annotations
 import math
 
 from graphdl.catalog.arguments import Float, Int, Param
-from graphdl.catalog.registry import Inferred, LayerKind, LayerProblem, register
+from graphdl.catalog.registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog.window import describe_shape
 
 
 def _epsilon() -> Param:
     return Param("epsilon", Float(min=1e-5), 1e-5, doc="added to the variance (MATLAB's minimum is 1e-5)")
+
+
+# MATLAB's Scale and Offset are torch's weight and bias.
+SCALE_AND_OFFSET = {"scale": Factors(("weight",)), "offset": Factors(("bias",))}
 
 
 def _scale_and_offset(shape) -> dict[str, tuple[int, ...]]:
@@ -29,6 +33,7 @@ class _Normalization(LayerKind):
     inference alike, then scales and shifts each channel."""
 
     category = "normalization"
+    factors = SCALE_AND_OFFSET
 
     def infer(self, args, inputs):
         shape = inputs["in"]
@@ -44,6 +49,7 @@ class BatchNormalization(LayerKind):
     name = "batchNormalization"
     auto_name = "batchnorm"
     category = "normalization"
+    factors = SCALE_AND_OFFSET
     summary = "Batch normalisation: normalises each channel over the mini-batch (and its pixels and time steps), then scales and shifts"
     params = (_epsilon(),)
 

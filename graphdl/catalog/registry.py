@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from graphdl.catalog.arguments import Param
+from graphdl.catalog.arguments import Float, Param
 from graphdl.shape import Shape
 
 if TYPE_CHECKING:
@@ -40,6 +40,16 @@ class Inferred:
     outputs: Mapping[str, Shape]
     learnables: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     state: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Factors:
+    """A group of a kind's learnables with MATLAB's own learn-rate and L2 factors: `weight` gives a
+    kind the arguments `weightLearnRateFactor` and `weightL2Factor`. `parameters` are the torch
+    names the group covers (those a layer lacks, such as a bias switched off, are passed over)."""
+
+    parameters: tuple[str, ...]
+    l2: float = 1.0  # MATLAB's default L2 factor of the group (0 for the biases of most layers)
 
 
 class LayerProblem(Exception):
@@ -75,9 +85,9 @@ class LayerKind:
     params: ClassVar[tuple[Param, ...]] = ()
     # The name MATLAB gives an unnamed layer of this kind ("conv", "fc"); the kind's name if unset.
     auto_name: ClassVar[str | None] = None
-    # Multipliers of the L2 regularisation per learnable (MATLAB's WeightL2Factor, BiasL2Factor);
-    # a learnable not listed has 1.
-    l2_factors: ClassVar[Mapping[str, float]] = {}
+    # MATLAB's groups of learnables with their own factors (`weight`, `bias`; `scale`, `offset`),
+    # each made two arguments when the kind registers; a learnable in no group has factors of 1.
+    factors: ClassVar[Mapping[str, Factors]] = {}
 
     def inputs(self, args: Arguments) -> tuple[str, ...]:
         return ("in",)
@@ -120,6 +130,13 @@ class LayerKind:
         """The name of an anonymous layer of this kind (`relu`, `conv`), before numbering."""
         return self.auto_name or self.name
 
+    def learnable_factors(self, args: Arguments, parameter: str) -> tuple[float, float]:
+        """The learn-rate and L2 factors that a layer's arguments give one of its learnables."""
+        for group, factors in self.factors.items():
+            if parameter in factors.parameters:
+                return args[f"{group}LearnRateFactor"], args[f"{group}L2Factor"]
+        return 1.0, 1.0
+
     def complete(self, given: Arguments) -> dict[str, object]:
         """The arguments of a layer with every default filled in."""
         return {p.name: given[p.name] if p.name in given else _default(p) for p in self.params}
@@ -160,8 +177,17 @@ def register(cls: type[LayerKind]) -> type[LayerKind]:
             problems.append(f"it must implement `{method}`")
     if problems:
         raise TypeError(f"cannot register layer kind {cls.__qualname__}: " + "; ".join(problems))
+    cls.params = cls.params + tuple(p for p in factor_params(cls.factors) if p.name not in names)
     _KINDS[name] = cls()
     return cls
+
+
+def factor_params(factors: Mapping[str, Factors]) -> tuple[Param, ...]:
+    """The arguments that set the factors of each group, MATLAB's `WeightLearnRateFactor` and
+    `WeightL2Factor` in the language's camelCase."""
+    learn_rates = [Param(f"{group}LearnRateFactor", Float(min=0), 1.0, doc=f"multiplies the learn rate of its {group}") for group in factors]
+    l2s = [Param(f"{group}L2Factor", Float(min=0), f.l2, doc=f"multiplies the L2 regularisation of its {group}") for group, f in factors.items()]
+    return tuple(learn_rates + l2s)
 
 
 def lookup(name: str) -> LayerKind | None:

@@ -8,7 +8,7 @@ Torch adds two biases where MATLAB has one; MATLAB's initial bias is put in bias
 from __future__ import annotations
 
 from graphdl.catalog.arguments import Choice, Int, Param
-from graphdl.catalog.registry import Inferred, LayerKind, LayerProblem, register
+from graphdl.catalog.registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog.window import describe_shape
 from graphdl.shape import Shape
 
@@ -35,6 +35,12 @@ def _output(args, shape: Shape, channels: int) -> Shape:
 
 class _Recurrent(LayerKind):
     category = "sequence"
+    # MATLAB's InputWeights, RecurrentWeights and Bias (torch has two biases where MATLAB has one).
+    factors = {
+        "inputWeights": Factors(("weight_ih_l0", "weight_ih_l0_reverse")),
+        "recurrentWeights": Factors(("weight_hh_l0", "weight_hh_l0_reverse")),
+        "bias": Factors(("bias_ih_l0", "bias_hh_l0", "bias_ih_l0_reverse", "bias_hh_l0_reverse"), l2=0.0),
+    }
     title: str  # for descriptions
     gates: int
     directions = 1
@@ -90,7 +96,6 @@ class Lstm(_Recurrent):
     name = "lstm"
     title = "LSTM"
     gates = 4
-    l2_factors = {"bias_ih_l0": 0.0, "bias_hh_l0": 0.0}  # MATLAB's BiasL2Factor
     summary = 'Long short-term memory over a sequence of features: every step\'s hidden state, or the last one (outputMode="last")'
     params = _recurrent_params(("unit-forget-gate", "narrow-normal", "ones", "zeros"), "unit-forget-gate")
 
@@ -105,7 +110,6 @@ class Bilstm(Lstm):
     name = "bilstm"
     title = "bidirectional LSTM"
     directions = 2
-    l2_factors = {name + suffix: 0.0 for name in ("bias_ih", "bias_hh") for suffix in ("_l0", "_l0_reverse")}
     summary = (
         "Bidirectional LSTM: the forward and backward hidden states concatenated, 2 x numHiddenUnits features per step; "
         'outputMode="last" gives the last step of that, as MATLAB does (there the backward direction has seen only the last input)'
@@ -122,7 +126,6 @@ class Gru(_Recurrent):
     name = "gru"
     title = "GRU"
     gates = 3
-    l2_factors = {"bias_ih_l0": 0.0, "bias_hh_l0": 0.0}
     # Torch's GRU applies the reset gate after the recurrent product and has a recurrent bias
     # inside it: MATLAB's ResetGateMode "recurrent-bias-after-multiplication". MATLAB's default,
     # "after-multiplication", is that with the bias fixed at zero; here it starts at zero and learns.
@@ -140,6 +143,7 @@ class WordEmbedding(LayerKind):
     name = "wordEmbedding"
     auto_name = "embedding"
     category = "sequence"
+    factors = {"weight": Factors(("weight",))}
     summary = (
         "Word embedding: maps a sequence of word indices (one channel, 1 to numWords as MATLAB counts) to vectors; "
         "other indices and NaN are out of vocabulary"

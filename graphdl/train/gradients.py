@@ -22,12 +22,13 @@ def dlfeval(fn: Callable, *args, **kwargs):
 
 def dlgradient(loss: torch.Tensor, learnables: Table, *, retain_graph: bool = False) -> Table:
     """The gradient of the scalar `loss` with respect to each row of `learnables`; a learnable the
-    loss does not depend on gets zeros."""
+    loss does not depend on, or a frozen one, gets zeros."""
     if loss.dim() != 0:
         raise ValueError(f"dlgradient: the loss must be a scalar, but has size {tuple(loss.shape)}")
-    values = learnables.values
-    grads = torch.autograd.grad(loss, values, retain_graph=retain_graph, allow_unused=True)
+    # Frozen learnables (requires_grad off) are not differentiated: they get zeros.
+    tracked = [value for value in learnables.values if value.requires_grad]
+    grads = dict(zip(map(id, tracked), torch.autograd.grad(loss, tracked, retain_graph=retain_graph, allow_unused=True))) if tracked else {}
     return Table(
-        (layer, parameter, torch.zeros_like(value) if grad is None else grad)
-        for (layer, parameter, value), grad in zip(learnables, grads)
+        (layer, parameter, torch.zeros_like(value) if grads.get(id(value)) is None else grads[id(value)])
+        for layer, parameter, value in learnables
     )

@@ -93,7 +93,7 @@ class _Training:
         # The learnables grouped by their L2 factor, for one fused update per group.
         self.l2_groups: dict[float, list[int]] = {}
         for i, (layer, parameter) in enumerate(net.learnables.keys):
-            factor = net.graph[layer].catalog_kind.l2_factors.get(parameter, 1.0)
+            factor = net.l2_factor(layer, parameter)
             if factor and options.l2_regularization:
                 self.l2_groups.setdefault(factor * options.l2_regularization, []).append(i)
         self.validation = None
