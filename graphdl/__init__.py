@@ -53,6 +53,7 @@ _NEEDS_TORCH = {
     "save_network": "graphdl.network_file",
     "load_network": "graphdl.network_file",
     "load_weights": "graphdl.network_file",
+    "from_torch": "graphdl.torch_import",
 }
 
 

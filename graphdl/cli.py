@@ -1,8 +1,8 @@
-"""The `graphdl` command: check, summary, render, train, fmt, layers and explain.
+"""The `graphdl` command: check, summary, render, train, compile, export, fmt, layers and explain.
 
 Exit status: 0 when all is well (warnings allowed), 1 when the network has errors or training
-fails, 2 for a wrong command line. Diagnostics go to stderr, results to stdout. Only `train`
-imports torch.
+fails, 2 for a wrong command line. Diagnostics go to stderr, results to stdout. Only `train`,
+`compile` and `export` import torch.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"graphdl {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, run, help: str, needs_file: bool = True):
+    def command(name: str, run, help: str, needs_file: bool = True, file_help: str = "a .dlg file"):
         sub = commands.add_parser(name, help=help, description=help)
         if needs_file:
-            sub.add_argument("file", help="a .dlg file")
+            sub.add_argument("file", help=file_help)
             sub.add_argument("--network", metavar="NAME", help="the network to use, when the file defines several")
             sub.add_argument(
                 "--set", dest="parameters", metavar="NAME=VALUE", action="append", type=_assignment, default=[],
@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--train-size", type=_count, default=5000, metavar="N", help="built-in training images (default: 5000)")
     data.add_argument("--test-size", type=_count, default=5000, metavar="N", help="built-in test images (default: 5000)")
     data.add_argument("--seed", type=_natural, default=0, help="seed of the data, the initial weights and the shuffling (default: 0)")
+    network_file = "a .dlg file, or a network file (graphdl.save_network, trainnet's checkpoints): the network and its weights"
+    compile_ = command("compile", _compile, "Compile a network and print it as a standalone PyTorch module, or as one flat .dlg network.", file_help=network_file)
+    compile_.add_argument("--emit", choices=("python", "dlg"), default="python", help="python: a PyTorch module needing torch alone (default); dlg: the network with its blocks expanded")
+    compile_.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    export = command("export", _export, "Export a network as ONNX or TorchScript, in inference behaviour, with the batch size free.", file_help=network_file)
+    export.add_argument("--onnx", metavar="FILE", help="write an ONNX model (needs: pip install \"graphdl[onnx]\")")
+    export.add_argument("--torchscript", metavar="FILE", help="write a TorchScript module (torch.jit.load)")
+    export.add_argument("--weights", metavar="FILE", help="weights for a .dlg network: a network file or a saved state_dict (default: initial weights, seed 0)")
     fmt = command("fmt", _fmt, "Rewrite .dlg files in their canonical form, keeping their comments.", needs_file=False)
     fmt.add_argument("files", nargs="+", metavar="FILE", help=".dlg files; - reads standard input and writes standard output")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not in canonical form")
@@ -199,6 +207,64 @@ def _train(args) -> int:
     if args.plots:
         print(f"wrote {args.plots}")
     return 0
+
+
+def _compile(args) -> int:
+    net = _network(args)
+    if net is None:
+        return 1
+    if args.emit == "python":
+        from graphdl.to_python import to_python
+
+        text = to_python(net)
+    else:
+        from graphdl.printer import to_dlg
+
+        text = to_dlg(net.graph)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _export(args) -> int:
+    if not (args.onnx or args.torchscript):
+        print("error: say what to write: --onnx FILE, --torchscript FILE, or both", file=sys.stderr)
+        return 2
+    from graphdl.export import export_onnx, export_torchscript
+
+    net = _network(args)
+    if net is None:
+        return 1
+    for path, export in ((args.onnx, export_onnx), (args.torchscript, export_torchscript)):
+        if path:
+            export(net, path)
+            print(f"wrote {path}")
+    return 0
+
+
+def _network(args):
+    """The compiled network of a command's file: a .dlg file's, with `--weights` loaded, or the
+    one a network file holds; None for a .dlg file with errors (said already)."""
+    if Path(args.file).suffix.lower() == ".dlg":
+        checked = _checked(args)  # its diagnostics printed
+        if not checked.ok:
+            return None
+        from graphdl.compile import dlnetwork
+
+        net = dlnetwork(checked.graph, seed=0)
+        if getattr(args, "weights", None):
+            from graphdl.network_file import load_weights
+
+            load_weights(net, args.weights)
+        return net
+    if args.network or args.parameters or getattr(args, "weights", None):
+        raise error("E001", f"{args.file} is a network file: its network, parameters and weights are in it", help="--network, --set and --weights go with a .dlg file")
+    from graphdl.network_file import load_network
+
+    return load_network(args.file)
 
 
 def _check_digits_network(checked: Checked) -> None:

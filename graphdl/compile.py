@@ -130,9 +130,9 @@ def forward_graph(analysis: Analysis, modules: dict[str, nn.Module], outputs: It
             node.meta["layer"] = name
     results = []
     for name in wanted:
-        # A network output returns its open ports; a requested layer, all of its ports. A layer
-        # with several gives a tuple, so that there is one result per name.
-        ports = graph.open_outputs(name) if outputs is None else graph[name].output_ports
+        # An output found by its open ports returns those; a declared output or a requested
+        # layer, all of its ports. A layer with several gives a tuple: one result per name.
+        ports = graph.open_outputs(name) if outputs is None and graph.outputs is None else graph[name].output_ports
         per_port = [values[name, port] for port in ports]
         results.append(per_port[0] if len(per_port) == 1 else tuple(per_port))
     code.output(results[0] if len(results) == 1 else tuple(results))

@@ -4,3 +4,14 @@ Only `build` methods import these files, so the front end (check, render, summar
 torch. Each module keeps torch's parameter names (`weight`, `bias`), so a compiled network's
 `state_dict` reads like a hand-written one.
 """
+
+import torch
+
+
+def checks_values() -> bool:
+    """Whether checks that read a tensor's values or sizes run: in eager mode, yes; while
+    torch.compile or torch.export trace the module, no: the values are not known then, and an
+    exported graph cannot raise errors anyway."""
+    compiler = getattr(torch, "compiler", None)
+    is_compiling = getattr(compiler, "is_compiling", None) or torch._dynamo.is_compiling  # torch < 2.3
+    return not is_compiling()

@@ -14,6 +14,7 @@ class InputNormalization(nn.Module):
     def __init__(self, mode: str, size: tuple[int, ...]):
         super().__init__()
         self.mode = mode
+        self.size = size
         if mode in ("zerocenter", "zscore"):
             self.register_buffer("mean", torch.zeros(size))
         if mode == "zscore":

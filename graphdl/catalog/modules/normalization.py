@@ -23,6 +23,7 @@ class ChannelLayerNorm(nn.LayerNorm):
 
     def __init__(self, channels: int, eps: float):
         super().__init__(channels, eps=eps)
+        self.channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.movedim(1, -1)).movedim(-1, 1)

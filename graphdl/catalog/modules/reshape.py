@@ -32,10 +32,10 @@ class Permute(nn.Module):
 
 
 class Resize(nn.Module):
-    def __init__(self, size: tuple[int, int], method: str):
+    def __init__(self, size: tuple[int, int], mode: str):
         super().__init__()
         self.size = size
-        self.mode = method
+        self.mode = mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(x, size=self.size, mode=self.mode, align_corners=False if self.mode == "bilinear" else None)

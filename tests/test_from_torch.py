@@ -1,0 +1,406 @@
+"""graphdl.from_torch: PyTorch modules imported as LayerGraphs, compared with the modules they came
+from. Each import is compiled, loaded with the module's own state_dict (strict) and run against the
+module in inference; its `.dlg` text parses back to a network that computes the same."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import graphdl
+from graphdl import from_torch
+
+from reference_resnet import resnet18
+
+
+def _vary_statistics(module: nn.Module) -> None:
+    """Batch-norm statistics and affine parameters away from their identity initial values, so
+    that a layer that ignored them would be caught."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.running_mean.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
+                m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.modules.instancenorm._InstanceNorm)):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=generator) + 0.5)
+                m.bias.copy_(torch.rand(m.bias.shape, generator=generator) - 0.5)
+
+
+def _same_outputs(graph: graphdl.LayerGraph, module: nn.Module, x: torch.Tensor) -> graphdl.DLNetwork:
+    net = graphdl.dlnetwork(graph)
+    net.load_state_dict(module.state_dict(), strict=True)
+    module.eval()
+    net.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), module(x))
+    return net
+
+
+def _assert_imports(module: nn.Module, input_size, x: torch.Tensor, **options) -> graphdl.LayerGraph:
+    """Import, compare, then compare the network parsed back from the printed text."""
+    _vary_statistics(module)
+    graph = from_torch(module, input_size, **options)
+    _same_outputs(graph, module, x)
+    again = graphdl.loads(graphdl.to_dlg(graph))
+    assert again == graph
+    _same_outputs(again, module, x)
+    return graph
+
+
+# ---- whole networks ------------------------------------------------------------------------------
+
+
+def test_a_sequential_mlp_reads_as_written_by_hand():
+    mlp = nn.Sequential(
+        OrderedDict(fc1=nn.Linear(10, 32), relu1=nn.ReLU(), drop=nn.Dropout(0.25), fc2=nn.Linear(32, 5), prob=nn.Softmax(dim=1))
+    )
+    graph = _assert_imports(mlp, (10,), torch.randn(4, 10), name="mlp")
+    assert graphdl.to_dlg(graph) == (
+        "network mlp {\n"
+        "    input = featureInput(10)\n"
+        "    fc1   = fullyConnected(32)\n"
+        "    relu1 = relu()\n"
+        "    drop  = dropout(0.25)\n"
+        "    fc2   = fullyConnected(5)\n"
+        "    prob  = softmax()\n"
+        "}\n"
+    )
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.relu1 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(16, eps=1e-3)
+        self.fc = nn.Linear(16 * 4 * 4, 10)
+        self.prob = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        x = self.pool1(self.relu1(self.bn1(self.conv1(x))))
+        x = F.relu(self.bn2(self.conv2(x)))
+        return self.prob(self.fc(torch.flatten(x, 1)))
+
+
+def test_a_small_cnn_keeps_its_names_and_its_arguments():
+    graph = _assert_imports(SmallCNN(), (16, 16, 3), torch.randn(3, 3, 16, 16))
+    assert graphdl.to_dlg(graph) == (
+        "network SmallCNN {\n"
+        '    input   = imageInput([16, 16, 3], normalization="none")\n'
+        "    conv1   = convolution2d(3, 8, padding=1)\n"
+        "    bn1     = batchNormalization()\n"
+        "    relu1   = relu()\n"
+        "    pool1   = maxPooling2d(2, stride=2)\n"
+        "    conv2   = convolution2d(3, 16, stride=2, padding=1, bias=false)\n"
+        "    bn2     = batchNormalization(epsilon=0.001)\n"
+        "    relu    = relu()\n"
+        "    flatten = flatten()\n"
+        "    fc      = fullyConnected(10)\n"
+        "    prob    = softmax()\n"
+        "}\n"
+    )
+
+
+def test_resnet18_imports_with_torchvision_names_and_parameter_count():
+    module = resnet18(classes=10)
+    graph = _assert_imports(module, (64, 64, 3), torch.randn(2, 3, 64, 64))
+    net = graphdl.dlnetwork(graphdl.loads(graphdl.to_dlg(graph)))
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in module.parameters()) == 11_181_642
+    assert net.state_dict().keys() == module.state_dict().keys()
+    # The residual additions are named after the block whose forward adds, as a hand-written
+    # .dlg names them, and the block's ReLU, called twice, makes two layers.
+    assert {"layer2.0.add", "layer2.0.relu", "layer2.0.relu_1", "layer2.0.downsample.0"} <= {layer.name for layer in graph}
+    assert graph["layer2.0.downsample.0"].arguments == ((None, 1), (None, 128), ("stride", 2), ("bias", False))
+
+
+def test_importing_leaves_the_module_as_it_was():
+    module = SmallCNN().train()
+    before = {name: value.clone() for name, value in module.state_dict().items()}
+    from_torch(module, (16, 16, 3))
+    assert module.training and all(m.training for m in module.modules())
+    for name, value in module.state_dict().items():
+        assert torch.equal(value, before[name]), name
+
+
+# ---- each kind of layer ------------------------------------------------------------------------------
+
+
+class Branches(nn.Module):
+    """Concatenation along the channels, multiplication, and a flatten written as a view."""
+
+    def __init__(self):
+        super().__init__()
+        self.left = nn.Conv2d(3, 4, 1)
+        self.right = nn.Conv2d(3, 4, 3, padding="same")
+        self.gate = nn.Sigmoid()
+        self.fc = nn.Linear(8 * 6 * 6, 2)
+
+    def forward(self, x):
+        joined = torch.cat([self.left(x), self.right(x)], dim=1)
+        gated = joined * self.gate(joined)
+        return self.fc(gated.view(gated.size(0), -1))
+
+
+class Twice(nn.Module):
+    """One convolution applied twice: the second layer shares the first one's weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.skip = nn.Identity()
+
+    def forward(self, x):
+        return self.conv(torch.relu(self.conv(self.skip(x)))) + x
+
+
+class Functional(nn.Module):
+    """Activations written as functions and methods."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, x):
+        x = F.leaky_relu(self.fc(x), 0.2)
+        x = F.gelu(x, approximate="tanh") + F.elu(x, alpha=0.5)
+        x = F.hardtanh(x, 0.0, 2.0) + F.relu6(x) + F.silu(x) + F.softplus(x)
+        return torch.softmax(x.tanh().sigmoid(), dim=-1).reshape(x.shape[0], -1)
+
+
+CASES = {
+    "grouped and depthwise convolutions": (
+        nn.Sequential(OrderedDict(grouped=nn.Conv2d(4, 8, 3, groups=2), depthwise=nn.Conv2d(8, 8, (3, 1), groups=8, dilation=2))),
+        (12, 12, 4),
+    ),
+    "transposed convolution with output padding": (
+        nn.Sequential(OrderedDict(up=nn.ConvTranspose2d(3, 5, 3, stride=2, padding=1, output_padding=1), act=nn.LeakyReLU(0.1))),
+        (5, 7, 3),
+    ),
+    "pooling": (
+        nn.Sequential(
+            OrderedDict(avg=nn.AvgPool2d(3, stride=2, padding=1), max=nn.MaxPool2d((2, 3), stride=1), gmax=nn.AdaptiveMaxPool2d((1, 1)), flat=nn.Flatten())
+        ),
+        (9, 9, 2),
+    ),
+    "normalisations and activations": (
+        nn.Sequential(
+            OrderedDict(
+                group=nn.GroupNorm(2, 4),
+                instance=nn.InstanceNorm2d(4, affine=True),
+                elu=nn.ELU(0.5),
+                gelu=nn.GELU(),
+                swish=nn.SiLU(),
+                soft=nn.Softplus(),
+                clip=nn.Hardtanh(0.0, 1.5),
+                six=nn.ReLU6(),
+                tanh=nn.Tanh(),
+                up=nn.Upsample(scale_factor=2, mode="bilinear"),
+                near=nn.Upsample(size=(10, 12)),
+                gap=nn.AdaptiveAvgPool2d(1),
+                flat=nn.Flatten(),
+                norm=nn.LayerNorm(4),
+            )
+        ),
+        (4, 5, 4),
+    ),
+    "3-D images": (
+        nn.Sequential(OrderedDict(conv=nn.Conv3d(2, 4, 3, padding=1), bn=nn.BatchNorm3d(4), pool=nn.AvgPool3d(2), gap=nn.AdaptiveAvgPool3d(1))),
+        (6, 6, 4, 2),
+    ),
+    "branches": (Branches(), (6, 6, 3)),
+    "a module called twice": (Twice(), (5, 5, 4)),
+    "functions and methods": (Functional(), (6,)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_supported_layer_computes_what_the_module_computes(case):
+    module, size = CASES[case]
+    x = torch.randn(3, *graphdl.Shape.image(*size).torch_size(1)[1:]) if len(size) > 1 else torch.randn(3, *size)
+    _assert_imports(module, size, x)
+
+
+def test_sequences_of_features_take_any_length():
+    module = nn.Sequential(
+        OrderedDict(
+            conv=nn.Conv1d(4, 8, 3, padding=2, dilation=2),
+            bn=nn.BatchNorm1d(8),
+            norm=nn.InstanceNorm1d(8, affine=True),
+            pool=nn.MaxPool1d(2),
+            up=nn.ConvTranspose1d(8, 3, 4, stride=2, padding=1),
+        )
+    )
+    graph = _assert_imports(module, (4, 20), torch.randn(2, 4, 20), input_kind="sequenceInput")
+    assert graph["input"].arguments == ((None, 4),)  # no length: the module takes any
+    _same_outputs(graph, module, torch.randn(2, 4, 33))
+
+
+def test_a_module_called_twice_shares_its_weights():
+    graph = from_torch(Twice(), (5, 5, 4))
+    assert graph["conv_1"].shares == "conv"
+    assert graph["relu"].kind == "relu" and "skip" not in graph
+
+
+def test_a_module_may_return_several_tensors_in_its_own_order():
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Linear(4, 4)
+            self.digit = nn.Linear(4, 2)
+            self.angle = nn.Linear(4, 1)
+
+        def forward(self, x):
+            features = torch.relu(self.body(x))
+            digit = self.digit(features)
+            return self.angle(features), digit
+
+    graph = from_torch(TwoHeads(), (4,))
+    assert graph.outputs == graph.output_names == ("angle", "digit")
+    module = TwoHeads().eval()
+    net = graphdl.dlnetwork(graphdl.loads(graphdl.to_dlg(graph)))
+    net.load_state_dict(module.state_dict())
+    x = torch.randn(2, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(net.eval()(x), module(x))
+
+
+# ---- what cannot be imported -------------------------------------------------------------------------
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+
+
+class Sine(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return torch.sin(self.fc(x))
+
+
+def _refusal(module: nn.Module, input_size, **options) -> str:
+    with pytest.raises(ValueError) as caught:
+        from_torch(module, input_size, **options)
+    error = caught.value
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)  # no traceback of fx's
+    return str(caught.value)
+
+
+def test_an_unsupported_layer_is_named_with_its_node_and_line():
+    message = _refusal(Tagger(), (5, 4), input_kind="sequenceInput")
+    assert "module `lstm` (nn.LSTM), node `lstm` at test_from_torch.py:" in message
+    assert "(`out, _ = self.lstm(x)`)" in message
+    assert message.splitlines()[1].endswith(": nn.LSTM is not one of the PyTorch layers graphdl imports")
+    assert "graphdl imports the PyTorch modules nn.Conv1d, nn.Conv2d" in message
+    # What depends on the LSTM is not reported again.
+    assert len(message.splitlines()) == 3
+
+
+def test_an_unsupported_function_is_named_with_the_module_that_calls_it():
+    message = _refusal(nn.Sequential(OrderedDict(block=Sine())), (4,))
+    assert "`torch.sin` in `block`, node `sin` at test_from_torch.py:" in message
+    assert "(`return torch.sin(self.fc(x))`): torch.sin is not one of the PyTorch functions graphdl imports" in message
+
+
+def test_every_refusal_is_reported_in_one_run():
+    module = nn.Sequential(
+        OrderedDict(
+            conv=nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"),
+            bn=nn.BatchNorm2d(4, momentum=0.01),
+            pool=nn.MaxPool2d(2, ceil_mode=True),
+            up=nn.Upsample(scale_factor=2, mode="bicubic"),
+            norm=nn.InstanceNorm2d(4),
+        )
+    )
+    lines = _refusal(module, (8, 8, 3)).splitlines()
+    assert lines[0] == "cannot import Sequential:"
+    # Each module's own settings are checked, even after a refusal upstream.
+    assert lines[1] == "  - module `conv` (nn.Conv2d), node `conv`: padding_mode=\"reflect\": graphdl's convolutions pad with zeros only"
+    assert lines[2].startswith("  - module `bn` (nn.BatchNorm2d), node `bn`: momentum=0.01: ")
+    assert lines[3].startswith("  - module `pool` (nn.MaxPool2d), node `pool`: ceil_mode=True: ")
+    assert lines[4].startswith("  - module `up` (nn.Upsample), node `up`: mode=\"bicubic\": ")
+    assert lines[5].startswith("  - module `norm` (nn.InstanceNorm2d), node `norm`: affine=False (PyTorch's default): ")
+    assert lines[6].startswith("graphdl imports the PyTorch modules nn.Conv1d") and len(lines) == 7
+
+
+@pytest.mark.parametrize(
+    ("module", "input_size", "expected"),
+    [
+        (nn.Sequential(OrderedDict(conv=nn.Conv1d(4, 4, 3, groups=2))), (4, 9), "groups=2: the catalog has grouped convolutions in 2-D only"),
+        (nn.Sequential(OrderedDict(fc=nn.Linear(5, 2))), (3, 5, 1), "flatten first"),
+        (nn.Sequential(OrderedDict(norm=nn.LayerNorm([2, 3, 3]))), (3, 3, 2), "features (batch, channels) only"),
+        (nn.Sequential(OrderedDict(bn=nn.BatchNorm2d(2, eps=1e-6))), (3, 3, 2), "eps=1e-06: graphdl's epsilon is at least 1e-5"),
+        (nn.Sequential(OrderedDict(pool=nn.AdaptiveAvgPool2d(2))), (4, 4, 2), "output_size=2"),
+        (nn.Sequential(OrderedDict(prob=nn.Softmax(dim=2))), (4, 4, 2), "dim=2: graphdl's softmax works over the channels"),
+        (nn.Sequential(OrderedDict(fc=nn.Linear(2, 2), act=nn.Softplus(beta=2))), (2,), "beta=2"),
+    ],
+)
+def test_a_setting_without_a_catalog_equivalent_is_refused(module, input_size, expected):
+    kind = "sequenceInput" if isinstance(module[0], nn.Conv1d) else None
+    assert expected in _refusal(module, input_size, input_kind=kind)
+
+
+class Gate(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        if x.sum() > 0:
+            return self.fc(x)
+        return x
+
+
+def test_control_flow_is_refused_with_its_line_not_an_fx_traceback():
+    message = _refusal(Gate(), (4,))
+    assert message.startswith("torch.fx cannot trace Gate.forward at test_from_torch.py:")
+    assert "(`if x.sum() > 0:`)" in message and "control flow" in message
+
+
+def test_a_forward_of_several_inputs_is_refused():
+    class Pair(nn.Module):
+        def forward(self, x, y):
+            return x + y
+
+    assert "Pair.forward takes 2 inputs (x, y); from_torch imports a module of one input" in _refusal(Pair(), (4,))
+
+
+def test_a_numbered_sequential_says_how_to_keep_its_names():
+    message = _refusal(nn.Sequential(nn.Linear(4, 2)), (4,))
+    assert "module `0` (nn.Linear)" in message and "OrderedDict" in message
+
+
+def test_an_input_size_the_module_cannot_take_is_refused():
+    message = _refusal(SmallCNN(), (10, 10, 3))
+    assert message.startswith("SmallCNN fails on one observation of size (10, 10, 3) (a tensor of size (1, 3, 10, 10)), at module `fc` (nn.Linear)")
+    assert message.endswith("mat1 and mat2 shapes cannot be multiplied (1x144 and 256x10)")
+
+
+def test_a_graph_that_does_not_analyze_raises_its_diagnostics():
+    class FlattenSequence(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(2, 2, 1)
+
+        def forward(self, x):
+            return torch.flatten(self.conv(x), 1)
+
+    with pytest.raises(graphdl.GraphdlError, match="flatten works on one observation at a time"):
+        from_torch(FlattenSequence(), (2, 6), input_kind="sequenceInput")
