@@ -54,6 +54,9 @@ _NEEDS_TORCH = {
     "load_network": "graphdl.network_file",
     "load_weights": "graphdl.network_file",
     "from_torch": "graphdl.torch_import",
+    "to_python": "graphdl.python_module",
+    "export_onnx": "graphdl.export",
+    "export_torchscript": "graphdl.export",
 }
 
 

@@ -214,7 +214,7 @@ def _compile(args) -> int:
     if net is None:
         return 1
     if args.emit == "python":
-        from graphdl.to_python import to_python
+        from graphdl.python_module import to_python
 
         text = to_python(net)
     else:

@@ -229,3 +229,11 @@ def test_predict_checks_its_inputs():
         net.predict(torch.rand(2, 1, 32, 32))
     with pytest.raises(ValueError, match="takes 1 input"):
         net.predict(torch.rand(2, 1, 28, 28), torch.rand(2, 1, 28, 28))
+
+
+def test_a_declared_output_that_also_feeds_a_layer_returns_its_value():
+    graph = graphdl.loads("network n {\n x = featureInput(4)\n a = fullyConnected(4)\n b = fullyConnected(2)\n x -> a -> b\n output b, a\n}\n")
+    net = graphdl.dlnetwork(graph, seed=0)
+    b, a = net(torch.ones(3, 4))
+    assert a.shape == (3, 4) and b.shape == (3, 2)
+    torch.testing.assert_close(b, net.b(a))

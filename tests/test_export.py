@@ -15,7 +15,7 @@ import torch
 import graphdl
 from graphdl import GraphdlError
 from graphdl.export import example_inputs, export_onnx, export_torchscript
-from graphdl.to_python import to_python
+from graphdl.python_module import to_python
 
 from catalog_cases import all_cases
 from conftest import EXAMPLES, GOLDEN
@@ -121,24 +121,22 @@ def run_python_module(source: str, net):
     return model.eval()
 
 
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
-def test_the_python_of_every_example_computes_the_same(name):
-    net = compiled(name)
+def assert_python_computes_the_same(net) -> None:
     model = run_python_module(to_python(net), net)
     inputs = example_inputs(net, batch=3, seed=4)
     with torch.no_grad():
         for a, b in zip(outputs(model(*inputs)), outputs(net(*inputs))):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_the_python_of_every_example_computes_the_same(name):
+    assert_python_computes_the_same(compiled(name))
 
 
 @pytest.mark.parametrize("kind,text", [(k, t) for k, texts in all_cases().items() for t in texts])
 def test_the_python_of_every_layer_kind_computes_the_same(kind, text):
-    net = case(text)
-    model = run_python_module(to_python(net), net)
-    inputs = example_inputs(net, batch=3, seed=4)
-    with torch.no_grad():
-        for a, b in zip(outputs(model(*inputs)), outputs(net(*inputs))):
-            np.testing.assert_array_equal(a, b)
+    assert_python_computes_the_same(case(text))
 
 
 def test_the_python_of_the_seed_network_reads_as_written_by_hand(golden):
