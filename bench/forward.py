@@ -10,22 +10,29 @@ then B A, ...) so that machine noise hits both alike, after a warm-up. A round t
 forward calls of each, the block sized by a calibration to last about 20 ms (at least one call);
 each case runs rounds for a time budget.
 
+Each case runs in several fresh processes (`--processes`, 4 by default), its time budget shared
+between them. A difference of a few microseconds per call, the size of the question at batch 1,
+also comes from where the interpreter happens to lay out code and data: two identical modules can
+differ by 2 % in one process and not in the next. Pooling processes averages that out.
+
 Reported per case: the median time per forward of each, and the ratio compiled / hand-written,
-taken as the median of the per-round ratios (each round pairs two blocks run back to back, so
-slow drifts of the machine cancel out), with its interquartile range. A ratio of 1.00 is parity.
+taken as the median of the per-round ratios of all processes (each round pairs two blocks run back
+to back, so slow drifts of the machine cancel out), with its interquartile range and the range of
+the processes' own medians. A ratio of 1.00 is parity.
 
 Run from the repository root:
 
     python bench/forward.py                          # every case, about 30 s each
     python bench/forward.py --networks seed --seconds 60 --threads 1
     python bench/forward.py --device cuda            # on a GPU, if there is one
-    python bench/forward.py --quick                  # smoke run, a few seconds
+    python bench/forward.py --quick                  # smoke run, a few seconds, one process
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import multiprocessing
 import os
 import platform
 import statistics
@@ -139,14 +146,37 @@ def measure(compiled, reference, x, seconds: float, warmup: int, target_ns: floa
             i += 1
     finally:
         gc.enable()
-    ratios = [a / b for a, b in zip(times["compiled"], times["hand-written"])]
+    return {"number": number, **times}
+
+
+def run_case(network: str, batch: int, device: str, seconds: float, quick: bool, threads: int | None) -> dict:
+    """One process's share of a case: build the pair, check it, time it."""
+    if threads:
+        torch.set_num_threads(threads)
+    warmup, target_ns = (2, 1e6) if quick else (20, 20e6)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    with torch.inference_mode():
+        compiled, reference = build_pair(network, torch.device(device))
+        _, size, _ = NETWORKS[network]
+        x = torch.rand(batch, *size, generator=torch.Generator().manual_seed(1)).to(device)
+        check_equal(compiled, reference, x)
+        return measure(compiled, reference, x, seconds, warmup, target_ns, sync)
+
+
+def summarize(runs: list[dict]) -> dict:
+    """The pooled medians and ratios of a case's processes."""
+    compiled = [t for run in runs for t in run["compiled"]]
+    reference = [t for run in runs for t in run["hand-written"]]
+    ratios = [a / b for run in runs for a, b in zip(run["compiled"], run["hand-written"])]
+    per_process = [statistics.median(a / b for a, b in zip(run["compiled"], run["hand-written"])) for run in runs]
     return {
         "rounds": len(ratios),
-        "number": number,
-        "compiled": statistics.median(times["compiled"]),
-        "hand-written": statistics.median(times["hand-written"]),
+        "number": runs[0]["number"],
+        "compiled": statistics.median(compiled),
+        "hand-written": statistics.median(reference),
         "ratio": statistics.median(ratios),
         "ratio q1-q3": statistics.quantiles(ratios, n=4)[::2] if len(ratios) > 1 else [ratios[0]] * 2,
+        "processes": (min(per_process), max(per_process)),
     }
 
 
@@ -183,6 +213,7 @@ def main(argv=None) -> None:
     parser.add_argument("--networks", nargs="+", choices=list(NETWORKS), default=list(NETWORKS), help="networks to time (default: all)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", metavar="B", help="batch sizes (default: 1 128 for seed, 1 16 for resnet18)")
     parser.add_argument("--seconds", type=float, default=30.0, help="time budget of the timed rounds of each case (default 30)")
+    parser.add_argument("--processes", type=int, default=4, help="fresh processes per case, sharing its time (default 4)")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's own)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda if asked and available")
     parser.add_argument("--quick", action="store_true", help="a short smoke run (a few seconds)")
@@ -192,35 +223,37 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
         print("cuda asked for but not available: running on the cpu")
-    device = torch.device("cuda" if args.device == "cuda" and torch.cuda.is_available() else "cpu")
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    seconds, warmup, target_ns = (0.0, 2, 1e6) if args.quick else (args.seconds, 20, 20e6)
+    device = "cuda" if args.device == "cuda" and torch.cuda.is_available() else "cpu"
+    processes = 1 if args.quick else args.processes
+    seconds = 0.0 if args.quick else args.seconds / processes
 
-    generator = torch.Generator().manual_seed(1)
+    cases = [(network, batch) for network in args.networks for batch in args.batch_sizes or NETWORKS[network][2]]
+    # Fresh interpreters, one at a time (spawn, not fork: a fork would share the parent's layout).
+    context = multiprocessing.get_context("spawn")
     results = []
-    with torch.inference_mode():
-        for network in args.networks:
-            compiled, reference = build_pair(network, device)
-            _, size, batches = NETWORKS[network]
-            for batch in args.batch_sizes or batches:
-                x = torch.rand(batch, *size, generator=generator).to(device)
-                check_equal(compiled, reference, x)
-                results.append((network, batch, measure(compiled, reference, x, seconds, warmup, target_ns, sync)))
+    with context.Pool(1, maxtasksperchild=1) as pool:
+        for network, batch in cases:
+            runs = [pool.apply(run_case, (network, batch, device, seconds, args.quick, args.threads)) for _ in range(processes)]
+            results.append((network, batch, summarize(runs)))
 
-    rows = machine(device) + [
-        ("rounds", f"for {seconds:g} s per case, compiled and hand-written interleaved"),
-        ("ratio", "compiled / hand-written, median of the per-round ratios"),
+    rows = machine(torch.device(device)) + [
+        ("rounds", f"for {args.seconds if not args.quick else 0:g} s per case over {processes} process(es), compiled and hand-written interleaved"),
+        ("ratio", "compiled / hand-written, median of the per-round ratios of all processes"),
     ]
     width = max(len(key) for key, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     print()
-    print(f"{'network':<9} {'batch':>5}  {'rounds':>6}  {'calls/block':>11}  {'compiled':>11}  {'hand-written':>12}  {'ratio':>6}  {'ratio q1-q3':>13}")
+    print(
+        f"{'network':<9} {'batch':>5}  {'rounds':>6}  {'calls/block':>11}  {'compiled':>11}  {'hand-written':>12}  "
+        f"{'ratio':>6}  {'ratio q1-q3':>13}  {'processes':>13}"
+    )
     for network, batch, r in results:
         q1, q3 = r["ratio q1-q3"]
+        low, high = r["processes"]
         print(
             f"{network:<9} {batch:>5}  {r['rounds']:>6}  {r['number']:>11}  {format_time(r['compiled']):>11}  "
-            f"{format_time(r['hand-written']):>12}  {r['ratio']:>6.3f}  {q1:>6.3f}-{q3:.3f}"
+            f"{format_time(r['hand-written']):>12}  {r['ratio']:>6.3f}  {q1:>6.3f}-{q3:.3f}  {low:>6.3f}-{high:.3f}"
         )
 
 
