@@ -120,6 +120,16 @@ def error(code: str, message: str, span: Span | None = None, **details) -> Graph
     return GraphdlError([Diagnostic(code, message, span, **details)])
 
 
+def reason(e: BaseException) -> str:
+    """What an exception says, in one line for a diagnostic to quote: its message's first line, and
+    of a long one its first sentence (torch's messages go on to advice that would be cut mid-word)."""
+    lines = str(e).strip().splitlines()
+    if not lines:
+        return "(no message)"
+    line = lines[0]
+    return line.split(". ")[0] if len(line) > 160 else line
+
+
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from graphdl.diagnostics import Diagnostic, render
+from graphdl.diagnostics import Diagnostic, reason, render
 from graphdl.graph import instance_labels
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def layer_error(error: Exception, generated: GeneratedForward, analysis: Analysi
     notes += [f"it expects {_port(port, layer)}{shape} ({_what(shape)}), tensors of size {shape.torch_text()}" for port, shape in info.inputs.items()]
     diagnostic = Diagnostic(
         "E501",
-        f"layer `{name}` ({layer.kind}) failed: {type(error).__name__}: {_first_line(error)}",
+        f"layer `{name}` ({layer.kind}) failed: {type(error).__name__}: {reason(error)}",
         layer.name_span or layer.span,
         "declared here" if layer.name_span else "",
         labels=instance_labels(layer),
@@ -88,7 +88,3 @@ def _port(port: str, layer) -> str:
 def _what(shape) -> str:
     return "sequences" if shape.is_sequence else "features" if shape.format == "C" else "images"
 
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from graphdl.diagnostics import GraphdlError, error
+from graphdl.diagnostics import GraphdlError, error, reason
 
 FORMAT = "graphdl-network-1"
 
@@ -130,7 +130,7 @@ def _read(path: str | Path, device) -> object:
         raise error("E001", f"cannot read {path}: {e.strerror}") from e
     except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError) as e:
         # A truncated or corrupted file, or one that would need code to unpickle.
-        raise error("E001", f"cannot read {path}: not a whole graphdl network or weights file ({type(e).__name__}: {_first_line(e)})") from e
+        raise error("E001", f"cannot read {path}: not a whole graphdl network or weights file ({type(e).__name__}: {reason(e)})") from e
 
 
 def _count(keys: list[str], word: str) -> str:
@@ -140,7 +140,3 @@ def _count(keys: list[str], word: str) -> str:
 def _examples(keys: list[str]) -> str:
     return ", ".join(f"`{key}`" for key in keys[:3])
 
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0][:200] if text else "no message"

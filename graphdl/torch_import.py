@@ -25,7 +25,7 @@ from torch import fx, nn
 from graphdl.analysis import analyze
 from graphdl.catalog import lookup
 from graphdl.catalog.arguments import as_value
-from graphdl.diagnostics import GraphdlError
+from graphdl.diagnostics import GraphdlError, reason
 from graphdl.graph import LayerGraph
 from graphdl.names import name_problem
 from graphdl.torch_equivalents import FUNCTIONS, METHODS, MODULES, SIZE, LayerSpec, Marker, Refused, is_tensor, label, layer_spec, refuse_if, show, size_of, supported
@@ -288,9 +288,8 @@ def _trace(module: nn.Module) -> fx.GraphModule:
 def _untraceable(module: nn.Module, error: Exception) -> str:
     frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_TORCH_DIR) and f.filename != __file__]
     where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno} (`{frames[-1].line}`)" if frames else ""
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return (
-        f"torch.fx cannot trace {type(module).__name__}.forward{where}: {reason}. from_torch imports a forward that runs the same "
+        f"torch.fx cannot trace {type(module).__name__}.forward{where}: {reason(error)}. from_torch imports a forward that runs the same "
         "operations whatever its input: Python control flow on tensor values (`if x.sum() > 0:`, a loop over a tensor) cannot "
         "become a graph of layers"
     )
@@ -355,10 +354,9 @@ def _propagate_shapes(module: nn.Module, traced: fx.GraphModule, size: tuple[int
         try:
             trial.run(example)
         except Exception as e:  # the module's own failure, on the size the caller gave
-            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise ValueError(
                 f"{type(module).__name__} fails on one observation of size {input_size!r} (a tensor of size {tuple(size)}), "
-                f"at {_where(trial.current, dict(traced.named_modules()))}: {reason}"
+                f"at {_where(trial.current, dict(traced.named_modules()))}: {reason(e)}"
             ) from None
 
 

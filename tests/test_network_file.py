@@ -4,6 +4,7 @@ read without running pickled code, and checked against the network before any we
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
 import torch
@@ -103,6 +104,17 @@ def test_a_truncated_file_is_a_clear_error_and_changes_nothing(tmp_path):
     with pytest.raises(GraphdlError, match="E001"):
         graphdl.load_network(truncated)
     assert_untouched(net, before)
+
+
+def test_a_file_cut_in_half_is_named_in_one_short_sentence(tmp_path):
+    path = graphdl.save_network(tiny(seed=1), tmp_path / "net.pt")
+    half = tmp_path / "half.pt"
+    half.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(GraphdlError) as caught:
+        graphdl.load_weights(tiny(), half)
+    (diagnostic,) = caught.value.diagnostics
+    # torch's own message goes on to advice about its zip reader; the diagnostic keeps what happened.
+    assert re.search(r"not a whole graphdl network or weights file \(RuntimeError: [^.()]+\)$", diagnostic.message), diagnostic.message
 
 
 def test_weights_of_other_sizes_are_a_clear_error_and_change_nothing(tmp_path):
