@@ -8,6 +8,7 @@ fails, 2 for a wrong command line. Diagnostics go to stderr, results to stdout. 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -58,11 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     render = command("render", _render, "Draw the network with Graphviz.")
     render.add_argument("-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)")
     train = command("train", _train, "Train the network on the built-in digit images and report its test accuracy.")
-    options = train.add_argument_group("training options (trainingOptions, solver sgdm; the defaults are the seed's)")
+    options = train.add_argument_group("training options (trainingOptions; the defaults are the seed's)")
+    options.add_argument("--solver", choices=("sgdm", "adam", "rmsprop"), default="sgdm", help="default: sgdm")
     options.add_argument("--max-epochs", type=_count, default=4, metavar="N", help="passes over the training data (default: 4; trainingOptions' own default is 30)")
-    options.add_argument("--initial-learn-rate", type=_positive, default=0.01, metavar="RATE", help="default: 0.01")
+    options.add_argument("--initial-learn-rate", type=_positive, metavar="RATE", help="default: 0.01 for sgdm, 0.001 for adam and rmsprop")
     options.add_argument("--mini-batch-size", type=_count, default=128, metavar="N", help="default: 128")
-    options.add_argument("--momentum", type=_fraction, default=0.9, help="in [0, 1] (default: 0.9)")
+    options.add_argument("--momentum", type=_fraction, default=0.9, help="sgdm's, in [0, 1] (default: 0.9)")
+    options.add_argument("--gradient-threshold", type=_positive, default=math.inf, metavar="T", help="clip each learnable's gradient to an L2 norm of T (default: no clipping)")
     options.add_argument("--l2-regularization", type=_non_negative, default=1e-4, metavar="FACTOR", help="default: 1e-4")
     options.add_argument("--shuffle", choices=("once", "every-epoch", "never"), default="once", help="default: once")
     options.add_argument("--plots", type=_plot_file, metavar="FILE", help="write the training-progress plot to FILE (.png, .svg or .pdf)")
@@ -180,8 +183,9 @@ def _train(args) -> int:
     train_data = digits("train", args.train_size, seed=args.seed)
     test_data = digits("test", args.test_size, seed=args.seed)
     options = training_options(
-        "sgdm",
+        args.solver,
         initial_learn_rate=args.initial_learn_rate,
+        gradient_threshold=args.gradient_threshold,
         max_epochs=args.max_epochs,
         mini_batch_size=args.mini_batch_size,
         momentum=args.momentum,
@@ -194,7 +198,7 @@ def _train(args) -> int:
     )
     net = dlnetwork(checked.graph, seed=args.seed)
     epochs = f"{options.max_epochs} epoch{'s' if options.max_epochs != 1 else ''}"
-    print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of sgdm")
+    print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of {options.solver}")
     try:
         net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)
     except (TrainingError, ValueError) as e:

@@ -119,6 +119,16 @@ def test_train_on_the_built_in_digits(tmp_path):
     assert [p.name for p in (tmp_path / "ckpt").iterdir()] == ["mnist_epoch001_iteration7.pt"]
 
 
+def test_train_with_adam_and_clipped_gradients():
+    result = graphdl("train", EXAMPLES / "mnist.dlg", "--solver", "adam", "--gradient-threshold", "1", "--max-epochs", "2", "--train-size", "1000", "--test-size", "500")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "training `mnist` on 1000 built-in digit images, 2 epochs of adam"
+    assert "learn rate 0.001" in lines[1]  # adam's default
+    accuracy = float(lines[-1].split()[2].rstrip("%"))
+    assert accuracy > 50  # ten classes: chance is 10 %
+
+
 def test_train_refuses_a_network_that_does_not_fit_the_digits(tmp_path):
     path = tmp_path / "wide.dlg"
     path.write_text("network wide {\n input = imageInput([32, 32, 3])\n fc = fullyConnected(10)\n}\n")

@@ -4,6 +4,7 @@ checkpoints, and trainnet assembled from them."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pytest
 import torch
@@ -19,10 +20,14 @@ from graphdl.train import (
     TrainingError,
     TrainingOptions,
     TrainingProgressMonitor,
+    adamupdate,
+    clip_gradients,
     crossentropy,
     dlfeval,
     dlgradient,
+    dlupdate,
     mse,
+    rmspropupdate,
     sgdmupdate,
     trainnet,
     training_options,
@@ -94,6 +99,95 @@ def test_sgdmupdate_follows_matlabs_rule_in_place_and_on_tables():
         sgdmupdate(net, Table([("a", "w", torch.ones(2))]), None, 0.1)
 
 
+def _random_gradients(net, generator):
+    return Table((layer, parameter, torch.randn(value.shape, generator=generator)) for layer, parameter, value in net.learnables)
+
+
+@pytest.mark.parametrize(
+    "solver",
+    [
+        ("adam", lambda params: torch.optim.Adam(params, lr=0.01, betas=(0.8, 0.99), eps=1e-6)),
+        ("rmsprop", lambda params: torch.optim.RMSprop(params, lr=0.01, alpha=0.8, eps=1e-6)),
+        ("sgdm", lambda params: torch.optim.SGD(params, lr=0.01, momentum=0.9)),
+    ],
+    ids=lambda s: s[0],
+)
+def test_update_rules_take_the_steps_of_torch_optim(solver):
+    name, make_optimizer = solver
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=0)
+    reference = [value.detach().clone().requires_grad_(True) for value in net.learnables.values]
+    optimizer = make_optimizer(reference)
+    generator = torch.Generator().manual_seed(0)
+    first = second = None
+    for iteration in range(1, 6):
+        gradients = _random_gradients(net, generator)
+        for tensor, gradient in zip(reference, gradients.values):
+            tensor.grad = gradient.clone()
+        optimizer.step()
+        if name == "adam":
+            net, first, second = adamupdate(net, gradients, first, second, iteration, 0.01, 0.8, 0.99, 1e-6)
+        elif name == "rmsprop":
+            net, first = rmspropupdate(net, gradients, first, 0.01, 0.8, 1e-6)
+        else:
+            # torch's SGD keeps velocity = momentum * velocity + gradient and steps by lr times it: the
+            # same path as MATLAB's rule, with its velocity scaled by -lr.
+            net, first = sgdmupdate(net, gradients, first, 0.01, 0.9)
+    for value, expected in zip(net.learnables.values, reference):
+        torch.testing.assert_close(value, expected.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_adam_on_a_table_returns_new_tables_and_honours_factors():
+    values = Table([("a", "w", torch.ones(3)), ("b", "w", torch.ones(2))])
+    gradients = Table([("a", "w", torch.full((3,), 2.0)), ("b", "w", torch.full((2,), -1.0))])
+    new, average, square = adamupdate(values, gradients, None, None, 1, learn_rate=0.1)
+    # On the first step Adam moves each element by the learn rate, against the gradient's sign.
+    torch.testing.assert_close(new["a", "w"], torch.full((3,), 0.9))
+    torch.testing.assert_close(new["b", "w"], torch.full((2,), 1.1))
+    torch.testing.assert_close(values["a", "w"], torch.ones(3))
+    torch.testing.assert_close(average["a", "w"], torch.full((3,), 0.2))
+    torch.testing.assert_close(square["b", "w"], torch.full((2,), 0.001))
+    net = tiny()
+    net.set_learn_rate_factor("fc", "bias", 0)
+    net.set_learn_rate_factor("fc", "weight", 2)
+    bias, weight = net.fc.bias.detach().clone(), net.fc.weight.detach().clone()
+    net, average, square = adamupdate(net, Table((layer, parameter, torch.ones_like(value)) for layer, parameter, value in net.learnables), None, None, 1, 0.1)
+    torch.testing.assert_close(net.fc.bias, bias)
+    torch.testing.assert_close(net.fc.weight, weight - 0.2)
+    assert torch.count_nonzero(average["fc", "bias"]) == 0  # a frozen learnable's state stays as it was
+    with pytest.raises(ValueError, match="iteration counts the steps from 1"):
+        adamupdate(net, average, None, None, 0)
+
+
+def test_clip_gradients_as_matlabs_gradient_threshold_methods():
+    gradients = Table([("a", "w", torch.tensor([3.0, 4.0])), ("b", "w", torch.tensor([0.3, 0.4])), ("c", "w", torch.zeros(2))])
+    each = clip_gradients(gradients, 1.0)
+    torch.testing.assert_close(each["a", "w"], torch.tensor([0.6, 0.8]))
+    torch.testing.assert_close(each["b", "w"], torch.tensor([0.3, 0.4]))  # under the threshold: unchanged
+    torch.testing.assert_close(each["c", "w"], torch.zeros(2))
+    together = clip_gradients(gradients, 1.0, "global-l2norm")
+    reference = [value.clone().requires_grad_(True) for value in gradients.values]
+    for tensor, gradient in zip(reference, gradients.values):
+        tensor.grad = gradient.clone()
+    torch.nn.utils.clip_grad_norm_(reference, 1.0)
+    for value, tensor in zip(together.values, reference):
+        torch.testing.assert_close(value, tensor.grad)
+    clamped = clip_gradients(gradients, 0.35, "absolute-value")
+    torch.testing.assert_close(clamped["a", "w"], torch.tensor([0.35, 0.35]))
+    torch.testing.assert_close(clamped["b", "w"], torch.tensor([0.3, 0.35]))
+    with pytest.raises(ValueError, match="method must be"):
+        clip_gradients(gradients, 1.0, "max")
+
+
+def test_dlupdate_applies_a_function_to_a_network_or_a_table():
+    net = tiny()
+    weight = net.fc.weight.detach().clone()
+    assert dlupdate(lambda w: 2 * w, net) is net
+    torch.testing.assert_close(net.fc.weight, 2 * weight)
+    halved = dlupdate(lambda w, g: w - g, net.learnables, net.learnables)
+    torch.testing.assert_close(halved["fc", "weight"], torch.zeros_like(weight))
+    torch.testing.assert_close(net.fc.weight, 2 * weight)
+
+
 def test_schedules():
     decay = TimeBasedDecay(0.01, 0.01)
     assert decay(0) == 0.01 and decay(100) == pytest.approx(0.005)
@@ -138,8 +232,20 @@ def test_training_options_have_matlabs_defaults_and_names():
         training_options("sgdm", max_epoch=4)
     with pytest.raises(ValueError, match="shuffle must be"):
         training_options("sgdm", shuffle="always")
-    with pytest.raises(ValueError, match='solver must be "sgdm"'):
-        TrainingOptions(solver="adam")
+    with pytest.raises(ValueError, match="solver must be one of 'sgdm', 'adam', 'rmsprop', not 'adagrad'"):
+        TrainingOptions(solver="adagrad")
+
+
+def test_defaults_that_depend_on_the_solver_follow_matlab():
+    defaults = {solver: training_options(solver) for solver in ("sgdm", "adam", "rmsprop")}
+    assert [defaults[s].initial_learn_rate for s in ("sgdm", "adam", "rmsprop")] == [0.01, 0.001, 0.001]
+    assert (defaults["adam"].gradient_decay_factor, defaults["adam"].squared_gradient_decay_factor, defaults["adam"].epsilon) == (0.9, 0.999, 1e-8)
+    assert defaults["rmsprop"].squared_gradient_decay_factor == 0.9
+    assert training_options("adam", initial_learn_rate=0.05).initial_learn_rate == 0.05
+    with pytest.raises(ValueError, match="needs validation_data"):
+        training_options("sgdm", output_network="best-validation-loss")
+    with pytest.raises(ValueError, match="gradient_threshold_method must be one of"):
+        training_options("sgdm", gradient_threshold_method="max")
 
 
 # ---- the monitor ----------------------------------------------------------------------------------------
@@ -268,3 +374,56 @@ def test_tables_map_row_by_row_as_dlupdate():
     assert not summed.live and net.learnables.live
     with pytest.raises(graphdl.GraphdlError, match="same rows"):
         doubled.map(lambda a, b: a, Table([("x", "y", torch.ones(1))]))
+
+
+# ---- solvers, clipping and validation in trainnet ------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["sgdm", "adam", "rmsprop"])
+def test_trainnet_steps_as_a_custom_loop_with_the_same_primitives(solver):
+    generator = torch.Generator().manual_seed(0)
+    X, T = torch.randn(16, 4, generator=generator), torch.randint(0, 3, (16,), generator=generator)
+    options = training_options(solver, max_epochs=2, mini_batch_size=4, shuffle="never", l2_regularization=0, gradient_threshold=0.5, verbose=False)
+    trained, info = trainnet(X, T, tiny(), "crossentropy", options)
+    net, first, second = tiny(), None, None
+    for iteration in range(1, 9):
+        start = (iteration - 1) % 4 * 4
+        Xb, Tb = X[start : start + 4], T[start : start + 4]
+        gradients = clip_gradients(dlgradient(crossentropy(net(Xb), Tb), net.learnables), 0.5)
+        if solver == "sgdm":
+            net, first = sgdmupdate(net, gradients, first, options.initial_learn_rate, options.momentum)
+        elif solver == "adam":
+            net, first, second = adamupdate(net, gradients, first, second, iteration, options.initial_learn_rate)
+        else:
+            net, first = rmspropupdate(net, gradients, first, options.initial_learn_rate)
+    assert info.iterations == 8
+    for value, expected in zip(trained.learnables.values, net.learnables.values):
+        torch.testing.assert_close(value, expected)
+
+
+def test_validation_patience_stops_training_when_the_loss_stops_falling():
+    X, T = torch.randn(16, 4), torch.randint(0, 3, (16,))
+    # A learn rate too small to change the loss: every validation after the first is no better.
+    options = training_options(
+        "sgdm", max_epochs=10, mini_batch_size=4, initial_learn_rate=1e-30, validation_data=(X, T), validation_frequency=1, validation_patience=2, verbose=False
+    )
+    _, info = trainnet(X, T, tiny(), "crossentropy", options)
+    assert info.iterations == 3 and info.epochs == 1
+    assert info.stop_reason == "met the validation criterion: the validation loss did not fall in 2 validations"
+
+
+def test_with_validation_data_trainnet_returns_the_network_of_the_lowest_validation_loss():
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(32, 4, generator=generator)
+    T = X[:, :3].argmax(1)
+    # Trained on wrong labels, the network gets worse on the right ones after its first steps.
+    wrong = (T + 1) % 3
+    options = training_options("sgdm", max_epochs=5, mini_batch_size=8, initial_learn_rate=0.5, validation_data=(X, T), validation_frequency=2, verbose=False)
+    net, info = trainnet(X, wrong, tiny(), "crossentropy", options)
+    iterations, losses = info.history["validation loss"]
+    best = min(range(len(losses)), key=losses.__getitem__)
+    assert info.output_iteration == iterations[best] < info.iterations
+    assert crossentropy(net.predict(X), T).item() == pytest.approx(losses[best], rel=1e-5)
+    last, last_info = trainnet(X, wrong, tiny(), "crossentropy", replace(options, output_network="last-iteration"))
+    assert last_info.output_iteration == last_info.iterations
+    assert crossentropy(last.predict(X), T).item() == pytest.approx(last_info.history["validation loss"][1][-1], rel=1e-5)

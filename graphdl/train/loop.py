@@ -1,5 +1,6 @@
 """trainnet: the one-call path, assembled from the same primitives a custom loop uses
-(MiniBatchQueue, dlfeval, dlgradient, sgdmupdate, a schedule, the progress monitor, checkpoints).
+(MiniBatchQueue, dlfeval, dlgradient, clip_gradients, sgdmupdate / adamupdate / rmspropupdate, a
+schedule, the progress monitor, checkpoints).
 
 One training step reads nothing back from the device: losses and accuracies are recorded as
 tensors and read a few times an epoch (for the bar, the NaN check and the epoch line).
@@ -18,12 +19,12 @@ import torch
 
 from graphdl.network_file import save_network
 from graphdl.train.data import MiniBatchQueue, as_tensor
-from graphdl.train.gradients import dlfeval, dlgradient
+from graphdl.train.gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train.losses import LOSSES
 from graphdl.train.monitor import TrainingProgressMonitor
 from graphdl.train.options import TrainingOptions
 from graphdl.train.schedules import Constant, Piecewise
-from graphdl.train.updates import sgdmupdate
+from graphdl.train.updates import adamupdate, rmspropupdate, sgdmupdate
 
 
 class TrainingError(RuntimeError):
@@ -40,6 +41,7 @@ class TrainingInfo:
     stop_reason: str = ""
     last_checkpoint: Path | None = None
     seconds: float = 0.0
+    output_iteration: int = 0  # the iteration whose weights the returned network has
 
     def final(self, metric: str) -> float | None:
         values = self.history.get(metric, ([], []))[1]
@@ -100,11 +102,15 @@ class _Training:
         if options.validation_data is not None:
             Xv, Tv = options.validation_data
             self.validation = MiniBatchQueue(Xv, Tv, mini_batch_size=options.mini_batch_size, device=device)
+        self.solver_state: tuple = (None, None)
+        # MATLAB's "auto": the network of the lowest validation loss when there is validation data.
+        self.keep_best = options.output_network == "best-validation-loss" or (options.output_network == "auto" and self.validation is not None)
+        self.best_loss, self.best_iteration, self.best_weights = math.inf, 0, None
+        self.validations_without_progress = 0
 
     def run(self):
         options, net, monitor = self.options, self.net, self.monitor
         start = time.monotonic()
-        velocity = None
         iteration = epoch = 0
         per_epoch = len(self.queue)
         total = per_epoch * options.max_epochs
@@ -122,7 +128,7 @@ class _Training:
                     iteration += 1
                     learn_rate = self.schedule(iteration, epoch)
                     loss, gradients, Y = dlfeval(self._loss_and_gradients, X, T)
-                    net, velocity = sgdmupdate(net, gradients, velocity, learn_rate, options.momentum)
+                    self._update(gradients, learn_rate, iteration)
                     monitor.record(iteration, loss=loss, **self._accuracy("accuracy", Y, T))
                     monitor.progress = 100 * iteration / total
                     monitor.update_info(epoch=f"{epoch}/{options.max_epochs}", iteration=iteration, **{"learn rate": f"{learn_rate:.3g}"})
@@ -130,8 +136,15 @@ class _Training:
                         self._check_finite(iteration, epoch)
                     if self.validation is not None and iteration % options.validation_frequency == 0:
                         self._validate(iteration)
+                        if self.validations_without_progress >= options.validation_patience:
+                            break
                 self._end_epoch(epoch, iteration, per_epoch, learn_rate, start)
-            self.info.stop_reason = "max epochs completed"
+                if self.validations_without_progress >= options.validation_patience:
+                    self.info.stop_reason = f"met the validation criterion: the validation loss did not fall in {options.validation_patience:g} validations"
+                    monitor.print(f"training {self.info.stop_reason}")
+                    break
+            else:
+                self.info.stop_reason = "max epochs completed"
         except KeyboardInterrupt:
             self.info.stop_reason = f"stopped by the user at epoch {epoch}, iteration {iteration}"
             monitor.print(f"training {self.info.stop_reason}")
@@ -143,11 +156,32 @@ class _Training:
             monitor.close()
         if self.validation is not None and iteration % options.validation_frequency != 0:
             self._validate(iteration)
+        self.info.output_iteration = iteration
+        if self.keep_best and self.best_weights is not None and self.best_iteration != iteration:
+            net.load_state_dict(self.best_weights)
+            self.info.output_iteration = self.best_iteration
+            if options.verbose:
+                monitor.print(f"the network returned is the one of iteration {self.best_iteration}, of the lowest validation loss ({self.best_loss:.4f})")
         self.info.epochs, self.info.iterations = epoch, iteration
         self.info.seconds = time.monotonic() - start
         self.info.history = {m: monitor.history(m) for m in monitor.metrics}
         self._plot()
         return net, self.info
+
+    def _update(self, gradients, learn_rate: float, iteration: int) -> None:
+        options = self.options
+        if options.gradient_threshold != math.inf:
+            gradients = clip_gradients(gradients, options.gradient_threshold, options.gradient_threshold_method)
+        first, second = self.solver_state
+        if options.solver == "sgdm":
+            _, first = sgdmupdate(self.net, gradients, first, learn_rate, options.momentum)
+        elif options.solver == "adam":
+            _, first, second = adamupdate(
+                self.net, gradients, first, second, iteration, learn_rate, options.gradient_decay_factor, options.squared_gradient_decay_factor, options.epsilon
+            )
+        else:
+            _, first = rmspropupdate(self.net, gradients, first, learn_rate, options.squared_gradient_decay_factor, options.epsilon)
+        self.solver_state = (first, second)
 
     def _loss_and_gradients(self, X, T):
         Y = self.net.forward(X)
@@ -182,6 +216,15 @@ class _Training:
         if self.classification:
             values["validation accuracy"] = correct / count * 100
         self.monitor.record(iteration, **values)
+        # Early stopping and the best network need the loss read back, once per validation.
+        if self.keep_best or self.options.validation_patience != math.inf:
+            loss = values["validation loss"].item()
+            if loss < self.best_loss:
+                self.best_loss, self.best_iteration, self.validations_without_progress = loss, iteration, 0
+                if self.keep_best:
+                    self.best_weights = {key: value.detach().clone() for key, value in self.net.state_dict().items()}
+            else:
+                self.validations_without_progress += 1
 
     def _check_finite(self, iteration: int, epoch: int) -> None:
         loss = self.monitor.last("loss")

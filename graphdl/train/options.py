@@ -1,29 +1,48 @@
 """Training options: MATLAB's trainingOptions, with its names in Python's spelling and its
-defaults."""
+defaults. Some defaults depend on the solver, as in MATLAB (the learn rate is 0.01 for sgdm and
+0.001 for adam and rmsprop): left as None, they take the solver's."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import math
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 # What the training-progress plot can be written as (formats matplotlib writes without extras).
 PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
 
+SOLVERS = ("sgdm", "adam", "rmsprop")
+# The options whose MATLAB default depends on the solver.
+_SOLVER_DEFAULTS = {
+    "sgdm": {"initial_learn_rate": 0.01, "squared_gradient_decay_factor": 0.999},
+    "adam": {"initial_learn_rate": 0.001, "squared_gradient_decay_factor": 0.999},
+    "rmsprop": {"initial_learn_rate": 0.001, "squared_gradient_decay_factor": 0.9},
+}
+GRADIENT_THRESHOLD_METHODS = ("l2norm", "global-l2norm", "absolute-value")
+OUTPUT_NETWORKS = ("auto", "last-iteration", "best-validation-loss")
+
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    solver: str = "sgdm"
-    initial_learn_rate: float = 0.01
+    solver: str = "sgdm"  # "sgdm", "adam" or "rmsprop"
+    initial_learn_rate: float | None = None  # 0.01 for sgdm, 0.001 for adam and rmsprop
     max_epochs: int = 30
     mini_batch_size: int = 128
     shuffle: str = "once"  # "once", "every-epoch" or "never"
-    momentum: float = 0.9
+    momentum: float = 0.9  # sgdm
+    gradient_decay_factor: float = 0.9  # adam
+    squared_gradient_decay_factor: float | None = None  # adam (0.999) and rmsprop (0.9)
+    epsilon: float = 1e-8  # adam and rmsprop
+    gradient_threshold: float = math.inf  # clip gradients above this (inf: never)
+    gradient_threshold_method: str = "l2norm"  # "l2norm", "global-l2norm" or "absolute-value"
     l2_regularization: float = 1e-4
     learn_rate_schedule: str = "none"  # "none" or "piecewise"
     learn_rate_drop_factor: float = 0.1
     learn_rate_drop_period: int = 10
     validation_data: tuple | None = None  # (X, T)
     validation_frequency: int = 50  # iterations
+    validation_patience: float = math.inf  # stop after this many validations without a lower loss
+    output_network: str = "auto"  # "auto", "last-iteration" or "best-validation-loss"
     verbose: bool = True
     verbose_frequency: int = 50  # iterations between reads of the loss: how soon a NaN loss stops training
     plots: str = "none"  # "none" or "training-progress"
@@ -33,13 +52,25 @@ class TrainingOptions:
     reset_input_normalization: bool = True
 
     def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"invalid training options: solver must be one of {', '.join(map(repr, SOLVERS))}, not {self.solver!r}")
+        for name, default in _SOLVER_DEFAULTS[self.solver].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
         checks = [
-            (self.solver == "sgdm", 'solver must be "sgdm"'),
             (self.initial_learn_rate > 0, "initial_learn_rate must be positive"),
             (isinstance(self.max_epochs, int) and self.max_epochs >= 1, "max_epochs must be a positive integer"),
             (isinstance(self.mini_batch_size, int) and self.mini_batch_size >= 1, "mini_batch_size must be a positive integer"),
             (self.shuffle in ("once", "every-epoch", "never"), 'shuffle must be "once", "every-epoch" or "never"'),
             (0 <= self.momentum <= 1, "momentum must be in [0, 1]"),
+            (0 <= self.gradient_decay_factor < 1, "gradient_decay_factor must be in [0, 1)"),
+            (0 <= self.squared_gradient_decay_factor < 1, "squared_gradient_decay_factor must be in [0, 1)"),
+            (self.epsilon > 0, "epsilon must be positive"),
+            (self.gradient_threshold > 0, "gradient_threshold must be positive (inf: no clipping)"),
+            (self.gradient_threshold_method in GRADIENT_THRESHOLD_METHODS, f"gradient_threshold_method must be one of {', '.join(GRADIENT_THRESHOLD_METHODS)}"),
+            (self.validation_patience >= 1, "validation_patience must be at least 1 (inf: never stop early)"),
+            (self.output_network in OUTPUT_NETWORKS, f"output_network must be one of {', '.join(OUTPUT_NETWORKS)}"),
+            (self.output_network != "best-validation-loss" or self.validation_data is not None, 'output_network "best-validation-loss" needs validation_data'),
             (self.l2_regularization >= 0, "l2_regularization must be non-negative"),
             (self.learn_rate_schedule in ("none", "piecewise"), 'learn_rate_schedule must be "none" or "piecewise"'),
             (self.learn_rate_drop_period >= 1, "learn_rate_drop_period must be positive"),
@@ -54,8 +85,8 @@ class TrainingOptions:
 
 
 def training_options(solver: str = "sgdm", **options) -> TrainingOptions:
-    """MATLAB's `trainingOptions("sgdm", InitialLearnRate=0.01, MaxEpochs=4)` is
-    `training_options("sgdm", initial_learn_rate=0.01, max_epochs=4)`."""
+    """MATLAB's `trainingOptions("adam", InitialLearnRate=0.01, MaxEpochs=4)` is
+    `training_options("adam", initial_learn_rate=0.01, max_epochs=4)`."""
     known = {f.name for f in fields(TrainingOptions)}
     unknown = sorted(set(options) - known)
     if unknown:
@@ -63,4 +94,4 @@ def training_options(solver: str = "sgdm", **options) -> TrainingOptions:
 
         hint = suggest(unknown[0], known)
         raise TypeError(f"unknown training option {unknown[0]!r}" + (f"; {hint}" if hint else ""))
-    return replace(TrainingOptions(solver=solver), **options)
+    return TrainingOptions(solver=solver, **options)
