@@ -31,7 +31,20 @@ def test_each_network_checks_compiles_and_runs(path):
 
 
 def test_every_script_is_tested_here():
-    assert [p.name for p in SCRIPTS] == ["mnist_custom_loop.py"]
+    assert [p.name for p in SCRIPTS] == ["digits_two_heads_train.py", "mnist_custom_loop.py"]
+
+
+def test_the_two_heads_example_learns_the_class_and_the_angle(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "digits_two_heads_train.py"), "--epochs", "2"], capture_output=True, text=True, cwd=tmp_path, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    assert "epoch 2/2" in result.stdout and "softmax accuracy" in result.stdout
+    found = re.search(r"test accuracy: ([\d.]+)%  angle RMSE: ([\d.]+) degrees", result.stdout)
+    accuracy, rmse = float(found.group(1)), float(found.group(2))
+    assert accuracy > 80  # ten classes: chance is 10 %; 8 epochs reach ~98 %
+    # Angles are uniform in [-45, 45] degrees: always answering 0 gives an RMSE of 26.
+    assert rmse < 15
 
 
 def test_the_custom_loop_example(tmp_path):

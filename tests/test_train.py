@@ -427,3 +427,63 @@ def test_with_validation_data_trainnet_returns_the_network_of_the_lowest_validat
     last, last_info = trainnet(X, wrong, tiny(), "crossentropy", replace(options, output_network="last-iteration"))
     assert last_info.output_iteration == last_info.iterations
     assert crossentropy(last.predict(X), T).item() == pytest.approx(last_info.history["validation loss"][1][-1], rel=1e-5)
+
+
+# ---- several inputs and outputs ------------------------------------------------------------------------
+
+TWO_BY_TWO = """network two {
+    a = featureInput(4, normalization="none")
+    b = featureInput(2, normalization="none")
+    cat = concatenation(1, 2)
+    fc_class = fullyConnected(3)
+    prob = softmax()
+    fc_value = fullyConnected(1)
+    a -> cat/in1
+    b -> cat/in2
+    cat -> fc_class -> prob
+    cat -> fc_value
+}
+"""
+
+
+def test_trainnet_trains_several_inputs_and_outputs_as_a_custom_loop():
+    generator = torch.Generator().manual_seed(0)
+    A, B = torch.randn(16, 4, generator=generator), torch.randn(16, 2, generator=generator)
+    labels, values = torch.randint(0, 3, (16,), generator=generator), torch.randn(16, 1, generator=generator)
+    options = training_options("sgdm", max_epochs=2, mini_batch_size=4, shuffle="never", l2_regularization=0, verbose=False)
+    trained, info = trainnet((A, B), (labels, values), graphdl.dlnetwork(graphdl.loads(TWO_BY_TWO), seed=0), ("crossentropy", "mse"), options)
+    assert set(info.history) == {"loss", "prob accuracy"}
+    net, velocity = graphdl.dlnetwork(graphdl.loads(TWO_BY_TWO), seed=0), None
+    for step in range(8):
+        rows = slice(step % 4 * 4, step % 4 * 4 + 4)
+        probabilities, predicted = net(A[rows], B[rows])
+        loss = crossentropy(probabilities, labels[rows]) + mse(predicted, values[rows])
+        net, velocity = sgdmupdate(net, dlgradient(loss, net.learnables), velocity, 0.01)
+    for value, expected in zip(trained.learnables.values, net.learnables.values):
+        torch.testing.assert_close(value, expected)
+    # A function of the outputs then the targets, as MATLAB's lossFcn(Y1, Y2, T1, T2), is the same loss.
+    weighted, _ = trainnet(
+        (A, B), (labels, values), graphdl.dlnetwork(graphdl.loads(TWO_BY_TWO), seed=0), lambda Y1, Y2, T1, T2: crossentropy(Y1, T1) + mse(Y2, T2), options
+    )
+    for value, expected in zip(weighted.learnables.values, net.learnables.values):
+        torch.testing.assert_close(value, expected)
+
+
+def test_trainnet_says_how_to_give_the_data_of_several_inputs_and_outputs():
+    net = graphdl.dlnetwork(graphdl.loads(TWO_BY_TWO), seed=0)
+    A, B, labels, values = torch.randn(8, 4), torch.randn(8, 2), torch.zeros(8, dtype=torch.long), torch.zeros(8, 1)
+    options = training_options("sgdm", max_epochs=1, mini_batch_size=4, verbose=False)
+    with pytest.raises(ValueError, match=r"`two` has 2 inputs \(a, b\): give X as a tuple of 2 arrays, one per input in that order, not one array"):
+        trainnet(A, (labels, values), net, ("crossentropy", "mse"), options)
+    with pytest.raises(ValueError, match=r"has 2 outputs \(prob, fc_value\): give T as a tuple of 2 arrays"):
+        trainnet((A, B), labels, net, ("crossentropy", "mse"), options)
+    with pytest.raises(ValueError, match=r"has 2 outputs \(prob, fc_value\): give one loss per output"):
+        trainnet((A, B), (labels, values), net, "crossentropy", options)
+    with pytest.raises(ValueError, match=r"crossentropy takes probabilities, but the output `fc_value` is a fullyConnected layer"):
+        trainnet((A, B), (labels, values), net, ("crossentropy", "crossentropy"), options)
+    with pytest.raises(ValueError, match=r"the network's input `b` takes .* but the data has size \(8, 3\)"):
+        trainnet((A, torch.randn(8, 3)), (labels, values), net, ("crossentropy", "mse"), options)
+    with pytest.raises(ValueError, match=r"must be as many: the arrays hold 8, 8, 7, 8"):
+        trainnet((A, B), (labels[:7], values), net, ("crossentropy", "mse"), options)
+    with pytest.raises(ValueError, match=r"give validation X as a tuple of 2 arrays"):
+        trainnet((A, B), (labels, values), net, ("crossentropy", "mse"), replace(options, validation_data=(A, (labels, values))))

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -50,43 +51,52 @@ class TrainingInfo:
 
 def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
     """Train `net` (a DLNetwork, or a LayerGraph to compile) on observations `X` (batch first) and
-    targets `T` (class indices for classification), minimising `loss`: "crossentropy", "mse" or a
-    function of predictions and targets; by default the loss of the network's output layer
-    (`classification()`, `regression()`), else cross-entropy. Returns (net, info). As MATLAB's
-    trainnet."""
+    targets `T` (class indices for classification), minimising `loss`. Returns (net, info). As
+    MATLAB's trainnet.
+
+    A network of several inputs takes `X` as a tuple of arrays, one per input in `net.input_names`
+    order; one of several outputs takes `T` as a tuple, one per output. `loss` is "crossentropy",
+    "mse" or a function; with several outputs, a function of the outputs then the targets,
+    `loss(Y1, Y2, T1, T2)` as MATLAB's, or a tuple of one loss per output, summed. By default each
+    output takes the loss of its output layer (`classification()`, `regression()`), else
+    cross-entropy."""
     from graphdl.compile import dlnetwork
     from graphdl.graph import LayerGraph
 
     options = options or TrainingOptions()
     if isinstance(net, LayerGraph):
         net = dlnetwork(net)
-    if loss is None:
-        output = net.graph[net.output_names[0]]
-        loss = getattr(output.catalog_kind, "loss", "crossentropy")
-    loss_fn = _loss_function(loss)
+    inputs, targets = _per_port(net, X, "input"), _per_port(net, T, "output")
+    loss_fn = _loss(net, loss)
     device = _device(options.execution_environment)
-    X, T = as_tensor(X), as_tensor(T)
-    _check_data(net, X, T)
-    _check_loss(net, loss)
+    _check_data(net, inputs, targets)
     _check_writable(options)
     net.to(device)
     if options.reset_input_normalization:
-        net.reset_input_normalization(X)
-    queue = MiniBatchQueue(X, T, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
+        net.reset_input_normalization(*inputs)
+    queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
     if len(queue) == 0:
-        raise ValueError(f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(X)} observations")
-    classification = not T.is_floating_point()
-    metrics = ["loss"] + (["accuracy"] if classification else [])
+        raise ValueError(f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(inputs[0])} observations")
+    validation = None
     if options.validation_data is not None:
+        Xv, Tv = options.validation_data
+        validation_inputs, validation_targets = _per_port(net, Xv, "input", "validation "), _per_port(net, Tv, "output", "validation ")
+        _check_data(net, validation_inputs, validation_targets, "validation ")
+        validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
+    # Accuracy for each output trained on class indices.
+    classified = {i: "accuracy" if len(targets) == 1 else f"{net.output_names[i]} accuracy" for i, t in enumerate(targets) if not t.is_floating_point()}
+    metrics = ["loss", *classified.values()]
+    if validation is not None:
         metrics += [f"validation {m}" for m in metrics]
     monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout)
-    return _Training(net, queue, loss_fn, options, monitor, classification, device).run()
+    return _Training(net, queue, validation, loss_fn, options, monitor, classified, device).run()
 
 
 class _Training:
-    def __init__(self, net, queue, loss_fn, options, monitor, classification, device):
-        self.net, self.queue, self.loss_fn, self.options = net, queue, loss_fn, options
-        self.monitor, self.classification, self.device = monitor, classification, device
+    def __init__(self, net, queue, validation, loss_fn, options, monitor, classified, device):
+        self.net, self.queue, self.validation, self.loss_fn, self.options = net, queue, validation, loss_fn, options
+        self.monitor, self.classified, self.device = monitor, classified, device
+        self.inputs = len(net.input_names)
         self.info = TrainingInfo()
         if options.learn_rate_schedule == "piecewise":
             self.schedule = Piecewise(options.initial_learn_rate, options.learn_rate_drop_factor, options.learn_rate_drop_period)
@@ -98,10 +108,6 @@ class _Training:
             factor = net.l2_factor(layer, parameter)
             if factor and options.l2_regularization:
                 self.l2_groups.setdefault(factor * options.l2_regularization, []).append(i)
-        self.validation = None
-        if options.validation_data is not None:
-            Xv, Tv = options.validation_data
-            self.validation = MiniBatchQueue(Xv, Tv, mini_batch_size=options.mini_batch_size, device=device)
         self.solver_state: tuple = (None, None)
         # MATLAB's "auto": the network of the lowest validation loss when there is validation data.
         self.keep_best = options.output_network == "best-validation-loss" or (options.output_network == "auto" and self.validation is not None)
@@ -124,12 +130,13 @@ class _Training:
                 else:
                     self.queue.reset()
                 monitor.mark_epoch(iteration + 1)
-                for X, T in self.queue:
+                for batch in self.queue:
                     iteration += 1
+                    X, T = batch[: self.inputs], batch[self.inputs :]
                     learn_rate = self.schedule(iteration, epoch)
                     loss, gradients, Y = dlfeval(self._loss_and_gradients, X, T)
                     self._update(gradients, learn_rate, iteration)
-                    monitor.record(iteration, loss=loss, **self._accuracy("accuracy", Y, T))
+                    monitor.record(iteration, loss=loss, **self._accuracy(Y, T))
                     monitor.progress = 100 * iteration / total
                     monitor.update_info(epoch=f"{epoch}/{options.max_epochs}", iteration=iteration, **{"learn rate": f"{learn_rate:.3g}"})
                     if iteration % options.verbose_frequency == 0:
@@ -183,8 +190,12 @@ class _Training:
             _, first = rmspropupdate(self.net, gradients, first, learn_rate, options.squared_gradient_decay_factor, options.epsilon)
         self.solver_state = (first, second)
 
+    def _outputs(self, X) -> tuple:
+        Y = self.net.forward(*X)
+        return Y if isinstance(Y, tuple) else (Y,)
+
     def _loss_and_gradients(self, X, T):
-        Y = self.net.forward(X)
+        Y = self._outputs(X)
         loss = self.loss_fn(Y, T)
         learnables = self.net.learnables
         gradients = dlgradient(loss, learnables)
@@ -192,29 +203,27 @@ class _Training:
         with torch.no_grad():
             for l2, rows in self.l2_groups.items():
                 torch._foreach_add_([grads[i] for i in rows], [values[i] for i in rows], alpha=l2)
-        return loss.detach(), gradients, Y.detach()
+        return loss.detach(), gradients, tuple(y.detach() for y in Y)
 
-    def _accuracy(self, name, Y, T) -> dict:
-        if not self.classification:
-            return {}
-        return {name: (Y.argmax(1) == T).float().mean() * 100}
+    def _accuracy(self, Y, T) -> dict:
+        return {name: (Y[i].argmax(1) == T[i]).float().mean() * 100 for i, name in self.classified.items()}
 
     @torch.no_grad()
     def _validate(self, iteration: int) -> None:
         total_loss = torch.zeros((), device=self.device)
-        correct = torch.zeros((), device=self.device)
+        correct = {i: torch.zeros((), device=self.device) for i in self.classified}
         count = 0
         with self.net.inference():
-            for X, T in self.validation:
-                Y = self.net.forward(X)
-                total_loss += self.loss_fn(Y, T) * len(X)
-                if self.classification:
-                    correct += (Y.argmax(1) == T).sum()
-                count += len(X)
+            for batch in self.validation:
+                X, T = batch[: self.inputs], batch[self.inputs :]
+                Y = self._outputs(X)
+                total_loss += self.loss_fn(Y, T) * len(X[0])
+                for i in self.classified:
+                    correct[i] += (Y[i].argmax(1) == T[i]).sum()
+                count += len(X[0])
         self.validation.reset()
         values = {"validation loss": total_loss / count}
-        if self.classification:
-            values["validation accuracy"] = correct / count * 100
+        values.update({f"validation {name}": correct[i] / count * 100 for i, name in self.classified.items()})
         self.monitor.record(iteration, **values)
         # Early stopping and the best network need the loss read back, once per validation.
         if self.keep_best or self.options.validation_patience != math.inf:
@@ -265,12 +274,60 @@ class _Training:
         return where + saved + (f"; {hint}" if hint else "")
 
 
-def _check_loss(net, loss) -> None:
+def _per_port(net, data, port: str, role: str = "") -> tuple[torch.Tensor, ...]:
+    """The arrays of `X` (port "input") or `T` ("output"), one per input or output of the
+    network, as tensors."""
+    names = net.input_names if port == "input" else net.output_names
+    what = ("X" if port == "input" else "T") if not role else f"{role}{'X' if port == 'input' else 'T'}"
+    if len(names) == 1:
+        # A tuple of one array is the same as the array.
+        data = data[0] if isinstance(data, tuple) and len(data) == 1 else data
+        return (as_tensor(data),)
+    if not isinstance(data, (tuple, list)) or len(data) != len(names):
+        given = f"{len(data)} arrays" if isinstance(data, (tuple, list)) else "one array"
+        raise ValueError(
+            f"trainnet: `{net.graph.name}` has {len(names)} {port}s ({', '.join(names)}): give {what} as a tuple of "
+            f"{len(names)} arrays, one per {port} in that order, not {given}"
+        )
+    return tuple(as_tensor(d) for d in data)
+
+
+def _loss(net, loss) -> Callable[[tuple, tuple], torch.Tensor]:
+    """The loss as a function of the outputs and the targets (tuples), checked against the
+    network's outputs."""
+    outputs = net.output_names
+    if callable(loss):
+        return lambda Y, T: loss(*Y, *T)
+    if loss is None:
+        loss = tuple(getattr(net.graph[name].catalog_kind, "loss", "crossentropy") for name in outputs)
+    per_output = (loss,) if isinstance(loss, str) else tuple(loss)
+    if len(per_output) != len(outputs):
+        raise ValueError(
+            f"trainnet: `{net.graph.name}` has {len(outputs)} outputs ({', '.join(outputs)}): give one loss per output, "
+            f"(\"crossentropy\", \"mse\"), or a function of the outputs then the targets, not {loss!r}"
+        )
+    functions = []
+    for name, each in zip(outputs, per_output):
+        if callable(each):
+            functions.append(each)
+            continue
+        if each not in LOSSES:
+            raise ValueError(f"unknown loss {each!r}: use one of {', '.join(LOSSES)} or a function of predictions and targets")
+        if each == "crossentropy":
+            _check_probabilities(net, name)
+        functions.append(LOSSES[each])
+    if len(functions) == 1:
+        (only,) = functions
+        return lambda Y, T: only(Y[0], T[0])
+    return lambda Y, T: sum(f(y, t) for f, y, t in zip(functions, Y, T))
+
+
+def _check_probabilities(net, name: str) -> None:
     # crossentropy takes probabilities; fed raw scores it still "trains", to a meaningless loss.
-    output = net.graph[net.output_names[0]]
+    output = net.graph[name]
     if output.catalog_kind.category == "output":  # an output layer passes on what it receives
         output = net.graph[net.graph.incoming(output.name)[0].source]
-    if loss == "crossentropy" and output.kind != "softmax":
+    if output.kind != "softmax":
         raise ValueError(
             f"trainnet: crossentropy takes probabilities, but the output `{output.name}` is a {output.kind} layer: "
             "end the network with `softmax()`"
@@ -291,14 +348,6 @@ def _check_writable(options: TrainingOptions) -> None:
             raise ValueError(f"trainnet: cannot write to {folder}: permission denied")
 
 
-def _loss_function(loss):
-    if callable(loss):
-        return loss
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}: use one of {', '.join(LOSSES)} or a function of predictions and targets")
-    return LOSSES[loss]
-
-
 def _device(environment: str) -> torch.device:
     if environment == "gpu" and not torch.cuda.is_available():
         raise ValueError('execution_environment "gpu" needs a CUDA device, and torch sees none')
@@ -307,24 +356,23 @@ def _device(environment: str) -> torch.device:
     return torch.device("cpu")
 
 
-def _check_data(net, X: torch.Tensor, T: torch.Tensor) -> None:
-    if len(net.input_names) != 1 or len(net.output_names) != 1:
-        raise ValueError(
-            f"trainnet trains networks with one input and one output; `{net.graph.name}` has inputs {list(net.input_names)} and outputs {list(net.output_names)}: "
-            "use the custom-loop primitives (dlfeval, dlgradient, sgdmupdate) for it"
-        )
-    if len(X) != len(T):
-        raise ValueError(f"trainnet: {len(X)} observations but {len(T)} targets")
-    output = net.analysis[net.output_names[0]].output
-    if output.is_sequence and T.dim() == 1:
-        raise ValueError(
-            f"trainnet: the network's output `{net.output_names[0]}` is a sequence ({output}), but there is one target per observation: "
-            'to classify or regress a whole sequence, give the recurrent layer outputMode="last"'
-        )
-    shape = net.analysis[net.input_names[0]].output
-    expected = shape.torch_size(len(X), X.shape[-1] if shape.is_sequence else None)
-    if tuple(X.shape) != expected:
-        raise ValueError(
-            f"trainnet: the network's input `{net.input_names[0]}` takes {shape} observations, tensors of size "
-            f"(N, {', '.join(map(str, expected[1:]))}), but the data has size {tuple(X.shape)}"
-        )
+def _check_data(net, inputs: tuple[torch.Tensor, ...], targets: tuple[torch.Tensor, ...], role: str = "") -> None:
+    lengths = {len(d) for d in inputs + targets}
+    if len(lengths) != 1:
+        counts = ", ".join(f"{len(d)}" for d in inputs + targets)
+        raise ValueError(f"trainnet: the {role}observations and targets must be as many: the arrays hold {counts}")
+    for name, T in zip(net.output_names, targets):
+        output = net.analysis[name].output
+        if output.is_sequence and T.dim() == 1:
+            raise ValueError(
+                f"trainnet: the network's output `{name}` is a sequence ({output}), but there is one target per observation: "
+                'to classify or regress a whole sequence, give the recurrent layer outputMode="last"'
+            )
+    for name, X in zip(net.input_names, inputs):
+        shape = net.analysis[name].output
+        expected = shape.torch_size(len(X), X.shape[-1] if shape.is_sequence and X.dim() > 1 else None)
+        if tuple(X.shape) != expected:
+            raise ValueError(
+                f"trainnet: the network's input `{name}` takes {shape} observations, tensors of size "
+                f"(N, {', '.join(map(str, expected[1:]))}), but the {role}data has size {tuple(X.shape)}"
+            )
