@@ -24,15 +24,12 @@ FORMAT = "graphdl-network-1"
 
 
 def save_network(net, path: str | Path, **metadata) -> Path:
-    """Write `net` (its sources, network parameters and state_dict) and `metadata` (numbers and
-    strings: an epoch, a note) to `path`, replacing any file there only once the new one is whole."""
-    from graphdl.printer import to_dlg
-
+    """Write `net` (its sources, network parameters and state_dict) and `metadata` (numbers,
+    strings and booleans: an epoch, a note) to `path`, replacing any file there only once the new
+    one is whole."""
     graph = net.graph
-    if graph.sources:
-        sources = {path: source.text for path, source in graph.sources.items()}
-    else:  # built in Python: its text is what to_dlg prints
-        sources = {f"{graph.name}.dlg": to_dlg(graph)}
+    metadata = {key: _plain(key, value) for key, value in metadata.items()}
+    sources = _sources(graph)
     payload = {
         "format": FORMAT,
         "network": graph.name,
@@ -64,29 +61,38 @@ def load_network(path: str | Path, device: str | torch.device = "cpu"):
     from graphdl.load import check_source
     from graphdl.source import Source
 
-    payload = _read(path, device)
+    payload = _read(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise error("E001", f"{path} is not a graphdl network file", help="a network file is written by graphdl.save_network or by trainnet's checkpoints")
-    main, *_ = payload["sources"]
-    checked = check_source(Source(main, payload["sources"][main]), payload["network"], payload["parameters"], files=payload["sources"])
+    try:
+        sources, network, parameters, state = payload["sources"], payload["network"], payload["parameters"], payload["state_dict"]
+        main, *_ = sources
+        text = sources[main]
+        if not (isinstance(text, str) and isinstance(network, str) and isinstance(parameters, dict) and isinstance(state, Mapping)):
+            raise TypeError("a field of the wrong type")
+        # Factors and frozen learnables came with the second version of the format's content.
+        learn_rate, l2, frozen = payload.get("learn_rate_factors", []), payload.get("l2_factors", []), payload.get("frozen", [])
+    except (KeyError, ValueError, TypeError) as e:
+        raise error("E001", f"cannot read {path}: a graphdl network file with missing or damaged fields ({reason(e)})") from e
+    checked = check_source(Source(main, text), network, parameters, files=sources)
     checked.raise_errors()
-    net = dlnetwork(checked.graph).to(device)
-    net.load_state_dict(payload["state_dict"])
-    for layer, parameter, factor in payload["learn_rate_factors"]:
+    net = dlnetwork(checked.graph)
+    net.load_state_dict(state, origin=f"network `{network}` in {path}")
+    for layer, parameter, factor in learn_rate:
         net.set_learn_rate_factor(layer, parameter, factor)
-    for layer, parameter, factor in payload["l2_factors"]:
+    for layer, parameter, factor in l2:
         net.set_l2_factor(layer, parameter, factor)
-    for row in payload["frozen"]:
+    for row in frozen:
         net.learnables[tuple(row)].requires_grad_(False)
-    return net
+    return net.to(device)
 
 
 def load_weights(net, path: str | Path) -> None:
     """Load the weights in `path` (a network file, or a state_dict saved with torch.save) into
     `net`, after checking that every tensor fits; weights that do not fit, or a file that cannot
     be read whole, raise GraphdlError and leave `net` as it was."""
-    payload = _read(path, net.device)
-    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+    payload = _read(path)
+    if isinstance(payload, dict) and payload.get("format") == FORMAT and isinstance(payload.get("state_dict"), Mapping):
         state, origin = payload["state_dict"], f"network `{payload['network']}` in {path}"
     elif isinstance(payload, Mapping) and all(isinstance(value, torch.Tensor) for value in payload.values()):
         state, origin = payload, str(path)
@@ -108,7 +114,9 @@ def weight_problems(net, state: Mapping[str, torch.Tensor], *, strict: bool = Tr
         if unexpected:
             problems.append(f"{_count(unexpected, 'tensor')} the network does not have, e.g. {_examples(unexpected)}")
     for key, value in state.items():
-        if key in own and tuple(value.shape) != tuple(own[key].shape):
+        if not isinstance(value, torch.Tensor):
+            problems.append(f"`{key}` is a {type(value).__name__}, not a tensor")
+        elif key in own and tuple(value.shape) != tuple(own[key].shape):
             size = "x".join(map(str, value.shape)) or "scalar"
             problems.append(f"`{key}` is {size} but the network's is {'x'.join(map(str, own[key].shape)) or 'scalar'}")
     return problems
@@ -123,12 +131,47 @@ def weights_error(net, problems: list[str], origin: str) -> GraphdlError:
     )
 
 
-def _read(path: str | Path, device) -> object:
+def _sources(graph) -> dict[str, str]:
+    """The text that builds `graph` again: the sources it was built from, while they still do;
+    what `to_dlg` prints once it has been edited from Python (or when it was built there)."""
+    from graphdl.load import check_source
+    from graphdl.printer import to_dlg
+    from graphdl.source import Source
+
+    printed = to_dlg(graph)
+    if graph.sources:
+        sources = {path: source.text for path, source in graph.sources.items()}
+        main, *_ = sources
+        rebuilt = check_source(Source(main, sources[main]), graph.name, graph.parameters, files=sources).graph
+        if rebuilt is not None and to_dlg(rebuilt) == printed:
+            return sources
+    return {f"{graph.name}.dlg": printed}
+
+
+def _plain(key: str, value: object) -> object:
+    """A metadata value as the file can hold it for weights_only loading."""
+    if type(value) in (bool, int, float, str) or value is None:  # not subclasses: numpy.float64 is a float
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a NumPy or torch scalar
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"save_network: metadata `{key}` must be a number, a string or a boolean, not {type(value).__name__}")
+
+
+def _read(path: str | Path) -> object:
+    """The file's content, on the CPU: where it goes is the caller's choice, not the file's."""
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as e:
         raise error("E001", f"cannot read {path}: {e.strerror}") from e
-    except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError) as e:
+    except pickle.UnpicklingError as e:
+        raise error(
+            "E001",
+            f"cannot read {path}: it holds Python objects other than tensors, numbers and strings, which only running code from the file could rebuild",
+            help="graphdl reads files with torch.load(weights_only=True) and never runs code from them; save weights with graphdl.save_network or torch.save(net.state_dict(), path)",
+        ) from e
+    except (OSError, EOFError, RuntimeError, ValueError) as e:
         # A truncated or corrupted file, or one that would need code to unpickle.
         raise error("E001", f"cannot read {path}: not a whole graphdl network or weights file ({type(e).__name__}: {reason(e)})") from e
 

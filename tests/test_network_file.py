@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -176,3 +177,41 @@ def test_files_that_are_not_networks_are_named_so(tmp_path):
         graphdl.load_weights(tiny(), tmp_path / "other.pt")
     with pytest.raises(GraphdlError, match=r"cannot read .*missing.pt: No such file"):
         graphdl.load_network(tmp_path / "missing.pt")
+
+
+def test_a_graph_edited_in_python_is_saved_as_it_is_not_as_its_source(tmp_path):
+    graph = graphdl.load(EXAMPLES / "mnist.dlg")
+    graph.replace_layer("fc", graphdl.layer("fc", "fullyConnected", 10), graphdl.layer("drop", "dropout", 0.3))
+    net = graphdl.dlnetwork(graph, seed=0)
+    back = graphdl.load_network(graphdl.save_network(net, tmp_path / "edited.pt"))
+    assert back.layer_names == ("input", "conv1", "bn1", "relu1", "pool1", "fc", "drop", "prob")
+    assert graphdl.to_dlg(back.graph) == graphdl.to_dlg(graph)
+    # An unedited graph keeps the text it was written in, comments and all.
+    saved = torch.load(graphdl.save_network(graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg")), tmp_path / "plain.pt"), weights_only=True)
+    assert list(saved["sources"].values()) == [(EXAMPLES / "mnist.dlg").read_text()]
+
+
+def test_metadata_is_kept_as_plain_values_or_refused_when_saving(tmp_path):
+    path = graphdl.save_network(tiny(), tmp_path / "net.pt", accuracy=np.float64(0.5), epoch=np.int64(3), where=tmp_path, note="x")
+    metadata = torch.load(path, weights_only=True)["metadata"]
+    assert metadata == {"accuracy": 0.5, "epoch": 3, "where": str(tmp_path), "note": "x"}
+    assert type(metadata["accuracy"]) is float
+    with pytest.raises(TypeError, match="metadata `history` must be a number, a string or a boolean, not list"):
+        graphdl.save_network(tiny(), tmp_path / "other.pt", history=[1, 2])
+    assert not (tmp_path / "other.pt").exists()
+
+
+def test_damaged_or_older_network_files(tmp_path):
+    payload = torch.load(graphdl.save_network(tiny(seed=1), tmp_path / "net.pt"), weights_only=True)
+    older = {key: value for key, value in payload.items() if key not in ("learn_rate_factors", "l2_factors", "frozen")}
+    torch.save(older, tmp_path / "older.pt")
+    torch.testing.assert_close(graphdl.load_network(tmp_path / "older.pt").fc.weight, tiny(seed=1).fc.weight)
+    torch.save({**payload, "sources": {}}, tmp_path / "no_source.pt")
+    with pytest.raises(GraphdlError, match=r"error\[E001\]: cannot read .*no_source.pt: a graphdl network file with missing or damaged fields"):
+        graphdl.load_network(tmp_path / "no_source.pt")
+    torch.save({**payload, "state_dict": {**payload["state_dict"], "fc.weight": "zeros"}}, tmp_path / "string.pt")
+    with pytest.raises(GraphdlError, match=r"E502.*\n  = note: `fc.weight` is a str, not a tensor"):
+        graphdl.load_network(tmp_path / "string.pt")
+    torch.save({"fc.weight": np.float64(1.0)}, tmp_path / "numpy.pt")
+    with pytest.raises(GraphdlError, match="it holds Python objects other than tensors, numbers and strings"):
+        graphdl.load_weights(tiny(), tmp_path / "numpy.pt")
