@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphdl.diagnostics import GraphdlError, error, render_all
+from graphdl.diagnostics import GraphdlError, error, render_all, writing
 from graphdl.load import Checked, check
 
 
@@ -226,7 +226,8 @@ def _compile(args) -> int:
 
         text = to_dlg(net.graph)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        with writing(args.output):
+            Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}")
     else:
         sys.stdout.write(text)
@@ -272,7 +273,6 @@ def _network(args):
 
 
 def _check_digits_network(checked: Checked) -> None:
-    from graphdl.diagnostics import error
     from graphdl.shape import Shape
 
     graph, analysis = checked.graph, checked.analysis
@@ -334,9 +334,6 @@ def _explain(args) -> int:
     return 0
 
 
-# ---- helpers ---------------------------------------------------------------------------------------
-
-
 def _fmt(args) -> int:
     from graphdl.syntax.formatter import format_dlg
 
@@ -357,6 +354,9 @@ def _fmt(args) -> int:
                 Path(name).write_text(formatted, encoding="utf-8")
                 print(f"reformatted {name}")
     return 1 if args.check and unformatted else 0
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
 
 
 def _checked(args) -> Checked:

@@ -100,7 +100,7 @@ def forward_graph(analysis: Analysis, modules: dict[str, nn.Module], outputs: It
     wanted = tuple(graph.output_names if outputs is None else outputs)
     needed = set(wanted)
     for name in wanted:
-        needed |= _ancestors(graph, name)
+        needed |= nx.ancestors(graph.nx, name)
     code = fx.Graph()
     # The inputs are the forward's parameters: named after the input layers, as Python allows.
     inputs = {name: code.placeholder(_parameter(name)) for name in graph.input_names}
@@ -171,7 +171,8 @@ class GeneratedForward:
 def generate_forward(analysis: Analysis, modules: dict[str, nn.Module], outputs: Iterable[str] | None = None) -> GeneratedForward:
     """The function computing `outputs` (default: the network's outputs) from the inputs."""
     graph = forward_graph(analysis, modules, outputs)
-    return _compile(graph, graph.python_code(root_module="self").src.strip("\n").rstrip().splitlines())
+    python = graph.python_code(root_module="self")
+    return _compile(graph, python, python.src.strip("\n").rstrip().splitlines())
 
 
 def generate_entry(analysis: Analysis, modules: dict[str, nn.Module]) -> GeneratedForward:
@@ -181,7 +182,8 @@ def generate_entry(analysis: Analysis, modules: dict[str, nn.Module]) -> Generat
     `self._raise_layer_error`, which tells where it is in the source (a `try` is free until
     something is raised)."""
     graph = forward_graph(analysis, modules)
-    definition, *body = graph.python_code(root_module="self").src.strip("\n").rstrip().splitlines()
+    python = graph.python_code(root_module="self")
+    definition, *body = python.src.strip("\n").rstrip().splitlines()
     inputs = [node.target for node in graph.nodes if node.op == "placeholder"]
     assert definition == f"def forward({', '.join(['self', *inputs])}):", definition  # fx's own form
     lines = [
@@ -193,19 +195,15 @@ def generate_entry(analysis: Analysis, modules: dict[str, nn.Module]) -> Generat
         "    except Exception as error:",
         "        self._raise_layer_error(error)",
     ]
-    return _compile(graph, lines)
+    return _compile(graph, python, lines)
 
 
-def _compile(graph: fx.Graph, lines: list[str]) -> GeneratedForward:
+def _compile(graph: fx.Graph, python, lines: list[str]) -> GeneratedForward:
+    """Compile `lines`, fx's code for `graph` (`python`) as given or wrapped, with its globals."""
     code = "\n".join(lines) + "\n"
     filename = f"<graphdl forward {hashlib.sha1(code.encode()).hexdigest()[:12]}>"
     # Registered with linecache, so that tracebacks through the forward show its lines.
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
-    namespace = dict(graph.python_code(root_module="self").globals)
+    namespace = dict(python.globals)
     exec(compile(code, filename, "exec", dont_inherit=True), namespace)
     return GeneratedForward(graph, code, namespace["forward"], filename)
-
-
-def _ancestors(graph: LayerGraph, name: str) -> set[str]:
-    return nx.ancestors(graph.nx, name)
-

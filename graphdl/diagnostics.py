@@ -16,8 +16,9 @@ The public API raises one `GraphdlError` that carries all of them.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -128,6 +129,17 @@ def reason(e: BaseException) -> str:
         return "(no message)"
     line = lines[0]
     return line.split(". ")[0] if len(line) > 160 else line
+
+
+@contextlib.contextmanager
+def writing(path) -> Iterator[None]:
+    """A failure to write `path` as a diagnostic (E001). torch's writers report a folder or a
+    missing one as RuntimeError, Python's as OSError."""
+    try:
+        yield
+    except (OSError, RuntimeError) as e:
+        message = e.strerror if isinstance(e, OSError) and e.strerror else reason(e)
+        raise error("E001", f"cannot write {path}: {message}") from e
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

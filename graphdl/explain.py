@@ -44,10 +44,12 @@ _EXPLANATIONS = [
     # ---- E0xx: files ------------------------------------------------------------------------------
     _explanation(
         "E001",
-        """graphdl could not read the file it was given: the path does not exist, is a folder, is not
-        readable, or its text is not UTF-8. The message gives the reason the operating system gave.
-        Nothing in the file was checked. Check the path (it is relative to the folder the command
-        runs in), its permissions, and that the file is a `.dlg` text saved as UTF-8.""",
+        """graphdl could not read the file it was given, or could not write the one asked for: the
+        path does not exist, is a folder, is not readable or writable, a `.dlg` text is not UTF-8,
+        a network or weights file is damaged, or a network cannot be written in the form asked (as
+        Python, or as TorchScript). The message gives the reason. Nothing in a file that could not be
+        read was checked. Check the path (it is relative to the folder the command runs in), its
+        permissions, and that the file is what the command takes.""",
     ),
     _explanation(
         "E002",

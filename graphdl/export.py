@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 import torch
-from graphdl.diagnostics import error
+from graphdl.diagnostics import error, writing
 
 
 def example_inputs(net, batch: int = 2, length: int = 5, seed: int = 0) -> tuple[torch.Tensor, ...]:
@@ -53,15 +53,17 @@ def export_onnx(net, path: str | Path, *, opset: int | None = None) -> Path:
             net,
             inputs,
             dynamo=True,
-            input_names=[_identifier(name) for name in net.input_names],
+            # The layers' own names (ONNX allows dots: `layer1.0.relu2`, distinct from `layer1_0_relu2`).
+            input_names=list(net.input_names),
             # A network of an input layer alone has an output of that name: ONNX needs another.
-            output_names=[_identifier(name) + ("_output" if name in net.input_names else "") for name in net.output_names],
+            output_names=[name + ("_output" if name in net.input_names else "") for name in net.output_names],
             dynamic_shapes=dynamic,
             opset_version=opset,
             verbose=False,
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    program.save(str(path))
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        program.save(str(path))
     return path
 
 
@@ -78,8 +80,9 @@ def export_torchscript(net, path: str | Path) -> Path:
         if want.shape != got.shape or not torch.allclose(want, got, rtol=1e-4, atol=1e-5):
             raise error("E001", f"cannot export network `{net.graph.name}` to TorchScript: its traced output `{name}` differs from the network's at another input size", help="export it to ONNX instead")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    traced.save(str(path))
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        traced.save(str(path))
     return path
 
 
@@ -102,5 +105,3 @@ def _tuple(value) -> tuple[torch.Tensor, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
-def _identifier(name: str) -> str:
-    return name.replace(".", "_")

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from graphdl.analysis import Analysis
-from graphdl.compile import GeneratedForward, generate_entry, generate_forward
+from graphdl.compile import GeneratedForward, generate_entry, generate_forward, seeded
 from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
 from graphdl.graph import LayerGraph
 from graphdl.layer_error import layer_error
@@ -140,10 +140,12 @@ class DLNetwork(nn.Module):
         """Compute the input layers' normalisation statistics from training data (one array or
         tensor per input, batch first), as trainnet does before training (MATLAB's
         ResetInputNormalization)."""
-        for name, x in zip(self.input_names, data, strict=True):
+        tensors = [self._tensor(x) for x in data]
+        self._check_inputs(tensors)
+        for name, x in zip(self.input_names, tensors):
             module = getattr(self, name, None)
             if module is not None:
-                module.fit(self._tensor(x))
+                module.fit(x)
 
     # ---- learn-rate and L2 factors, freezing, initialising -----------------------------------------
 
@@ -188,8 +190,6 @@ class DLNetwork(nn.Module):
         """Initialise the learnables and state of these layers (or block instances; all, when none
         is named) again, with each layer's initialisers (MATLAB's `glorot`, `he`, ...), as a new
         network has them; `seed` makes it reproducible without touching torch's random state."""
-        from graphdl.compile import seeded
-
         owners = {owner for name in layers for owner, _ in self._rows_of(name, None, learnables_only=False)} if layers else self._owners
         with seeded(seed):
             for name in sorted(owners, key=self.analysis.order.index):
@@ -255,6 +255,9 @@ class DLNetwork(nn.Module):
     def _variant(self, outputs: Sequence[str]) -> GeneratedForward:
         key = tuple([outputs] if isinstance(outputs, str) else outputs)
         if key not in self._variants:
+            for name in key:
+                if not isinstance(name, str):
+                    raise error("E211", f"outputs names layers: {name!r} is not a layer name")
             unknown = [name for name in key if name not in self.analysis.layers]
             if unknown:
                 raise error("E211", f"no layer named `{unknown[0]}` in network `{self.graph.name}`", help=suggest(unknown[0], self.analysis.layers))

@@ -22,6 +22,7 @@ import types
 from torch import nn
 
 from graphdl.compile import forward_graph
+from graphdl.diagnostics import error
 
 # What the copied sources and the forward may use, imported at the top of the file.
 HEADER_IMPORTS = {
@@ -47,8 +48,8 @@ def to_python(net) -> str:
     python = forward_graph(net.analysis, modules).python_code(root_module="self")
     unknown = (_names(python.src) & set(python.globals)) - set(HEADER_IMPORTS) - set(dir(builtins))
     if unknown:
-        raise ValueError(f"cannot write network `{net.graph.name}` as Python: its forward uses {', '.join(sorted(unknown))}")
-    class_name = _class_name(net.graph.name)
+        raise error("E001", f"cannot write network `{net.graph.name}` as Python: its forward uses {', '.join(sorted(unknown))}")
+    class_name = _class_name(net.graph.name, taken=set(writer.needed) | set(HEADER_IMPORTS))
     lines = [
         f'"""{class_name}: network `{net.graph.name}` of graphdl, as a PyTorch module.',
         "",
@@ -63,6 +64,8 @@ def to_python(net) -> str:
     ]
     for source in writer.sources():
         lines += ["", source.rstrip(), ""]
+    if any(not isinstance(value, str) for value in tree.values()):
+        lines += ["", _LAYERS.strip(), ""]
     lines += ["", f"class {class_name}(nn.Module):", "    def __init__(self):", "        super().__init__()"]
     for key, value in tree.items():
         lines.append(f"        self.{key} = {_nested(value, 2)}")
@@ -88,7 +91,7 @@ class _Writer:
         if cls.__module__.startswith("torch.nn."):
             return f"nn.{cls.__name__}({module.extra_repr()})"
         if not cls.__module__.startswith("graphdl."):
-            raise ValueError(f"{cls.__module__}.{cls.__qualname__} is not a module of torch's or graphdl's")
+            raise error("E001", f"{cls.__module__}.{cls.__qualname__} is not a module of torch's or graphdl's")
         self.need(cls)
         init = next(c.__init__ for c in cls.__mro__ if "__init__" in vars(c))
         if not getattr(init, "__module__", "").startswith("graphdl."):
@@ -118,7 +121,7 @@ class _Writer:
             if isinstance(value, (type, types.FunctionType)) and value.__module__.startswith("graphdl."):
                 self.need(value)
             elif not isinstance(value, types.ModuleType) and name != "annotations":
-                raise ValueError(f"cannot copy {item.__qualname__}: it uses `{name}`")
+                raise error("E001", f"cannot copy {item.__qualname__}: it uses `{name}`")
         self.needed[item.__name__] = item
 
     def sources(self) -> list[str]:
@@ -131,10 +134,10 @@ class _Writer:
         try:
             rebuilt = eval(text, namespace)  # text this module just wrote, of graphdl's and torch's names
         except Exception as e:
-            raise ValueError(f"cannot write layer `{layer}` as Python: {text} fails: {e}") from e
+            raise error("E001", f"cannot write layer `{layer}` as Python: {text} fails: {e}") from e
         shapes = {key: tuple(value.shape) for key, value in module.state_dict().items()}
         if repr(rebuilt) != repr(module) or shapes != {key: tuple(value.shape) for key, value in rebuilt.state_dict().items()}:
-            raise ValueError(f"cannot write layer `{layer}` as Python: {text} builds {rebuilt!r}, not {module!r}")
+            raise error("E001", f"cannot write layer `{layer}` as Python: {text} builds {rebuilt!r}, not {module!r}")
 
 
 def _literal(value) -> str:
@@ -157,8 +160,24 @@ def _nested(value, depth: int) -> str:
         return value
     indent = "    " * (depth + 1)
     items = "".join(f"{indent}{key!r}: {_nested(item, depth + 1)},\n" for key, item in value.items())
-    return "nn.ModuleDict({\n" + items + "    " * depth + "})"
+    return "_layers({\n" + items + "    " * depth + "})"
 
 
-def _class_name(network: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in network.split("_")) or "Network"
+# The holder of a block instance's layers in the written module: a plain module, as in the
+# compiled network (nn.ModuleDict would refuse layers named `keys`, `values`, `items`, ...).
+_LAYERS = '''
+def _layers(layers: dict) -> nn.Module:
+    """A module holding a block instance's layers under their names."""
+    holder = nn.Module()
+    for name, layer in layers.items():
+        holder.add_module(name, layer)
+    return holder
+'''
+
+
+def _class_name(network: str, taken: set[str]) -> str:
+    """The module's class, named after the network, and not after anything else in the file."""
+    name = "".join(part[:1].upper() + part[1:] for part in network.split("_")) or "Network"
+    while name in taken:
+        name += "Network"
+    return name

@@ -51,6 +51,7 @@ def from_torch(module: nn.Module, input_size, *, name: str | None = None, input_
     graph_name = name or type(module).__name__
     if not graph_name.isidentifier():
         raise ValueError(f"a network's name must be an identifier, not {graph_name!r}: pass name=")
+    _refuse_aliases(module)
     traced = _trace(module)
     source = _single_input(traced, module)
     start, example = _input(input_size, input_kind)
@@ -99,6 +100,7 @@ class _Translation:
         self.owners: dict[str, str] = {}  # module path -> the layer made at its first call
         self.values: dict[fx.Node, object] = {}
         self.problems: list[str] = []
+        self.unknown = False  # whether a refusal is of an operation graphdl does not import at all
 
     def run(self, source: fx.Node, start: LayerSpec) -> LayerGraph:
         self.values[source] = self._add(start, self.names.fresh("input"))
@@ -109,7 +111,9 @@ class _Translation:
             elif node.op != "placeholder":
                 self.values[node] = self._value(node)
         if self.problems:
-            raise ValueError("\n".join([f"cannot import {self.graph.name}:", *(f"  - {p}" for p in self.problems), supported()]))
+            # The list of what graphdl imports, where something was not on it.
+            listing = [supported()] if self.unknown else []
+            raise ValueError("\n".join([f"cannot import {self.graph.name}:", *(f"  - {p}" for p in self.problems), *listing]))
         if outputs != self.graph.output_names:
             self.graph.outputs = outputs
         return self.graph
@@ -147,12 +151,15 @@ class _Translation:
         refuse_if(node.op == "get_attr", "uses a tensor of the module as a value; graphdl's layers hold their own parameters")
         table = FUNCTIONS if node.op == "call_function" else METHODS
         convert = table.get(node.target) if _hashable(node.target) else None
+        self.unknown |= convert is None
         refuse_if(convert is None, f"{_what(node)} is not one of the PyTorch functions graphdl imports")
         args, kwargs = fx.node.map_arg((node.args, node.kwargs), self._argument)
         try:
-            inspect.signature(convert).bind(*args, **kwargs)
+            bound = inspect.signature(convert).bind(*args, **kwargs)
         except TypeError as e:
             raise Refused(f"arguments graphdl does not import: {e}") from None
+        if bound.arguments.get("inplace"):
+            _refuse_shared_in_place(node)
         return convert(*args, **kwargs)
 
     def _argument(self, node: fx.Node) -> object:
@@ -163,9 +170,12 @@ class _Translation:
     def _module(self, node: fx.Node) -> LayerSpec | fx.Node:
         module = self.modules[node.target]
         convert = MODULES.get(type(module))
+        self.unknown |= convert is None
         refuse_if(convert is None, f"{_torch_name(module)} is not one of the PyTorch layers graphdl imports")
         refuse_if(len(node.args) != 1 or bool(node.kwargs), "called with more than one argument")
         x = node.args[0]
+        if getattr(module, "inplace", False):
+            _refuse_shared_in_place(node)
         made = convert(module, size_of(x))
         return x if made is None else replace(made, inputs=(x,))
 
@@ -205,11 +215,26 @@ class _Translation:
             value = self.values.get(item) if isinstance(item, fx.Node) else item
             if value is _BROKEN:
                 continue
-            if isinstance(value, str):
+            if isinstance(value, str) and value in names:
+                self.problems.append(f"the forward returns `{value}` twice: a graphdl network's outputs are distinct layers")
+            elif isinstance(value, str):
                 names.append(value)
             else:
                 self.problems.append(f"the forward returns {show(item)}: a graphdl network returns tensors (one, or a tuple of them)")
         return tuple(names)
+
+
+def _refuse_shared_in_place(node: fx.Node) -> None:
+    """An in-place operation is the same as graphdl's layer, which makes a new tensor, unless
+    something else also uses the tensor it overwrites."""
+    x = node.args[0] if node.args else None
+    others = [user.name for user in getattr(x, "users", ()) if user is not node]
+    refuse_if(
+        bool(others),
+        f"works in place (inplace=True) on `{getattr(x, 'name', x)}`, which {', '.join(f'`{o}`' for o in others)} also "
+        f"{'uses' if len(others) == 1 else 'use'}"
+        "; graphdl's layers never change their input, so the import would compute something else: set inplace=False",
+    )
 
 
 def _hashable(target: object) -> bool:
@@ -293,6 +318,22 @@ def _untraceable(module: nn.Module, error: Exception) -> str:
         "operations whatever its input: Python control flow on tensor values (`if x.sum() > 0:`, a loop over a tensor) cannot "
         "become a graph of layers"
     )
+
+
+def _refuse_aliases(module: nn.Module) -> None:
+    """A module registered under two names is one layer, but its state_dict holds it under
+    both: the network's could not load it as it is, which is the point of keeping the names."""
+    paths: dict[int, list[str]] = {}
+    for path, child in module.named_modules(remove_duplicate=False):
+        if path:
+            paths.setdefault(id(child), []).append(path)
+    aliased = [names for names in paths.values() if len(names) > 1]
+    if aliased:
+        names = ", ".join(f"`{name}`" for name in aliased[0])
+        raise ValueError(
+            f"cannot import {type(module).__name__}: one module is registered under several names ({names}), so its state_dict "
+            "holds its weights twice; register it once and call it where it is needed (a module called twice shares its weights)"
+        )
 
 
 def _single_input(traced: fx.GraphModule, module: nn.Module) -> fx.Node:

@@ -174,6 +174,22 @@ def test_input_normalisation_statistics_come_from_data():
     torch.testing.assert_close(net.predict(data), torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]))
 
 
+def test_normalisation_statistics_are_taken_only_from_data_that_fits():
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
+    before = net.input.mean.clone()
+    with pytest.raises(ValueError, match=r"takes 28x28x1 observations.* but was given one of size \(4, 1, 32, 32\)"):
+        net.reset_input_normalization(torch.rand(4, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"takes 1 input \(input\), not 2"):
+        net.reset_input_normalization(torch.rand(4, 1, 28, 28), torch.rand(4, 1, 28, 28))
+    assert torch.equal(net.input.mean, before)
+
+
+def test_outputs_name_layers():
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
+    with pytest.raises(GraphdlError, match=r"E211.*outputs names layers: 3 is not a layer name"):
+        net.forward(torch.rand(2, 1, 28, 28), outputs=["conv1", 3])
+
+
 def test_compiling_a_graph_with_errors_raises_every_diagnostic():
     graph = graphdl.loads(DAG)
     graph.disconnect("relu1", "add/in2")

@@ -69,8 +69,8 @@ def test_onnx_of_every_example_matches_the_network(name, tmp_path):
     net = compiled(name)
     assert_onnx_matches(net, tmp_path / f"{name}.onnx")
     session = onnxruntime.InferenceSession(str(tmp_path / f"{name}.onnx"))
-    assert [i.name for i in session.get_inputs()] == [n.replace(".", "_") for n in net.input_names]
-    assert [o.name for o in session.get_outputs()] == [n.replace(".", "_") for n in net.output_names]
+    assert [i.name for i in session.get_inputs()] == list(net.input_names)
+    assert [o.name for o in session.get_outputs()] == list(net.output_names)
 
 
 @pytest.mark.parametrize("kind", sorted(FIRST_CASES))
@@ -141,6 +141,50 @@ def test_the_python_of_every_layer_kind_computes_the_same(kind, text):
 
 def test_the_python_of_the_seed_network_reads_as_written_by_hand(golden):
     golden(GOLDEN / "code" / "mnist_module.py", to_python(compiled("mnist")))
+
+
+BLOCK_NAMES = """block attention {
+    keys   = fullyConnected(4)
+    values = relu()
+}
+network reshape {
+    input = featureInput(4, normalization="none")
+    first = attention()
+    second = attention()
+    fc = fullyConnected(2)
+}
+"""
+
+
+def test_the_python_holds_any_layer_name_and_names_its_class_apart():
+    net = graphdl.dlnetwork(graphdl.loads(BLOCK_NAMES), seed=0)
+    source = to_python(net)
+    assert "self.first = _layers({" in source  # nn.ModuleDict would refuse `keys` and `values`
+    assert_python_computes_the_same(net)
+    # A network named like a module the file copies, or like an import, gets a class name of its own.
+    for name, normalization, expected in (("f", "none", "FNetwork"), ("input_normalization", "zerocenter", "InputNormalizationNetwork")):
+        text = f'network {name} {{\n    input = featureInput(4, normalization="{normalization}")\n    fc = fullyConnected(3)\n}}\n'
+        net = graphdl.dlnetwork(graphdl.loads(text), seed=0)
+        assert f"\nclass {expected}(nn.Module):" in to_python(net)
+        assert_python_computes_the_same(net)
+
+
+def test_onnx_keeps_the_layer_names_dots_and_all(tmp_path):
+    text = 'block head {\n    b = fullyConnected(3)\n}\nnetwork n {\n    input = featureInput(4, normalization="none")\n    a = head()\n    a_b = fullyConnected(3)\n    input -> a\n    input -> a_b\n}\n'
+    net = graphdl.dlnetwork(graphdl.loads(text), seed=0)
+    export_onnx(net, tmp_path / "n.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "n.onnx"))
+    assert [o.name for o in session.get_outputs()] == ["a.b", "a_b"]
+
+
+def test_writing_where_nothing_can_be_written_is_a_diagnostic(tmp_path):
+    def command(*args):
+        return subprocess.run([sys.executable, "-m", "graphdl", *map(str, args)], capture_output=True, text=True, cwd=tmp_path)
+
+    for args in (("compile", EXAMPLES / "mnist.dlg", "-o", tmp_path / "missing" / "x.py"), ("compile", EXAMPLES / "mnist.dlg", "-o", tmp_path)):
+        result = command(*args)
+        assert result.returncode == 1 and result.stderr.startswith("error[E001]: cannot write "), result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_the_python_needs_torch_alone(tmp_path):
