@@ -198,6 +198,8 @@ class DLNetwork(nn.Module):
                 self.get_submodule(name).load_state_dict(fresh.state_dict())
 
     def _row(self, layer: str, parameter: str) -> tuple[str, str]:
+        if (layer, parameter) in self._learn_rate_factors:  # a learnable's own row: the update rules ask every step
+            return layer, parameter
         rows = self._rows_of(layer, parameter)
         if len(rows) != 1:
             raise error("E211", f"`{layer}/{parameter}` names {len(rows)} learnables: name one of {', '.join(f'{l}/{p}' for l, p in rows)}")

@@ -487,3 +487,58 @@ def test_trainnet_says_how_to_give_the_data_of_several_inputs_and_outputs():
         trainnet((A, B), (labels[:7], values), net, ("crossentropy", "mse"), options)
     with pytest.raises(ValueError, match=r"give validation X as a tuple of 2 arrays"):
         trainnet((A, B), (labels, values), net, ("crossentropy", "mse"), replace(options, validation_data=(A, (labels, values))))
+
+
+def test_a_refused_call_leaves_the_network_as_it_was():
+    graph = graphdl.loads('network z {\n input = featureInput(4, normalization="zscore")\n fc = fullyConnected(3)\n prob = softmax()\n}\n')
+    net = graphdl.dlnetwork(graph, seed=0)
+    before = {key: value.clone() for key, value in net.state_dict().items()}
+    X, T = torch.randn(16, 4) * 5 + 3, torch.randint(0, 3, (16,))
+    for options, message in [
+        (training_options("sgdm", verbose=False, mini_batch_size=4, validation_data=(X[:, :3], T)), r"validation data has size \(16, 3\)"),
+        (training_options("sgdm", verbose=False, mini_batch_size=100), "larger than the 16 observations"),
+        (training_options("sgdm", verbose=False, mini_batch_size=4, validation_data=(X[:0], T[:0])), "the validation data has no observations"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            trainnet(X, T, net, "crossentropy", options)
+        assert all(torch.equal(before[key], value) for key, value in net.state_dict().items())
+
+
+def test_bad_options_and_data_are_errors_not_tracebacks():
+    for options, message in [
+        ({"initial_learn_rate": "0.1"}, "initial_learn_rate must be a number, not '0.1'"),
+        ({"max_epochs": True}, "max_epochs must be a number, not True"),
+        ({"validation_frequency": 2.5}, "validation_frequency must be a whole number"),
+        ({"validation_data": torch.zeros(3)}, r"validation_data must be a pair \(X, T\)"),
+        ({"initial_learn_rate": float("inf")}, "initial_learn_rate must be positive and finite"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            training_options("adam", **options)
+    X, T = torch.randn(8, 4), torch.zeros(8, dtype=torch.long)
+    options = training_options("sgdm", max_epochs=1, mini_batch_size=4, verbose=False)
+    with pytest.raises(ValueError, match=r"`tiny` has one input \(input\): give X as one array, not a tuple of 2"):
+        trainnet((X, X), T, tiny(), "crossentropy", options)
+    with pytest.raises(ValueError, match="X for the input `input` is not an array of numbers"):
+        trainnet("abc", T, tiny(), "crossentropy", options)
+    with pytest.raises(TrainingError, match="the loss must be a scalar tensor computed from the network, not a float"):
+        trainnet(X, T, tiny(), lambda Y, T: 1.0, options)
+
+
+def test_a_failure_in_the_last_validation_is_a_training_error(tmp_path, capsys):
+    X, T = torch.randn(8, 4), torch.zeros(8, dtype=torch.long)
+    options = training_options(
+        "sgdm", max_epochs=1, mini_batch_size=4, verbose=False, validation_data=(X, T + 5), validation_frequency=100, checkpoint_path=str(tmp_path)
+    )
+    with pytest.raises(TrainingError, match=r"training stopped at epoch 1, iteration 2: .*the last checkpoint, .*tiny_epoch001_iteration2.pt, is intact"):
+        trainnet(X, T, tiny(), "crossentropy", options)
+    assert capsys.readouterr().out == ""  # verbose=False says nothing, the error says it all
+
+
+def test_accuracy_is_recorded_for_class_indices_only():
+    graph = graphdl.loads('network r {\n input = featureInput(4, normalization="none")\n fc = fullyConnected(1)\n}\n')
+    X, T = torch.randn(16, 4), torch.randint(0, 3, (16, 1))  # integer regression targets, one per output channel
+    options = training_options("sgdm", max_epochs=1, mini_batch_size=4, verbose=False, validation_data=(X, T))
+    _, info = trainnet(X, T.float(), graphdl.dlnetwork(graph, seed=0), "mse", options)
+    assert set(info.history) == {"loss", "validation loss"}
+    _, info = trainnet(X, T, graphdl.dlnetwork(graph, seed=0), lambda Y, T: mse(Y, T.float()), options)
+    assert set(info.history) == {"loss", "validation loss"}

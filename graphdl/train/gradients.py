@@ -23,6 +23,8 @@ def dlfeval(fn: Callable, *args, **kwargs):
 def dlgradient(loss: torch.Tensor, learnables: Table, *, retain_graph: bool = False) -> Table:
     """The gradient of the scalar `loss` with respect to each row of `learnables`; a learnable the
     loss does not depend on, or a frozen one, gets zeros."""
+    if not isinstance(loss, torch.Tensor):
+        raise ValueError(f"dlgradient: the loss must be a scalar tensor computed from the network, not a {type(loss).__name__}")
     if loss.dim() != 0:
         raise ValueError(f"dlgradient: the loss must be a scalar, but has size {tuple(loss.shape)}")
     # Frozen learnables (requires_grad off) are not differentiated: they get zeros.

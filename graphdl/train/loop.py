@@ -66,16 +66,12 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
     options = options or TrainingOptions()
     if isinstance(net, LayerGraph):
         net = dlnetwork(net)
+    # Everything is checked before the network is touched: a refused call leaves it as it was.
     inputs, targets = _per_port(net, X, "input"), _per_port(net, T, "output")
     loss_fn = _loss(net, loss)
     device = _device(options.execution_environment)
     _check_data(net, inputs, targets)
-    _check_writable(options)
-    net.to(device)
-    if options.reset_input_normalization:
-        net.reset_input_normalization(*inputs)
-    queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
-    if len(queue) == 0:
+    if options.mini_batch_size > len(inputs[0]):
         raise ValueError(f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(inputs[0])} observations")
     validation = None
     if options.validation_data is not None:
@@ -83,8 +79,17 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
         validation_inputs, validation_targets = _per_port(net, Xv, "input", "validation "), _per_port(net, Tv, "output", "validation ")
         _check_data(net, validation_inputs, validation_targets, "validation ")
         validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
-    # Accuracy for each output trained on class indices.
-    classified = {i: "accuracy" if len(targets) == 1 else f"{net.output_names[i]} accuracy" for i, t in enumerate(targets) if not t.is_floating_point()}
+    _check_writable(options)
+    net.to(device)
+    if options.reset_input_normalization:
+        net.reset_input_normalization(*inputs)
+    queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
+    # Accuracy for each output trained on class indices: integers, one per observation (and pixel).
+    classified = {
+        i: "accuracy" if len(targets) == 1 else f"{net.output_names[i]} accuracy"
+        for i, t in enumerate(targets)
+        if not t.is_floating_point() and t.dim() == len(net.analysis[net.output_names[i]].output.torch_size(1, 1)) - 1
+    }
     metrics = ["loss", *classified.values()]
     if validation is not None:
         metrics += [f"validation {m}" for m in metrics]
@@ -148,32 +153,35 @@ class _Training:
                 self._end_epoch(epoch, iteration, per_epoch, learn_rate, start)
                 if self.validations_without_progress >= options.validation_patience:
                     self.info.stop_reason = f"met the validation criterion: the validation loss did not fall in {options.validation_patience:g} validations"
-                    monitor.print(f"training {self.info.stop_reason}")
+                    self._say(f"training {self.info.stop_reason}")
                     break
             else:
                 self.info.stop_reason = "max epochs completed"
+            if self.validation is not None and iteration % options.validation_frequency != 0:
+                self._validate(iteration)
         except KeyboardInterrupt:
             self.info.stop_reason = f"stopped by the user at epoch {epoch}, iteration {iteration}"
-            monitor.print(f"training {self.info.stop_reason}")
+            self._say(f"training {self.info.stop_reason}")
         except TrainingError:
             raise
         except Exception as e:
             raise TrainingError(self._failure(epoch, iteration, f"{type(e).__name__}: {e}")) from e
         finally:
             monitor.close()
-        if self.validation is not None and iteration % options.validation_frequency != 0:
-            self._validate(iteration)
         self.info.output_iteration = iteration
         if self.keep_best and self.best_weights is not None and self.best_iteration != iteration:
             net.load_state_dict(self.best_weights)
             self.info.output_iteration = self.best_iteration
-            if options.verbose:
-                monitor.print(f"the network returned is the one of iteration {self.best_iteration}, of the lowest validation loss ({self.best_loss:.4f})")
+            self._say(f"the network returned is the one of iteration {self.best_iteration}, of the lowest validation loss ({self.best_loss:.4f})")
         self.info.epochs, self.info.iterations = epoch, iteration
         self.info.seconds = time.monotonic() - start
         self.info.history = {m: monitor.history(m) for m in monitor.metrics}
         self._plot()
         return net, self.info
+
+    def _say(self, line: str) -> None:
+        if self.options.verbose:
+            self.monitor.print(line)
 
     def _update(self, gradients, learn_rate: float, iteration: int) -> None:
         options = self.options
@@ -279,17 +287,25 @@ def _per_port(net, data, port: str, role: str = "") -> tuple[torch.Tensor, ...]:
     network, as tensors."""
     names = net.input_names if port == "input" else net.output_names
     what = ("X" if port == "input" else "T") if not role else f"{role}{'X' if port == 'input' else 'T'}"
+    if len(names) == 1 and isinstance(data, tuple):
+        if len(data) != 1:
+            raise ValueError(f"trainnet: `{net.graph.name}` has one {port} ({names[0]}): give {what} as one array, not a tuple of {len(data)}")
+        data = data[0]  # a tuple of one array is the same as the array
     if len(names) == 1:
-        # A tuple of one array is the same as the array.
-        data = data[0] if isinstance(data, tuple) and len(data) == 1 else data
-        return (as_tensor(data),)
-    if not isinstance(data, (tuple, list)) or len(data) != len(names):
+        data = (data,)
+    elif not isinstance(data, (tuple, list)) or len(data) != len(names):
         given = f"{len(data)} arrays" if isinstance(data, (tuple, list)) else "one array"
         raise ValueError(
             f"trainnet: `{net.graph.name}` has {len(names)} {port}s ({', '.join(names)}): give {what} as a tuple of "
             f"{len(names)} arrays, one per {port} in that order, not {given}"
         )
-    return tuple(as_tensor(d) for d in data)
+    tensors = []
+    for name, array in zip(names, data):
+        try:
+            tensors.append(as_tensor(array))
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise ValueError(f"trainnet: {what} for the {port} `{name}` is not an array of numbers: {e}") from None
+    return tuple(tensors)
 
 
 def _loss(net, loss) -> Callable[[tuple, tuple], torch.Tensor]:
@@ -357,7 +373,9 @@ def _device(environment: str) -> torch.device:
 
 
 def _check_data(net, inputs: tuple[torch.Tensor, ...], targets: tuple[torch.Tensor, ...], role: str = "") -> None:
-    lengths = {len(d) for d in inputs + targets}
+    lengths = {len(d) if d.dim() else 0 for d in inputs + targets}
+    if lengths == {0}:
+        raise ValueError(f"trainnet: the {role}data has no observations")
     if len(lengths) != 1:
         counts = ", ".join(f"{len(d)}" for d in inputs + targets)
         raise ValueError(f"trainnet: the {role}observations and targets must be as many: the arrays hold {counts}")

@@ -1,6 +1,8 @@
 """Training options: MATLAB's trainingOptions, with its names in Python's spelling and its
 defaults. Some defaults depend on the solver, as in MATLAB (the learn rate is 0.01 for sgdm and
-0.001 for adam and rmsprop): left as None, they take the solver's."""
+0.001 for adam and rmsprop): left as None, they take the solver's when the options are made, so
+`training_options("adam")` is the way to another solver (`dataclasses.replace(options,
+solver="adam")` keeps the values the options already have)."""
 
 from __future__ import annotations
 
@@ -57,8 +59,17 @@ class TrainingOptions:
         for name, default in _SOLVER_DEFAULTS[self.solver].items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
+        numbers = [f.name for f in fields(self) if f.type in ("float", "float | None", "int")]
+        wrong = [f"{name} must be a number, not {getattr(self, name)!r}" for name in numbers if not _is_number(getattr(self, name))]
+        counts = ("max_epochs", "mini_batch_size", "learn_rate_drop_period", "validation_frequency", "verbose_frequency")
+        wrong += [f"{name} must be a whole number, not {getattr(self, name)!r}" for name in counts if _is_number(getattr(self, name)) and not isinstance(getattr(self, name), int)]
+        validation = self.validation_data
+        if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+            wrong.append("validation_data must be a pair (X, T)")
+        if wrong:
+            raise ValueError("invalid training options: " + "; ".join(wrong))
         checks = [
-            (self.initial_learn_rate > 0, "initial_learn_rate must be positive"),
+            (0 < self.initial_learn_rate < math.inf, "initial_learn_rate must be positive and finite"),
             (isinstance(self.max_epochs, int) and self.max_epochs >= 1, "max_epochs must be a positive integer"),
             (isinstance(self.mini_batch_size, int) and self.mini_batch_size >= 1, "mini_batch_size must be a positive integer"),
             (self.shuffle in ("once", "every-epoch", "never"), 'shuffle must be "once", "every-epoch" or "never"'),
@@ -82,6 +93,10 @@ class TrainingOptions:
         problems = [message for ok, message in checks if not ok]
         if problems:
             raise ValueError("invalid training options: " + "; ".join(problems))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def training_options(solver: str = "sgdm", **options) -> TrainingOptions:
