@@ -17,3 +17,10 @@ def test_forward_benchmark_smoke_run():
     assert cases == {("seed", "1"), ("seed", "128"), ("resnet18", "1"), ("resnet18", "16")}
     ratios = [float(row[-3]) for row in rows if len(row) > 2 and row[0] in ("seed", "resnet18")]
     assert all(0 < ratio < 100 for ratio in ratios)
+
+
+def test_training_step_benchmark_smoke_run():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "train_step.py"), "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    solvers = [line.split()[0] for line in result.stdout.splitlines() if line.split()[:1] in (["sgdm"], ["adam"])]
+    assert solvers == ["sgdm", "adam"]
