@@ -251,7 +251,12 @@ class DLNetwork(nn.Module):
         for name in self.analysis.order:
             if name not in self._owners:
                 continue
-            for parameter, value in named(self.get_submodule(name)):
+            # Down the `_modules` dictionaries: get_submodule's attribute lookups cost most of a
+            # read of `learnables` (twice per step of a custom loop).
+            module = self
+            for part in name.split("."):
+                module = module._modules[part]
+            for parameter, value in named(module):
                 yield name, parameter, value
 
     def _variant(self, outputs: Sequence[str]) -> GeneratedForward:
