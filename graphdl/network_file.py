@@ -138,14 +138,12 @@ def _sources(graph) -> dict[str, str]:
     from graphdl.printer import to_dlg
     from graphdl.source import Source
 
-    printed = to_dlg(graph)
     if graph.sources:
         sources = {path: source.text for path, source in graph.sources.items()}
         main, *_ = sources
-        rebuilt = check_source(Source(main, sources[main]), graph.name, graph.parameters, files=sources).graph
-        if rebuilt is not None and to_dlg(rebuilt) == printed:
+        if check_source(Source(main, sources[main]), graph.name, graph.parameters, files=sources).graph == graph:
             return sources
-    return {f"{graph.name}.dlg": printed}
+    return {f"{graph.name}.dlg": to_dlg(graph)}
 
 
 def _plain(key: str, value: object) -> object:
