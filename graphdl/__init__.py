@@ -7,91 +7,83 @@ PyTorch module and trains it, the way MATLAB's layerGraph, dlnetwork and trainne
     net = graphdl.dlnetwork(lgraph)             # dlnetwork(lgraph)
     net, info = graphdl.trainnet(X, T, net, "crossentropy", graphdl.training_options("sgdm"))
 
-The names that need torch are imported on first use, so that checking, summarising and rendering
-a network never pays for importing torch.
+This module is the public API and nothing else. Every name is imported on first use, from the
+pipeline's package that owns it, so that `import graphdl` costs nothing, and checking, summarising
+and rendering a network never pays for importing torch.
 """
 
 from __future__ import annotations
 
 import importlib
 from importlib.metadata import PackageNotFoundError, version
-
-from graphdl.analysis import Analysis, LayerInfo, analyze
-from graphdl.diagnostics import Diagnostic, GraphdlError
-from graphdl.graph import Connection, Layer, LayerGraph, layer
-from graphdl.load import Checked, check, load, loads
-from graphdl.printer import to_dlg
-from graphdl.render import render, to_dot
-from graphdl.shape import Shape
-from graphdl.summary import summary, summary_data
-from graphdl.syntax.formatter import format_dlg
+from typing import TYPE_CHECKING
 
 try:
     __version__ = version("graphdl")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-_NEEDS_TORCH = {
-    "dlnetwork": "graphdl.compile",
-    "DLNetwork": "graphdl.network",
-    "LayerError": "graphdl.layer_error",
-    "Table": "graphdl.table",
-    "trainnet": "graphdl.train",
-    "TrainingOptions": "graphdl.train",
-    "TrainingInfo": "graphdl.train",
-    "TrainingError": "graphdl.train",
-    "training_options": "graphdl.train",
-    "TrainingProgressMonitor": "graphdl.train",
-    "MiniBatchQueue": "graphdl.train",
-    "dlfeval": "graphdl.train",
-    "dlgradient": "graphdl.train",
-    "sgdmupdate": "graphdl.train",
-    "adamupdate": "graphdl.train",
-    "rmspropupdate": "graphdl.train",
-    "dlupdate": "graphdl.train",
-    "clip_gradients": "graphdl.train",
-    "TimeBasedDecay": "graphdl.train",
-    "Piecewise": "graphdl.train",
-    "crossentropy": "graphdl.train",
-    "mse": "graphdl.train",
-    "save_network": "graphdl.network_file",
-    "load_network": "graphdl.network_file",
-    "load_weights": "graphdl.network_file",
-    "from_torch": "graphdl.torch_import",
-    "to_python": "graphdl.python_module",
-    "export_onnx": "graphdl.export",
-    "export_torchscript": "graphdl.export",
+# Each public name and the package it lives in, in pipeline order.
+_HOMES = {
+    "diagnostics": ("Diagnostic", "GraphdlError"),
+    "syntax": ("format_dlg",),
+    "catalog": ("Shape",),
+    "graph": ("Connection", "Layer", "LayerGraph", "layer", "to_dlg"),
+    "analysis": ("Analysis", "LayerInfo", "analyze"),
+    "_frontend": ("Checked", "check", "check_text", "load", "loads"),
+    "views": ("render", "summary", "summary_data", "to_dot"),
+    "compiler": ("DLNetwork", "LayerError", "Table", "dlnetwork"),
+    "interop": ("export_onnx", "export_torchscript", "from_torch", "load_network", "load_weights", "save_network", "to_python"),
+    "train": (
+        "MiniBatchQueue", "Piecewise", "TimeBasedDecay", "TrainingError", "TrainingInfo", "TrainingOptions",
+        "TrainingProgressMonitor", "adamupdate", "clip_gradients", "crossentropy", "dlfeval", "dlgradient",
+        "dlupdate", "mse", "rmspropupdate", "sgdmupdate", "trainnet", "training_options",
+    ),
 }
+_HOME_OF = {name: f"graphdl.{package}" for package, names in _HOMES.items() for name in names}
 
 
 def __getattr__(name: str):
-    if name in _NEEDS_TORCH:
-        value = getattr(importlib.import_module(_NEEDS_TORCH[name]), name)
+    if name in _HOME_OF:
+        value = getattr(importlib.import_module(_HOME_OF[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'graphdl' has no attribute {name!r}")
 
 
-__all__ = [
-    "Analysis",
-    "Checked",
-    "Connection",
-    "Diagnostic",
-    "GraphdlError",
-    "Layer",
-    "LayerGraph",
-    "LayerInfo",
-    "Shape",
-    "analyze",
-    "check",
-    "format_dlg",
-    "layer",
-    "load",
-    "loads",
-    "render",
-    "summary",
-    "summary_data",
-    "to_dlg",
-    "to_dot",
-    *_NEEDS_TORCH,
-]
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME_OF])
+
+
+__all__ = sorted(_HOME_OF)
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from graphdl._frontend import Checked, check, check_text, load, loads
+    from graphdl.analysis import Analysis, LayerInfo, analyze
+    from graphdl.catalog import Shape
+    from graphdl.compiler import DLNetwork, LayerError, Table, dlnetwork
+    from graphdl.diagnostics import Diagnostic, GraphdlError
+    from graphdl.graph import Connection, Layer, LayerGraph, layer, to_dlg
+    from graphdl.interop import export_onnx, export_torchscript, from_torch, load_network, load_weights, save_network, to_python
+    from graphdl.syntax import format_dlg
+    from graphdl.train import (
+        MiniBatchQueue,
+        Piecewise,
+        TimeBasedDecay,
+        TrainingError,
+        TrainingInfo,
+        TrainingOptions,
+        TrainingProgressMonitor,
+        adamupdate,
+        clip_gradients,
+        crossentropy,
+        dlfeval,
+        dlgradient,
+        dlupdate,
+        mse,
+        rmspropupdate,
+        sgdmupdate,
+        trainnet,
+        training_options,
+    )
+    from graphdl.views import render, summary, summary_data, to_dot

@@ -8,9 +8,9 @@ import torch
 
 import graphdl
 from graphdl.catalog import Inferred, Int, LayerKind, LayerProblem, Param, lookup, register
-from graphdl.catalog.arguments import ArgumentProblem, Choice, Float, IntList, Padding, Size
-from graphdl.load import check_source
-from graphdl.shape import Shape
+from graphdl.catalog._arguments import ArgumentProblem, Choice, Float, IntList, Padding, Size
+from graphdl._frontend import check_source
+from graphdl.catalog._shape import Shape
 from graphdl.source import Source
 
 

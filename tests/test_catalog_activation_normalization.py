@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 import graphdl
-from graphdl.load import check_source
+from graphdl._frontend import check_source
 from graphdl.source import Source
 
 FEATURES = "input = featureInput(6)"

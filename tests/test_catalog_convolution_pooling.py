@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 import graphdl
 from graphdl.catalog import Inferred, LayerKind, register
-from graphdl.catalog.arguments import ArgumentProblem
-from graphdl.catalog.convolution import Groups
-from graphdl.catalog.window import Padding1d
-from graphdl.load import check_source
-from graphdl.shape import Shape
+from graphdl.catalog._arguments import ArgumentProblem
+from graphdl.catalog._convolution import Groups
+from graphdl.catalog._window import Padding1d
+from graphdl._frontend import check_source
+from graphdl.catalog._shape import Shape
 from graphdl.source import Source
 
 from test_shapes import assert_static_equals_runtime

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import graphdl
-from graphdl.load import check_source
+from graphdl._frontend import check_source
 from graphdl.source import Source
 
 SEQUENCE = "input = sequenceInput(5)"

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import DIAGNOSTICS
 from graphdl.diagnostics import render_all
-from graphdl.load import check_source
+from graphdl._frontend import check_source
 from graphdl.source import Source
 
 CASES = sorted(DIAGNOSTICS.glob("*.dlg"))

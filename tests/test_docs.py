@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import graphdl
-from graphdl.load import check_source
+from graphdl._frontend import check_source
 from graphdl.source import Source
 
 from conftest import ROOT

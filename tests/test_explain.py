@@ -11,8 +11,8 @@ import pytest
 
 from conftest import ROOT
 from graphdl.diagnostics import CODES, render
-from graphdl.explain import EXPLANATIONS, explain, explanation
-from graphdl.load import check_source
+from graphdl.cli._explain import EXPLANATIONS, explain, explanation
+from graphdl._frontend import check_source
 from graphdl.source import Source
 
 # The codes no single file can produce: an unreadable file, a missing import, an import cycle,
@@ -36,7 +36,7 @@ def test_every_code_has_an_explanation(code):
 
 
 def test_no_explanation_of_a_code_that_does_not_exist():
-    from graphdl.explain import _EXPLANATIONS
+    from graphdl.cli._explain import _EXPLANATIONS
 
     codes = [e.code for e in _EXPLANATIONS]
     assert len(codes) == len(set(codes)), "one explanation per code"

@@ -14,8 +14,8 @@ import torch
 
 import graphdl
 from graphdl import GraphdlError
-from graphdl.export import example_inputs, export_onnx, export_torchscript
-from graphdl.python_module import to_python
+from graphdl.interop._export import example_inputs, export_onnx, export_torchscript
+from graphdl.interop._python import to_python
 
 from catalog_cases import all_cases
 from conftest import EXAMPLES, GOLDEN

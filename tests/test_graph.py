@@ -6,7 +6,7 @@ import pytest
 
 import graphdl
 from graphdl import GraphdlError, LayerGraph, layer
-from graphdl.graph import Connection
+from graphdl.graph._layer_graph import Connection
 
 from conftest import EXAMPLES
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import graphdl
-from graphdl.elaborate.evaluate import EvaluationError, evaluate
+from graphdl.elaborate._evaluate import EvaluationError, evaluate
 from graphdl.source import Source
-from graphdl.syntax.parser import lalr_parser, _ToTree
+from graphdl.syntax._parser import lalr_parser, _ToTree
 
 from conftest import EXAMPLES
 

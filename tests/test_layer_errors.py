@@ -9,7 +9,7 @@ import torch
 import graphdl
 from graphdl import LayerError
 from graphdl.catalog import Inferred, LayerKind, register
-from graphdl.load import check_source
+from graphdl._frontend import check_source
 from graphdl.source import Source
 
 from conftest import EXAMPLES, GOLDEN

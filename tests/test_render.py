@@ -9,8 +9,8 @@ import pytest
 
 import graphdl
 from graphdl import GraphdlError
-from graphdl.load import check_source
-from graphdl.render import graphviz_program
+from graphdl._frontend import check_source
+from graphdl.views._render import graphviz_program
 from graphdl.source import Source
 
 from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN
@@ -66,7 +66,7 @@ def test_a_graphviz_failure_is_an_error_not_a_traceback(tmp_path, monkeypatch):
 
 
 def test_every_catalog_category_has_a_colour():
-    from graphdl.catalog.registry import CATEGORIES
-    from graphdl.render import _COLORS
+    from graphdl.catalog._registry import CATEGORIES
+    from graphdl.views._render import _COLORS
 
     assert set(_COLORS) == set(CATEGORIES)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphdl
-from graphdl.load import check_source
+from graphdl._frontend import check_source
 from graphdl.source import Source
 
 from conftest import DIAGNOSTICS, EXAMPLES

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import graphdl
 from graphdl.catalog import kinds
-from graphdl.load import check_source
+from graphdl._frontend import check_source
 from graphdl.source import Source
 
 from catalog_cases import LENGTH, all_cases

@@ -3,7 +3,7 @@ diagnostics)."""
 
 from __future__ import annotations
 
-from graphdl.elaborate.evaluate import evaluate
+from graphdl.elaborate._evaluate import evaluate
 from graphdl.source import Source
 from graphdl.syntax import BrokenDecl, Chain, LayerDecl, parse
 
@@ -94,6 +94,6 @@ def test_keywords_are_contextual():
 def test_the_grammar_is_conflict_free_lalr():
     from lark import Lark
 
-    from graphdl.syntax.grammar import grammar_text
+    from graphdl.syntax._grammar import grammar_text
 
     Lark(grammar_text(), parser="lalr", strict=True)

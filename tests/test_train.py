@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 import graphdl
 from graphdl.datasets import digits
-from graphdl.table import Table
+from graphdl.compiler._table import Table
 from graphdl.train import (
     MiniBatchQueue,
     Piecewise,

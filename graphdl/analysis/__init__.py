@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import heapq
 
-from graphdl.analysis.shapes import LayerInfo, check_shared_sizes, infer_shapes
-from graphdl.analysis.structure import (
+from graphdl.analysis._inference import LayerInfo, check_shared_sizes, infer_shapes
+from graphdl.analysis._structure import (
     check_connections,
     check_cycles,
     check_has_input,

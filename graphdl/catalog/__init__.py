@@ -1,4 +1,4 @@
-"""The layer catalog: every layer kind graphdl knows, one contract per kind (see registry.py).
+"""The layer catalog: every layer kind graphdl knows, one contract per kind (see _registry.py).
 
 Importing this package registers the built-in kinds, a module per family of layers in this folder
 (found, not listed, so that adding a family touches one file), then the kinds that installed
@@ -10,10 +10,31 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from graphdl.catalog.arguments import ArgType, Bool, Choice, Float, Int, IntList, Padding, Param, Size
-from graphdl.catalog.registry import Factors, Inferred, LayerKind, LayerProblem, kinds, load_plugins, lookup, register
+from graphdl.catalog._arguments import (
+    REQUIRED,
+    Any,
+    ArgType,
+    ArgumentProblem,
+    BindingProblem,
+    Bool,
+    Choice,
+    Float,
+    Int,
+    IntList,
+    Padding,
+    Param,
+    Size,
+    as_value,
+    bind,
+    is_factor_param,
+    parameter_names,
+)
+from graphdl.catalog._emit import Emit
+from graphdl.catalog._registry import CATEGORIES, Factors, Inferred, LayerKind, LayerProblem, kinds, load_plugins, lookup, register
+from graphdl.catalog._shape import Shape
 
-_NOT_FAMILIES = {"arguments", "registry", "window", "modules"}
+# The modules of the contract itself; every other module here is a family of kinds.
+_NOT_FAMILIES = {"_arguments", "_emit", "_registry", "_shape", "_torch_modules", "_window"}
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _module not in _NOT_FAMILIES:
@@ -22,7 +43,10 @@ for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
 load_plugins()
 
 __all__ = [
-    "Factors",
-    "ArgType", "Bool", "Choice", "Float", "Inferred", "Int", "IntList", "LayerKind", "LayerProblem",
-    "Padding", "Param", "Size", "kinds", "lookup", "register",
+    # the contract, for built-in kinds and plugins alike
+    "CATEGORIES", "Emit", "Factors", "Inferred", "LayerKind", "LayerProblem", "Shape", "kinds", "lookup", "register",
+    # argument types
+    "REQUIRED", "Any", "ArgType", "Bool", "Choice", "Float", "Int", "IntList", "Padding", "Param", "Size",
+    # binding arguments, for the stages that read layers
+    "ArgumentProblem", "BindingProblem", "as_value", "bind", "is_factor_param", "parameter_names",
 ]

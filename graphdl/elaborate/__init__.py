@@ -14,14 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graphdl.diagnostics import Diagnostic, Severity, suggest
-from graphdl.elaborate.evaluate import UNSET, EvaluationError, evaluate
-from graphdl.elaborate.expand import Expander
-from graphdl.elaborate.imports import Scope, resolve_imports
+from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate
+from graphdl.elaborate._expand import Expander
+from graphdl.elaborate._imports import Scope, resolve_imports
 from graphdl.graph import LayerGraph
 from graphdl.source import Source
-from graphdl.syntax.tree import Document, NetworkDecl
+from graphdl.syntax import Document, NetworkDecl, parse_expression
 
-__all__ = ["Elaboration", "elaborate"]
+__all__ = ["Elaboration", "elaborate", "parameter_value"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,18 @@ def elaborate(
     expander = Expander(graph)
     expander.body(decl, home, env)
     return Elaboration(graph, tuple(diagnostics + expander.diagnostics), frozenset(expander.quiet), sources)
+
+
+def parameter_value(text: str) -> object:
+    """The value of one expression of constants (`100`, `[32, 32, 3]`, `"same"`, `2 * 64`), as
+    `--set name=value` gives it; a text that is no such expression is taken as a string."""
+    expr = parse_expression(text)
+    if expr is None:
+        return text
+    try:
+        return evaluate(expr, {})
+    except EvaluationError:
+        return text
 
 
 def _choose(document: Document, scope: Scope, name: str | None, diagnostics: list[Diagnostic]) -> tuple[NetworkDecl, Scope] | None:

@@ -1,15 +1,16 @@
 """Training: the one-call `trainnet`, and the custom-loop primitives it is built from."""
 
-from graphdl.train.data import MiniBatchQueue
-from graphdl.train.gradients import clip_gradients, dlfeval, dlgradient
-from graphdl.train.loop import TrainingError, TrainingInfo, trainnet
-from graphdl.train.losses import crossentropy, mse
-from graphdl.train.monitor import TrainingProgressMonitor
-from graphdl.train.options import TrainingOptions, training_options
-from graphdl.train.schedules import Piecewise, TimeBasedDecay
-from graphdl.train.updates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
+from graphdl.train._data import MiniBatchQueue
+from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
+from graphdl.train._loop import TrainingError, TrainingInfo, trainnet
+from graphdl.train._losses import crossentropy, mse
+from graphdl.train._monitor import TrainingProgressMonitor
+from graphdl.train._options import PLOT_FORMATS, TrainingOptions, training_options
+from graphdl.train._schedules import Piecewise, TimeBasedDecay
+from graphdl.train._updates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
 
 __all__ = [
+    "PLOT_FORMATS",
     "MiniBatchQueue", "Piecewise", "TimeBasedDecay", "TrainingError", "TrainingInfo", "TrainingOptions",
     "TrainingProgressMonitor", "adamupdate", "clip_gradients", "crossentropy", "dlfeval", "dlgradient",
     "dlupdate", "mse", "rmspropupdate", "sgdmupdate", "trainnet", "training_options",

@@ -1,0 +1,145 @@
+"""Layers that combine several inputs into one."""
+
+from __future__ import annotations
+
+from graphdl.catalog._arguments import Dimension, Int, Param, matlab_dimension
+from graphdl.catalog._registry import Inferred, LayerKind, LayerProblem, register
+
+
+class _Combination(LayerKind):
+    category = "combination"
+
+    def inputs(self, args):
+        return tuple(f"in{i}" for i in range(1, args["numInputs"] + 1))
+
+
+def _num_inputs() -> Param:
+    return Param("numInputs", Int(min=2), 2, positional=True, doc="number of inputs, ports in1 ... inN")
+
+
+def _listing(inputs) -> str:
+    items = [f"{shape} ({port})" for port, shape in inputs.items()]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class _Elementwise(_Combination):
+    params = (_num_inputs(),)
+    noun: str  # "addition"
+
+    def infer(self, args, inputs):
+        shapes = set(inputs.values())
+        if len(shapes) > 1:
+            raise LayerProblem(
+                f"{self.name} needs inputs of one size, but gets {_listing(inputs)}",
+                code="E401",
+                ports=tuple(inputs),
+                help="resize one branch (e.g. a stride or a 1x1 convolution) so that the sizes meet",
+            )
+        return Inferred({"out": next(iter(shapes))})
+
+    operator: str  # "add"
+
+    def build(self, args, inputs):
+        return None
+
+    def generate(self, args, inputs, emit, *values):
+        import operator
+
+        total = values[0]
+        for x in values[1:]:
+            total = emit.function(getattr(operator, self.operator), total, x)
+        return total
+
+    def describe(self, args):
+        return f"element-wise {self.noun} of {args['numInputs']} inputs"
+
+    def flops(self, args, inputs, inferred):
+        return inferred.outputs["out"].numel * (args["numInputs"] - 1)
+
+
+@register
+class Addition(_Elementwise):
+    name = "addition"
+    summary = "Adds its inputs elementwise; they must have one size"
+    noun = "addition"
+    operator = "add"
+
+
+@register
+class Multiplication(_Elementwise):
+    name = "multiplication"
+    summary = "Multiplies its inputs elementwise; they must have one size"
+    noun = "multiplication"
+    operator = "mul"
+
+
+class _Concatenation(_Combination):
+    def matlab_dim(self, args, first) -> int:
+        raise NotImplementedError
+
+    def flops(self, args, inputs, inferred):
+        return 0
+
+    def build(self, args, inputs):
+        return None
+
+    def generate(self, args, inputs, emit, *values):
+        import torch
+
+        first = next(iter(inputs.values()))
+        return emit.function(torch.cat, values, first.torch_dim(self.matlab_dim(args, first)))
+
+    def infer(self, args, inputs):
+        first = next(iter(inputs.values()))
+        dim = self.matlab_dim(args, first)
+        if any(shape.format != first.format for shape in inputs.values()):
+            raise LayerProblem(f"{self.name} needs inputs of one layout, but gets {_listing(inputs)}", code="E401", ports=tuple(inputs))
+        try:
+            at = first.index(dim)
+        except ValueError as e:
+            raise LayerProblem(f"{self.name}: {e}", code="E207", argument="dim") from None
+        off_axis = {shape.sizes[:at] + shape.sizes[at + 1 :] for shape in inputs.values()}
+        if len(off_axis) > 1:
+            raise LayerProblem(
+                f"{self.name} along dimension {dim} needs inputs that agree in every other dimension, but gets {_listing(inputs)}",
+                code="E401",
+                ports=tuple(inputs),
+            )
+        along = [shape.sizes[at] for shape in inputs.values()]
+        sizes = list(first.sizes)
+        sizes[at] = None if None in along else sum(along)
+        return Inferred({"out": type(first)(tuple(sizes), first.format)})
+
+
+@register
+class Concatenation(_Concatenation):
+    name = "concatenation"
+    auto_name = "concat"
+    summary = 'Concatenates its inputs along a dimension: "channel", "time", "height", "width", "depth", or numbered as MATLAB does'
+    params = (
+        Param("dim", Dimension(), positional=True, doc='the dimension to concatenate along: a name or MATLAB\'s number (for images: height 1, width 2, channels 3)'),
+        _num_inputs(),
+    )
+
+    def matlab_dim(self, args, first):
+        dim = matlab_dimension(args["dim"], first)
+        if dim is None:
+            raise LayerProblem(f"concatenation along the {args['dim']}, but its inputs ({first}) have none", code="E207", argument="dim")
+        return dim
+
+    def describe(self, args):
+        return f"concatenation of {args['numInputs']} inputs along dimension {args['dim']}"
+
+
+@register
+class DepthConcatenation(_Concatenation):
+    name = "depthConcatenation"
+    auto_name = "depthcat"
+    summary = "Concatenates its inputs along the channels; they must agree in height and width"
+    params = (_num_inputs(),)
+
+    def matlab_dim(self, args, first):
+        return first.format.index("C") + 1
+
+    def describe(self, args):
+        return f"depth concatenation of {args['numInputs']} inputs"

@@ -1,0 +1,224 @@
+"""Pooling layers: windowed max and average, and global average and max, in 1-D (over the width
+of a 1-D image, or over the time of a sequence of features), 2-D and 3-D."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from graphdl.catalog._arguments import Padding, Param, Size
+from graphdl.catalog._registry import Inferred, LayerKind, register
+from graphdl.catalog._window import Padding1d, Window, describe_window, image_input
+from graphdl.catalog._shape import Shape
+
+_EXTENT = {1: "width (or length, over time)", 2: "height and width", 3: "height, width and depth"}
+
+
+def _window_params(dims: int) -> tuple[Param, ...]:
+    return (
+        Param("poolSize", Size(dims), positional=True, doc=f"{_EXTENT[dims]} of the pooling window"),
+        Param("stride", Size(dims), 1, doc="MATLAB's default is 1: pass stride=2 for the usual halving"),
+        Param("padding", Padding1d() if dims == 1 else Padding(dims), 0),
+    )
+
+
+def _scalar(values: tuple[int, ...]) -> int | tuple[int, ...]:
+    """One number for a window the same in every dimension, as one writes it by hand: torch's
+    pooling takes a number faster than a tuple (about 0.3 µs per tuple and call, a part of a small
+    network's forward at batch 1)."""
+    return values[0] if len(set(values)) == 1 else tuple(values)
+
+
+class _Pooling(LayerKind):
+    category = "pooling"
+    dims: ClassVar[int]
+    pad_value: ClassVar[float]
+    verb: ClassVar[str]
+
+    def pool(self, window, stride, padding):
+        raise NotImplementedError
+
+    def infer(self, args, inputs):
+        window = Window.of(self.name, args, inputs, "poolSize", self.dims)
+        return Inferred({"out": window.output(window.input.channels)})
+
+    def build(self, args, inputs):
+        from graphdl.catalog._torch_modules.pooling import Padded
+
+        window = Window.of(self.name, args, inputs, "poolSize", self.dims)
+        size, stride = _scalar(window.size), _scalar(window.stride)
+        if self.torch_pads(window):
+            return self.pool(size, stride, _scalar(window.padding))
+        same = None if window.resolved else (window.size[-1], window.stride[-1])
+        return Padded(window.torch_pad, self.pad_value, self.pool(size, stride, 0), same)
+
+    def torch_pads(self, window: Window) -> bool:
+        """Whether torch's pooling module can pad as the window needs: torch pools pad at most
+        half a window, and evenly; other padding is applied first."""
+        return window.symmetric and all(p <= k // 2 for p, k in zip(window.padding, window.size))
+
+    def describe(self, args):
+        return describe_window(f"{self.verb} pooling", args, "poolSize")
+
+    def flops(self, args, inputs, inferred):
+        return inferred.outputs["out"].numel * math.prod(args["poolSize"])
+
+
+class _MaxPooling(_Pooling):
+    pad_value = float("-inf")
+    verb = "max"
+
+    def pool(self, window, stride, padding):
+        from torch import nn
+
+        return getattr(nn, f"MaxPool{self.dims}d")(window, stride, padding)
+
+
+class _AveragePooling(_Pooling):
+    pad_value = 0.0
+    verb = "average"
+
+    def pool(self, window, stride, padding):
+        from torch import nn
+
+        return getattr(nn, f"AvgPool{self.dims}d")(window, stride, padding, count_include_pad=True)
+
+
+@register
+class MaxPooling1d(_MaxPooling):
+    name = "maxPooling1d"
+    auto_name = "maxpool1d"
+    dims = 1
+    summary = "1-D max pooling: the maximum of each window, along the time of a sequence or the width of a 1-D image"
+    params = _window_params(1)
+
+
+@register
+class MaxPooling2d(_MaxPooling):
+    name = "maxPooling2d"
+    auto_name = "maxpool"
+    dims = 2
+    summary = "2-D max pooling: the maximum of each window"
+    params = _window_params(2)
+
+
+@register
+class MaxPooling3d(_MaxPooling):
+    name = "maxPooling3d"
+    auto_name = "maxpool3d"
+    dims = 3
+    summary = "3-D max pooling: the maximum of each window of a 3-D image"
+    params = _window_params(3)
+
+
+@register
+class AveragePooling1d(_AveragePooling):
+    name = "averagePooling1d"
+    auto_name = "avgpool1d"
+    dims = 1
+    summary = "1-D average pooling: the mean of each window, along the time of a sequence or the width of a 1-D image (padding counts as zeros)"
+    params = _window_params(1)
+
+
+@register
+class AveragePooling2d(_AveragePooling):
+    name = "averagePooling2d"
+    auto_name = "avgpool"
+    dims = 2
+    summary = "2-D average pooling: the mean of each window (padding counts as zeros, as in MATLAB)"
+    params = _window_params(2)
+
+
+@register
+class AveragePooling3d(_AveragePooling):
+    name = "averagePooling3d"
+    auto_name = "avgpool3d"
+    dims = 3
+    summary = "3-D average pooling: the mean of each window of a 3-D image (padding counts as zeros, as in MATLAB)"
+    params = _window_params(3)
+
+    def torch_pads(self, window):
+        # torch's avg_pool3d refuses an input smaller than the window before it pads it.
+        return super().torch_pads(window) and all(n >= k for n, k in zip(window.input.spatial, window.size))
+
+
+class _GlobalPooling(LayerKind):
+    """Pooling over all of an image's spatial dimensions, which MATLAB keeps as singletons
+    (1x1xchannels); in 1-D over the time of a sequence of features, which MATLAB removes
+    (globalAveragePooling1dLayer turns CBT data into CB): the output is features."""
+
+    category = "pooling"
+    dims: ClassVar[int]
+    reduce: ClassVar[str]  # "mean" or "max"
+
+    def infer(self, args, inputs):
+        shape = image_input(self.name, inputs, self.dims)
+        if shape.is_sequence:
+            return Inferred({"out": Shape.features(shape.channels)})
+        return Inferred({"out": Shape.image(*(1,) * self.dims, shape.channels)})
+
+    def build(self, args, inputs):
+        from torch import nn
+
+        if inputs["in"].is_sequence:
+            from graphdl.catalog._torch_modules.pooling import GlobalPoolTime
+
+            return GlobalPoolTime(self.reduce)
+        pool = "Avg" if self.reduce == "mean" else "Max"
+        return getattr(nn, f"Adaptive{pool}Pool{self.dims}d")(1)
+
+    def describe(self, args):
+        what = "average" if self.reduce == "mean" else "max"
+        over_time = " (a sequence becomes features)" if self.dims == 1 else ""
+        return f"{self.dims}-D global {what} pooling{over_time}"
+
+    def flops(self, args, inputs, inferred):
+        return inputs["in"].numel
+
+
+@register
+class GlobalAveragePooling1d(_GlobalPooling):
+    name = "globalAveragePooling1d"
+    auto_name = "gapool1d"
+    dims, reduce = 1, "mean"
+    summary = "1-D global average pooling: the mean over a 1-D image's width (keeping 1xchannels), or over a sequence's time (giving features, as MATLAB does)"
+
+
+@register
+class GlobalAveragePooling2d(_GlobalPooling):
+    name = "globalAveragePooling2d"
+    auto_name = "gapool"
+    dims, reduce = 2, "mean"
+    summary = "2-D global average pooling: the mean over height and width, keeping 1x1xchannels"
+
+
+@register
+class GlobalAveragePooling3d(_GlobalPooling):
+    name = "globalAveragePooling3d"
+    auto_name = "gapool3d"
+    dims, reduce = 3, "mean"
+    summary = "3-D global average pooling: the mean over height, width and depth, keeping 1x1x1xchannels"
+
+
+@register
+class GlobalMaxPooling1d(_GlobalPooling):
+    name = "globalMaxPooling1d"
+    auto_name = "gmpool1d"
+    dims, reduce = 1, "max"
+    summary = "1-D global max pooling: the maximum over a 1-D image's width (keeping 1xchannels), or over a sequence's time (giving features, as MATLAB does)"
+
+
+@register
+class GlobalMaxPooling2d(_GlobalPooling):
+    name = "globalMaxPooling2d"
+    auto_name = "gmpool"
+    dims, reduce = 2, "max"
+    summary = "2-D global max pooling: the maximum over height and width, keeping 1x1xchannels"
+
+
+@register
+class GlobalMaxPooling3d(_GlobalPooling):
+    name = "globalMaxPooling3d"
+    auto_name = "gmpool3d"
+    dims, reduce = 3, "max"
+    summary = "3-D global max pooling: the maximum over height, width and depth, keeping 1x1x1xchannels"

@@ -1,0 +1,180 @@
+"""Layers that change the layout or size of an observation, not its values: flatten, reshape,
+permute, resize and crop."""
+
+from __future__ import annotations
+
+import math
+
+from dataclasses import dataclass
+
+from graphdl.catalog._arguments import ArgType, ArgumentProblem, Choice, Float, IntList, Param, Size
+from graphdl.catalog._registry import Inferred, LayerKind, LayerProblem, register
+from graphdl.catalog._window import describe_shape, image_input
+from graphdl.catalog._shape import Shape
+
+
+class _Layout(LayerKind):
+    category = "reshape"
+
+    def flops(self, args, inputs, inferred):
+        return 0
+
+
+def _not_a_sequence(kind: str, shape: Shape) -> None:
+    if shape.is_sequence:
+        raise LayerProblem(f"{kind} works on one observation at a time, but gets {describe_shape(shape)}", help="apply it to the steps before they form a sequence")
+
+
+@register
+class Flatten(_Layout):
+    name = "flatten"
+    summary = "Flattens each observation into a vector of features"
+
+    def infer(self, args, inputs):
+        _not_a_sequence(self.name, inputs["in"])
+        return Inferred({"out": Shape.features(inputs["in"].numel)})
+
+    def build(self, args, inputs):
+        from torch import nn
+
+        return nn.Flatten() if inputs["in"].format != "C" else None
+
+    def describe(self, args):
+        return "flatten"
+
+
+@register
+class Reshape(_Layout):
+    name = "reshape"
+    summary = "Reshapes each observation to outputSize (MATLAB's order: height, width, channels), taking its elements in PyTorch's order"
+    params = (Param("outputSize", IntList((1, 2, 3, 4)), positional=True, doc="[channels], [height, width, channels] or [height, width, depth, channels]"),)
+
+    def infer(self, args, inputs):
+        shape = inputs["in"]
+        _not_a_sequence(self.name, shape)
+        size = args["outputSize"]
+        out = Shape.features(size[0]) if len(size) == 1 else Shape.image(*size)
+        if out.numel != shape.numel:
+            raise LayerProblem(
+                f"cannot reshape {shape} ({shape.numel} elements) to {out} ({out.numel} elements)", code="E207", argument="outputSize",
+                help=f"give sizes whose product is {shape.numel}",
+            )
+        return Inferred({"out": out})
+
+    def build(self, args, inputs):
+        from graphdl.catalog._torch_modules.reshape import Reshape
+
+        return Reshape(self.infer(args, inputs).outputs["out"].torch_size(1)[1:])
+
+    def describe(self, args):
+        return "reshape to " + "x".join(map(str, args["outputSize"]))
+
+
+@register
+class Permute(_Layout):
+    name = "permute"
+    summary = "Reorders the dimensions of each observation (MATLAB's numbering: spatial ones, then channels); the labels stay in place"
+    params = (Param("order", IntList(tuple(range(1, 5))), positional=True, doc="a permutation of 1..n: output dimension i is input dimension order(i)"),)
+
+    def infer(self, args, inputs):
+        shape = inputs["in"]
+        _not_a_sequence(self.name, shape)
+        order = args["order"]
+        if sorted(order) != list(range(1, len(shape.sizes) + 1)):
+            raise LayerProblem(f"permute needs a permutation of 1..{len(shape.sizes)} for {shape}, not {list(order)}", code="E207", argument="order")
+        return Inferred({"out": Shape(tuple(shape.sizes[i - 1] for i in order), shape.format)})
+
+    def build(self, args, inputs):
+        from graphdl.catalog._torch_modules.reshape import Permute
+
+        shape = inputs["in"]
+        # Where each MATLAB dimension lives in the run-time tensor, then that reordered.
+        torch_of = [shape.torch_dim(d) for d in range(1, len(shape.sizes) + 1)]
+        dims = [0] * (len(shape.sizes) + 1)
+        for position, source in enumerate(args["order"]):
+            dims[torch_of[position]] = torch_of[source - 1]
+        return Permute(tuple(dims))
+
+    def describe(self, args):
+        return "permute " + str(list(args["order"]))
+
+
+@register
+class Resize2d(_Layout):
+    name = "resize2d"
+    auto_name = "resize"
+    summary = 'Resizes images by a scale or to an outputSize, by "nearest" or "bilinear" interpolation'
+    params = (
+        Param("scale", Float(min=0), None, doc="a factor for height and width (floor of size * scale)"),
+        Param("outputSize", Size(2), None, doc="[height, width]"),
+        Param("method", Choice(("nearest", "bilinear")), "nearest"),
+    )
+
+    def infer(self, args, inputs):
+        shape = image_input(self.name, inputs)
+        if (args["scale"] is None) == (args["outputSize"] is None):
+            raise LayerProblem("resize2d needs a scale or an outputSize, not both and not neither", code="E207", argument="scale")
+        size = args["outputSize"] or tuple(math.floor(n * args["scale"]) for n in shape.spatial)
+        if min(size) < 1:
+            raise LayerProblem(f"resizing {shape} by {args['scale']:g} leaves no pixel", code="E402", argument="scale")
+        return Inferred({"out": Shape.image(*size, shape.channels)})
+
+    def build(self, args, inputs):
+        from graphdl.catalog._torch_modules.reshape import Resize
+
+        return Resize(self.infer(args, inputs).outputs["out"].spatial, args["method"])
+
+    def flops(self, args, inputs, inferred):
+        return inferred.outputs["out"].numel * (1 if args["method"] == "nearest" else 8)
+
+    def describe(self, args):
+        how = f"by {args['scale']:g}" if args["scale"] is not None else "to " + "x".join(map(str, args["outputSize"]))
+        return f"{args['method']} resize {how}"
+
+
+@dataclass(frozen=True)
+class CropMode(ArgType):
+    expected = '"centercrop" or [x, y] (positive integers)'
+
+    def normalize(self, value: object):
+        if value == "centercrop":
+            return value
+        try:
+            return IntList((2,)).normalize(value)
+        except ArgumentProblem:
+            raise self.wrong(value) from None
+
+
+@register
+class Crop2d(_Layout):
+    name = "crop2d"
+    auto_name = "crop"
+    summary = 'Crops its input `in` to the height and width of its input `ref`, at the centre or at [x, y] (1-based)'
+    params = (Param("mode", CropMode(), "centercrop", positional=True, doc='"centercrop", or [x, y]: the column and row of the top left corner'),)
+
+    def inputs(self, args):
+        return ("in", "ref")
+
+    def offsets(self, args, inputs) -> tuple[int, int]:
+        shape, ref = image_input(self.name, {"in": inputs["in"]}), image_input(self.name, {"in": inputs["ref"]})
+        if any(r > n for r, n in zip(ref.spatial, shape.spatial)):
+            raise LayerProblem(f"crop2d cannot crop {shape} to the larger {ref}", code="E402", ports=("in", "ref"))
+        if args["mode"] == "centercrop":
+            return tuple((n - r) // 2 for n, r in zip(shape.spatial, ref.spatial))
+        x, y = args["mode"]
+        top, left = y - 1, x - 1
+        if top + ref.spatial[0] > shape.spatial[0] or left + ref.spatial[1] > shape.spatial[1]:
+            raise LayerProblem(f"a {ref.spatial[0]}x{ref.spatial[1]} crop at [{x}, {y}] leaves {shape}", code="E402", argument="mode")
+        return top, left
+
+    def infer(self, args, inputs):
+        self.offsets(args, inputs)
+        return Inferred({"out": inputs["ref"].with_channels(inputs["in"].channels)})
+
+    def build(self, args, inputs):
+        from graphdl.catalog._torch_modules.reshape import Crop
+
+        return Crop(self.offsets(args, inputs), inputs["ref"].spatial)
+
+    def describe(self, args):
+        return "center crop" if args["mode"] == "centercrop" else f"crop at {list(args['mode'])}"

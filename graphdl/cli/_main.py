@@ -1,0 +1,375 @@
+"""The `graphdl` command: check, summary, render, train, compile, export, fmt, layers and explain.
+
+Exit status: 0 when all is well (warnings allowed), 1 when the network has errors or training
+fails, 2 for a wrong command line. Diagnostics go to stderr, results to stdout. Only `train`,
+`compile` and `export` import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphdl.diagnostics import GraphdlError, error, render_all, writing
+from graphdl._frontend import Checked, check
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except GraphdlError as e:
+        _print_diagnostics(e.diagnostics, e.sources, args)
+        return 1
+    except BrokenPipeError:  # `graphdl summary x.dlg | head`
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from graphdl import __version__
+
+    parser = argparse.ArgumentParser(prog="graphdl", description="Define, check, draw and train neural networks written as .dlg layer graphs.")
+    parser.add_argument("--version", action="version", version=f"graphdl {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, run, help: str, needs_file: bool = True, file_help: str = "a .dlg file"):
+        sub = commands.add_parser(name, help=help, description=help)
+        if needs_file:
+            sub.add_argument("file", help=file_help)
+            sub.add_argument("--network", metavar="NAME", help="the network to use, when the file defines several")
+            sub.add_argument(
+                "--set", dest="parameters", metavar="NAME=VALUE", action="append", type=_assignment, default=[],
+                help="set a parameter of the network (repeatable): --set classes=100 --set size=[32,32,3]",
+            )
+        sub.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour diagnostics (default: auto, on a terminal)")
+        sub.set_defaults(run=run)
+        return sub
+
+    command("check", _check, "Check a network; print every problem found, with its place in the file.")
+    summary = command("summary", _summary, "Print each layer's kind, activation size, learnables and costs, and the totals.")
+    summary.add_argument("--json", action="store_true", help="print the summary as JSON")
+    render = command("render", _render, "Draw the network with Graphviz.")
+    render.add_argument("-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)")
+    train = command("train", _train, "Train the network on the built-in digit images and report its test accuracy.")
+    options = train.add_argument_group("training options (trainingOptions; the defaults are the seed's)")
+    options.add_argument("--solver", choices=("sgdm", "adam", "rmsprop"), default="sgdm", help="default: sgdm")
+    options.add_argument("--max-epochs", type=_count, default=4, metavar="N", help="passes over the training data (default: 4; trainingOptions' own default is 30)")
+    options.add_argument("--initial-learn-rate", type=_positive, metavar="RATE", help="default: 0.01 for sgdm, 0.001 for adam and rmsprop")
+    options.add_argument("--mini-batch-size", type=_count, default=128, metavar="N", help="default: 128")
+    options.add_argument("--momentum", type=_fraction, default=0.9, help="sgdm's, in [0, 1] (default: 0.9)")
+    options.add_argument("--gradient-threshold", type=_positive, default=math.inf, metavar="T", help="clip each learnable's gradient to an L2 norm of T (default: no clipping)")
+    options.add_argument("--l2-regularization", type=_non_negative, default=1e-4, metavar="FACTOR", help="default: 1e-4")
+    options.add_argument("--shuffle", choices=("once", "every-epoch", "never"), default="once", help="default: once")
+    options.add_argument("--plots", type=_plot_file, metavar="FILE", help="write the training-progress plot to FILE (.png, .svg or .pdf)")
+    options.add_argument("--checkpoint-path", metavar="DIR", help="write a checkpoint to DIR after each epoch")
+    options.add_argument("--execution-environment", choices=("auto", "cpu", "gpu"), default="auto", help="default: auto (a GPU if there is one)")
+    data = train.add_argument_group("data")
+    data.add_argument("--train-size", type=_count, default=5000, metavar="N", help="built-in training images (default: 5000)")
+    data.add_argument("--test-size", type=_count, default=5000, metavar="N", help="built-in test images (default: 5000)")
+    data.add_argument("--seed", type=_natural, default=0, help="seed of the data, the initial weights and the shuffling (default: 0)")
+    network_file = "a .dlg file, or a network file (graphdl.save_network, trainnet's checkpoints): the network and its weights"
+    compile_ = command("compile", _compile, "Compile a network and print it as a standalone PyTorch module, or as one flat .dlg network.", file_help=network_file)
+    compile_.add_argument("--emit", choices=("python", "dlg"), default="python", help="python: a PyTorch module needing torch alone (default); dlg: the network with its blocks expanded")
+    compile_.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    export = command("export", _export, "Export a network as ONNX or TorchScript, in inference behaviour, with the batch size free.", file_help=network_file)
+    export.add_argument("--onnx", metavar="FILE", help="write an ONNX model (needs: pip install \"graphdl[onnx]\")")
+    export.add_argument("--torchscript", metavar="FILE", help="write a TorchScript module (torch.jit.load)")
+    export.add_argument("--weights", metavar="FILE", help="weights for a .dlg network: a network file or a saved state_dict (default: initial weights, seed 0)")
+    fmt = command("fmt", _fmt, "Rewrite .dlg files in their canonical form, keeping their comments.", needs_file=False)
+    fmt.add_argument("files", nargs="+", metavar="FILE", help=".dlg files; - reads standard input and writes standard output")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not in canonical form")
+    command("layers", _layers, "List the layer kinds: their arguments, defaults and ports.", needs_file=False)
+    explain = command("explain", _explain, "Explain a diagnostic code (such as E201): what it means, an example of the mistake and its fix.", needs_file=False)
+    explain.add_argument("code", metavar="CODE", help="a diagnostic code, such as E201 (any case)")
+    return parser
+
+
+def _assignment(text: str) -> tuple[str, object]:
+    from graphdl.elaborate import parameter_value
+
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip().isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return name.strip(), parameter_value(value.strip())
+
+
+def _number(kind, check, wanted: str):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not check(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, not {text!r}")
+        return value
+
+    return parse
+
+
+_count = _number(int, lambda v: v >= 1, "a positive integer")
+_natural = _number(int, lambda v: v >= 0, "a non-negative integer")
+_positive = _number(float, lambda v: 0 < v < float("inf"), "a positive number")
+_non_negative = _number(float, lambda v: 0 <= v < float("inf"), "a non-negative number")
+_fraction = _number(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+
+
+def _plot_file(text: str) -> str:
+    from graphdl.train import PLOT_FORMATS
+
+    if Path(text).suffix.lower().lstrip(".") not in PLOT_FORMATS:
+        raise argparse.ArgumentTypeError(f"{text!r}: the plot's suffix must be one of {', '.join('.' + f for f in PLOT_FORMATS)}")
+    return text
+
+
+# ---- commands --------------------------------------------------------------------------------------
+
+
+def _check(args) -> int:
+    checked = _checked(args)
+    if checked.ok:
+        graph, analysis = checked.graph, checked.analysis
+        print(f"{args.file}: network `{graph.name}` is valid: {len(graph)} layers, {analysis.num_learnables:,} learnables")
+        return 0
+    return 1
+
+
+def _summary(args) -> int:
+    from graphdl.views import summary, summary_data
+
+    checked = _checked(args)
+    if not checked.ok:
+        return 1
+    if args.json:
+        import json
+
+        sys.stdout.write(json.dumps(summary_data(checked.graph, checked.analysis), indent=2) + "\n")
+    else:
+        sys.stdout.write(summary(checked.graph, checked.analysis))
+    return 0
+
+
+def _render(args) -> int:
+    from graphdl.views import render
+
+    checked = _checked(args)
+    if checked.graph is None:
+        return 1
+    output = Path(args.output) if args.output else Path(f"{checked.graph.name}.svg")
+    render(checked.graph, output, checked.analysis)
+    print(f"wrote {output}" + ("" if checked.ok else " (layers with errors drawn in red)"))
+    return 0 if checked.ok else 1
+
+
+def _train(args) -> int:
+    checked = _checked(args)
+    if not checked.ok:
+        return 1
+    _check_digits_network(checked)
+    import torch
+
+    from graphdl.compiler import dlnetwork
+    from graphdl.datasets import digits
+    from graphdl.train import TrainingError, trainnet, training_options
+
+    torch.manual_seed(args.seed)
+    train_data = digits("train", args.train_size, seed=args.seed)
+    test_data = digits("test", args.test_size, seed=args.seed)
+    options = training_options(
+        args.solver,
+        initial_learn_rate=args.initial_learn_rate,
+        gradient_threshold=args.gradient_threshold,
+        max_epochs=args.max_epochs,
+        mini_batch_size=args.mini_batch_size,
+        momentum=args.momentum,
+        l2_regularization=args.l2_regularization,
+        shuffle=args.shuffle,
+        plots="training-progress" if args.plots else "none",
+        plots_path=args.plots or "training-progress.png",
+        checkpoint_path=args.checkpoint_path,
+        execution_environment=args.execution_environment,
+    )
+    net = dlnetwork(checked.graph, seed=args.seed)
+    epochs = f"{options.max_epochs} epoch{'s' if options.max_epochs != 1 else ''}"
+    print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of {options.solver}")
+    try:
+        net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)
+    except (TrainingError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    with torch.no_grad():
+        scores = net.predict(torch.as_tensor(test_data.images, device=net.device))
+        accuracy = (scores.argmax(1).cpu() == torch.as_tensor(test_data.labels)).float().mean().item() * 100
+    print(f"test accuracy: {accuracy:.2f}% on {len(test_data)} built-in test images ({info.seconds:.1f} s of training)")
+    if args.plots:
+        print(f"wrote {args.plots}")
+    return 0
+
+
+def _compile(args) -> int:
+    net = _network(args)
+    if net is None:
+        return 1
+    if args.emit == "python":
+        from graphdl.interop import to_python
+
+        text = to_python(net)
+    else:
+        from graphdl.graph import to_dlg
+
+        text = to_dlg(net.graph)
+    if args.output:
+        with writing(args.output):
+            Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _export(args) -> int:
+    if not (args.onnx or args.torchscript):
+        print("error: say what to write: --onnx FILE, --torchscript FILE, or both", file=sys.stderr)
+        return 2
+    from graphdl.interop import export_onnx, export_torchscript
+
+    net = _network(args)
+    if net is None:
+        return 1
+    for path, export in ((args.onnx, export_onnx), (args.torchscript, export_torchscript)):
+        if path:
+            export(net, path)
+            print(f"wrote {path}")
+    return 0
+
+
+def _network(args):
+    """The compiled network of a command's file: a .dlg file's, with `--weights` loaded, or the
+    one a network file holds; None for a .dlg file with errors (said already)."""
+    if Path(args.file).suffix.lower() == ".dlg":
+        checked = _checked(args)  # its diagnostics printed
+        if not checked.ok:
+            return None
+        from graphdl.compiler import dlnetwork
+
+        net = dlnetwork(checked.graph, seed=0)
+        if getattr(args, "weights", None):
+            from graphdl.interop import load_weights
+
+            load_weights(net, args.weights)
+        return net
+    if args.network or args.parameters or getattr(args, "weights", None):
+        raise error("E001", f"{args.file} is a network file: its network, parameters and weights are in it", help="--network, --set and --weights go with a .dlg file")
+    from graphdl.interop import load_network
+
+    return load_network(args.file)
+
+
+def _check_digits_network(checked: Checked) -> None:
+    from graphdl.catalog import Shape
+
+    graph, analysis = checked.graph, checked.analysis
+    if len(graph.input_names) != 1 or len(graph.output_names) != 1:
+        raise error("E403", f"`graphdl train` trains a network of one input and one output; `{graph.name}` has {len(graph.input_names)} and {len(graph.output_names)}")
+    given = analysis[graph.input_names[0]].output
+    if given != Shape.image(28, 28, 1):
+        raise error("E403", f"the built-in digits are 28x28x1 images, but the input `{graph.input_names[0]}` takes {given}", help="use `imageInput([28, 28, 1])`")
+    output = analysis[graph.output_names[0]]
+    if output.outputs != {"out": Shape.features(10)}:
+        shown = ", ".join(map(str, output.outputs.values()))
+        raise error("E403", f"the built-in digits have 10 classes, but the output `{output.layer.name}` gives {shown}", help="end the network with `fullyConnected(10)` and `softmax()`")
+
+
+def _layers(args) -> int:
+    from graphdl.catalog import kinds
+    from graphdl.catalog import REQUIRED, is_factor_param
+    from graphdl.syntax import format_value
+
+    for kind in sorted(kinds(), key=lambda k: (k.category, k.name)):
+        arguments = []
+        for p in kind.params:
+            if is_factor_param(p):
+                continue
+            if p.default is REQUIRED:
+                text = p.name
+            elif p.default is None:
+                text = f"[{p.name}]"  # optional, with no default value
+            else:
+                text = f"{p.name}={format_value(p.default)}"
+            arguments.append(text)
+        print(f"{kind.name}({', '.join(arguments)})")
+        print(f"    {kind.category}: {kind.summary}")
+        # The ports of an instance with the default arguments (no kind's ports depend on a
+        # required argument).
+        defaults = kind.complete({})
+        ports_in = ", ".join(kind.inputs(defaults)) or "none"
+        print(f"    inputs: {ports_in}; outputs: {', '.join(kind.outputs(defaults))}")
+        factors = [f"{p.name}={format_value(p.default)}" for p in kind.params if is_factor_param(p)]
+        if factors:
+            print(f"    factors: {', '.join(factors)}")
+    return 0
+
+
+def _explain(args) -> int:
+    from graphdl.diagnostics import CODES, suggest
+    from graphdl.cli._explain import explain, normalize
+
+    color = {"always": True, "never": False}.get(args.color, sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    try:
+        text = explain(args.code, color)
+    except KeyError:
+        print(f"error: no diagnostic code {args.code}; codes: {', '.join(CODES)}", file=sys.stderr)
+        hint = suggest(normalize(args.code), CODES)
+        if hint:
+            print(f"  = help: {hint}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return 0
+
+
+def _fmt(args) -> int:
+    from graphdl.syntax import format_dlg
+
+    unformatted = 0
+    for name in args.files:
+        try:
+            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            raise error("E001", f"cannot read {name}: {getattr(e, 'strerror', None) or e}") from e
+        formatted = format_dlg(text, "<stdin>" if name == "-" else name)
+        if name == "-":
+            sys.stdout.write(formatted)
+        elif formatted != text:
+            unformatted += 1
+            if args.check:
+                print(f"would reformat {name}")
+            else:
+                Path(name).write_text(formatted, encoding="utf-8")
+                print(f"reformatted {name}")
+    return 1 if args.check and unformatted else 0
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+
+
+def _checked(args) -> Checked:
+    checked = check(args.file, args.network, dict(args.parameters))
+    if checked.diagnostics:
+        _print_diagnostics(checked.diagnostics, checked.sources, args)
+    return checked
+
+
+def _print_diagnostics(diagnostics, sources, args) -> None:
+    color = {"always": True, "never": False}.get(args.color, sys.stderr.isatty() and "NO_COLOR" not in os.environ)
+    sys.stderr.write(render_all(diagnostics, sources, color))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,331 @@
+"""DLNetwork: a compiled network, a real torch.nn.Module with MATLAB's view on top.
+
+Its children are the layers' modules, named as the layers are, so `state_dict()` keys read
+`conv1.weight`. Calling it runs the generated forward (`net.code` shows it). On top, MATLAB's
+dlnetwork view: `learnables` and `state` tables, `input_names`, `output_names`, `forward` and
+`predict` that can return any named layer's output, and `graph`, the LayerGraph it came from.
+
+`forward` follows the module's mode, as every torch module does: a new network is in training
+mode, so `net.forward(X)` behaves as MATLAB's `forward(net, X)`; `predict` always behaves as in
+inference (dropout off, batch normalisation with its running statistics), as MATLAB's `predict`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import types
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from graphdl.analysis import Analysis, analyze
+from graphdl.compiler._codegen import GeneratedForward, build_modules, generate_entry, generate_forward, seeded
+from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
+from graphdl.graph import LayerGraph
+from graphdl.compiler._layer_error import layer_error
+from graphdl.compiler._weights import weight_problems, weights_error
+from graphdl.compiler._table import Table
+
+
+class DLNetwork(nn.Module):
+    """A compiled network. Call it as any module, `net(x)`, or as MATLAB does,
+    `net.forward(*inputs, outputs=None)`: the network's outputs (one tensor, or a tuple for
+    several), or, with `outputs`, those layers' outputs in that order. Behaviour follows the
+    module's mode (training by default). `forward` is generated for each network (`net.code`)."""
+
+    def __init__(self, graph: LayerGraph, analysis: Analysis, modules: dict[str, nn.Module]):
+        super().__init__()
+        for name, module in modules.items():
+            self._attach(name, module, graph)
+        # Kept off the module tree: they are views of this network, not parts of it.
+        object.__setattr__(self, "graph", graph)
+        object.__setattr__(self, "analysis", analysis)
+        object.__setattr__(self, "_owners", frozenset(modules))
+        factors = {(layer, parameter): analysis[layer].layer.catalog_kind.learnable_factors(analysis[layer].layer.args, parameter) for layer, parameter, _ in self.learnables}
+        object.__setattr__(self, "_learn_rate_factors", {row: learn_rate for row, (learn_rate, _) in factors.items()})
+        object.__setattr__(self, "_l2_factors", {row: l2 for row, (_, l2) in factors.items()})
+        self._generate()
+
+    def _generate(self) -> None:
+        """Compile the forward and install it as this network's own method (no wrapper around
+        it: a call costs what a hand-written forward costs)."""
+        modules = {name: self.get_submodule(name) for name in self._owners}
+        main = generate_entry(self.analysis, modules)
+        object.__setattr__(self, "_main", main)
+        object.__setattr__(self, "_variants", {})
+        object.__setattr__(self, "forward", types.MethodType(main.function, self))
+
+    # ---- running ----------------------------------------------------------------------------------
+
+    def _forward_outputs(self, outputs: Sequence[str], *inputs: torch.Tensor):
+        generated = self._variant(outputs)
+        try:
+            return generated.function(self, *inputs)
+        except Exception as e:
+            self._raise_layer_error(e, generated)
+
+    def _raise_layer_error(self, error: Exception, generated: GeneratedForward | None = None):
+        located = layer_error(error, generated or self._main, self.analysis)
+        if located is None:
+            raise error
+        raise located from error
+
+    def predict(self, *inputs, outputs: Sequence[str] | None = None):
+        """Like `forward`, in inference behaviour whatever the mode; accepts arrays as well as
+        tensors, and checks that they fit the input layers."""
+        tensors = [self._tensor(x) for x in inputs]
+        self._check_inputs(tensors)
+        with self.inference():
+            return self.forward(*tensors, outputs=outputs)
+
+    @contextlib.contextmanager
+    def inference(self):
+        """Inference behaviour inside the block (as `eval()`), then each module's mode as it was."""
+        modes = [(module, module.training) for module in self.modules()]
+        self.eval()
+        try:
+            yield self
+        finally:
+            for module, training in modes:
+                module.training = training
+
+    @property
+    def code(self) -> str:
+        """The generated Python source of `forward`."""
+        return self._main.code
+
+    # ---- the MATLAB view ----------------------------------------------------------------------------
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return self.graph.input_names
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return self.graph.output_names
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return self.analysis.order
+
+    @property
+    def learnables(self) -> Table:
+        """Every learnable parameter, as a live (layer, parameter, value) table."""
+        return Table(self._rows(lambda module: module.named_parameters()), live=True)
+
+    @learnables.setter
+    def learnables(self, table: Table) -> None:
+        self.learnables.copy_from(table)
+
+    @property
+    def state(self) -> Table:
+        """Every state tensor (batch-normalisation statistics, input normalisation), as a live
+        (layer, parameter, value) table."""
+        return Table(self._rows(lambda module: module.named_buffers()), live=True)
+
+    @state.setter
+    def state(self, table: Table) -> None:
+        self.state.copy_from(table)
+
+    @property
+    def device(self) -> torch.device:
+        tensor = next(self.parameters(), None)
+        if tensor is None:
+            tensor = next(self.buffers(), torch.empty(0))
+        return tensor.device
+
+    @torch.no_grad()
+    def reset_input_normalization(self, *data) -> None:
+        """Compute the input layers' normalisation statistics from training data (one array or
+        tensor per input, batch first), as trainnet does before training (MATLAB's
+        ResetInputNormalization)."""
+        tensors = [self._tensor(x) for x in data]
+        self._check_inputs(tensors)
+        for name, x in zip(self.input_names, tensors):
+            module = getattr(self, name, None)
+            if module is not None:
+                module.fit(x)
+
+    # ---- learn-rate and L2 factors, freezing, initialising -----------------------------------------
+
+    def learn_rate_factor(self, layer: str, parameter: str) -> float:
+        """The multiplier of the learn rate of one learnable (MATLAB's getLearnRateFactor):
+        from the layer's arguments (`weightLearnRateFactor`), 1 by default."""
+        return self._learn_rate_factors[self._row(layer, parameter)]
+
+    def set_learn_rate_factor(self, layer: str, parameter: str | None, factor: float) -> None:
+        """Set the learn-rate multiplier of a learnable (MATLAB's setLearnRateFactor); 0 keeps it
+        as it is. `layer` may name a block instance (all its layers); `parameter` a torch name
+        (`weight`), a group of the kind's (`bias`, `scale`), or None for all of them."""
+        for row in self._rows_of(layer, parameter):
+            self._learn_rate_factors[row] = _factor(factor)
+
+    def l2_factor(self, layer: str, parameter: str) -> float:
+        """The multiplier of the L2 regularisation of one learnable (MATLAB's getL2Factor)."""
+        return self._l2_factors[self._row(layer, parameter)]
+
+    def set_l2_factor(self, layer: str, parameter: str | None, factor: float) -> None:
+        """Set the L2 multiplier of learnables, chosen as `set_learn_rate_factor` chooses them."""
+        for row in self._rows_of(layer, parameter):
+            self._l2_factors[row] = _factor(factor)
+
+    def freeze(self, *layers: str) -> None:
+        """Keep the learnables of these layers (or block instances) as they are while training:
+        learn-rate factor 0, and no gradient computed for them."""
+        for name in layers:
+            for row in self._rows_of(name, None):
+                self._learn_rate_factors[row] = 0.0
+                self.learnables[row].requires_grad_(False)
+
+    def unfreeze(self, *layers: str) -> None:
+        """Train these layers again: learn-rate factor 1, gradients computed."""
+        for name in layers:
+            for row in self._rows_of(name, None):
+                self._learn_rate_factors[row] = 1.0
+                self.learnables[row].requires_grad_(True)
+
+    @torch.no_grad()
+    def initialize(self, *layers: str, seed: int | None = None) -> None:
+        """Initialise the learnables and state of these layers (or block instances; all, when none
+        is named) again, with each layer's initialisers (MATLAB's `glorot`, `he`, ...), as a new
+        network has them; `seed` makes it reproducible without touching torch's random state."""
+        owners = {owner for name in layers for owner, _ in self._rows_of(name, None, learnables_only=False)} if layers else self._owners
+        with seeded(seed):
+            for name in sorted(owners, key=self.analysis.order.index):
+                info = self.analysis[name]
+                fresh = info.layer.catalog_kind.build(info.layer.args, info.inputs)
+                self.get_submodule(name).load_state_dict(fresh.state_dict())
+
+    def _row(self, layer: str, parameter: str) -> tuple[str, str]:
+        if (layer, parameter) in self._learn_rate_factors:  # a learnable's own row: the update rules ask every step
+            return layer, parameter
+        rows = self._rows_of(layer, parameter)
+        if len(rows) != 1:
+            raise error("E211", f"`{layer}/{parameter}` names {len(rows)} learnables: name one of {', '.join(f'{l}/{p}' for l, p in rows)}")
+        return rows[0]
+
+    def _rows_of(self, layer: str, parameter: str | None, *, learnables_only: bool = True) -> list[tuple[str, str]]:
+        """The (owner, parameter) rows a layer or block instance and a parameter choose."""
+        names = [name for name in self.analysis.order if name == layer or name.startswith(layer + ".")]
+        if not names:
+            raise error("E211", f"no layer or block instance named `{layer}` in network `{self.graph.name}`", help=suggest(layer, self.analysis.layers))
+        owners = [self.graph[name].shares or name for name in names]
+        tensors = self._rows(lambda module: module.named_parameters() if learnables_only else module.state_dict().items())
+        rows = [
+            (owner, name)
+            for owner, name, _ in tensors
+            if owner in owners and (parameter is None or parameter == name or name in self._group(owner, parameter))
+        ]
+        if not rows and parameter is not None:
+            known = sorted({p for o, p in self._rows_of(layer, None)} | set(self.graph[owners[0]].catalog_kind.factors))
+            raise error("E211", f"`{layer}` has no learnable `{parameter}`", help=suggest(parameter, known) or f"its learnables: {', '.join(known)}")
+        if not rows and learnables_only:
+            raise error("E211", f"`{layer}` has no learnables")
+        return rows
+
+    def _group(self, owner: str, group: str) -> tuple[str, ...]:
+        factors = self.graph[owner].catalog_kind.factors.get(group)
+        return factors.parameters if factors else ()
+
+    # ---- helpers ----------------------------------------------------------------------------------
+
+    def _attach(self, name: str, module: nn.Module, graph: LayerGraph) -> None:
+        """Register a layer's module at its path (`stage2.0.conv1`), making the plain modules
+        that hold the parts of a block instance as needed."""
+        parts = name.split(".")
+        holder: nn.Module = self
+        for depth, part in enumerate(parts, 1):
+            if hasattr(holder, part) and part not in holder._modules:
+                # A name that graphdl.names does not know, with another version of torch.
+                problem = Diagnostic("E216", f"`{part}` cannot name a layer: the compiled network has an attribute `{part}`", graph[name].name_span)
+                raise GraphdlError([problem], graph.sources)
+            if depth == len(parts):
+                holder.add_module(part, module)
+            else:
+                if part not in holder._modules:
+                    holder.add_module(part, nn.Module())
+                holder = holder._modules[part]
+
+    def _rows(self, named):
+        for name in self.analysis.order:
+            if name not in self._owners:
+                continue
+            # Down the `_modules` dictionaries: get_submodule's attribute lookups cost most of a
+            # read of `learnables` (twice per step of a custom loop).
+            module = self
+            for part in name.split("."):
+                module = module._modules[part]
+            for parameter, value in named(module):
+                yield name, parameter, value
+
+    def _variant(self, outputs: Sequence[str]) -> GeneratedForward:
+        key = tuple([outputs] if isinstance(outputs, str) else outputs)
+        if key not in self._variants:
+            for name in key:
+                if not isinstance(name, str):
+                    raise error("E211", f"outputs names layers: {name!r} is not a layer name")
+            unknown = [name for name in key if name not in self.analysis.layers]
+            if unknown:
+                raise error("E211", f"no layer named `{unknown[0]}` in network `{self.graph.name}`", help=suggest(unknown[0], self.analysis.layers))
+            modules = {name: self.get_submodule(name) for name in self._owners}
+            self._variants[key] = generate_forward(self.analysis, modules, key)
+        return self._variants[key]
+
+    def _check_inputs(self, tensors: list[torch.Tensor]) -> None:
+        names = self.input_names
+        if len(tensors) != len(names):
+            raise ValueError(f"network `{self.graph.name}` takes {len(names)} input{'s' if len(names) != 1 else ''} ({', '.join(names)}), not {len(tensors)}")
+        for name, x in zip(names, tensors):
+            shape = self.analysis[name].output
+            length = x.shape[-1] if shape.is_sequence and shape.length is None and x.dim() > 1 else None
+            if tuple(x.shape[1:]) != shape.torch_size(1, length)[1:]:
+                raise ValueError(
+                    f"the input layer `{name}` takes {shape} observations, tensors of size {shape.torch_text()}, "
+                    f"but was given one of size {tuple(x.shape)}"
+                )
+
+    def _tensor(self, x) -> torch.Tensor:
+        if isinstance(x, torch.Tensor):
+            return x
+        return torch.as_tensor(x, dtype=torch.get_default_dtype(), device=self.device)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False, *, origin: str = "the state_dict"):
+        """torch's load_state_dict, made whole or nothing: every tensor is checked against the
+        network first, so weights that do not fit raise GraphdlError (E502), listing what does
+        not fit, and leave the network as it was (torch's own would copy the tensors that fit)."""
+        problems = weight_problems(self, state_dict, strict=strict)
+        if problems:
+            raise weights_error(self, problems, origin)
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
+    def __getstate__(self) -> dict:
+        # The generated functions are made again on unpickling: code made by exec cannot be pickled.
+        return {key: value for key, value in self.__dict__.items() if key not in ("forward", "_main", "_variants")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._generate()
+
+    def __repr__(self) -> str:
+        count = sum(p.numel() for p in self.parameters())
+        return f"DLNetwork {self.graph.name!r}: {len(self.analysis.layers)} layers, {count:,} learnables, inputs {list(self.input_names)}, outputs {list(self.output_names)}"
+
+
+def _factor(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value < float("inf")):
+        raise error("E207", f"a learn-rate or L2 factor is a non-negative number, not {value!r}")
+    return float(value)
+
+
+def dlnetwork(graph: LayerGraph, *, seed: int | None = None):
+    """Compile a LayerGraph into a DLNetwork (MATLAB's `dlnetwork(lgraph)`), its learnables
+    initialised with each layer's initialisers; `seed` makes them reproducible without touching
+    torch's global random state. Raises GraphdlError if the graph has errors."""
+    graph = graph.copy()  # the network keeps the graph it was compiled from, whatever the caller edits later
+    analysis = analyze(graph)
+    if not analysis.ok:
+        raise GraphdlError(analysis.diagnostics, graph.sources)
+    with seeded(seed):
+        modules = build_modules(analysis)
+    return DLNetwork(graph, analysis, modules)

@@ -1,0 +1,159 @@
+"""Expressions in arguments: constants, parameters, repeat indices, arithmetic.
+
+Values are Python's: int, float, bool, str, and tuples for lists. `/` divides exactly (a float);
+layer arguments that want integers take whole floats, as MATLAB, where every number is a double,
+does. A mistake raises `EvaluationError` pointing at the sub-expression at fault.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Mapping
+
+from graphdl.diagnostics import suggest
+from graphdl.source import Span
+from graphdl.syntax import format_value
+from graphdl.syntax import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary
+
+
+class EvaluationError(Exception):
+    """A mistake in an expression; `reported` when it comes from a mistake reported already (a
+    parameter given no value), so that nothing more is said."""
+
+    def __init__(self, message: str, span: Span, code: str = "E218", help: str | None = None, reported: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.code = code
+        self.help = help
+        self.reported = reported
+
+
+class _Unset:
+    """The value of a parameter that was given none (reported where it is declared)."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET = _Unset()
+
+
+def _numbers(*values) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _min_max(choose):
+    def function(*values):
+        if len(values) == 1 and isinstance(values[0], tuple):
+            values = values[0]
+        if not values or not _numbers(*values):
+            raise TypeError("expects numbers, or one list of numbers")
+        return choose(values)
+
+    return function
+
+
+def _of_a_number(function):
+    def checked(*values):
+        if len(values) != 1 or not _numbers(*values):
+            raise TypeError("expects one number")
+        return function(values[0])
+
+    return checked
+
+
+FUNCTIONS = {
+    "min": _min_max(min),
+    "max": _min_max(max),
+    "floor": _of_a_number(math.floor),
+    "ceil": _of_a_number(math.ceil),
+    "round": _of_a_number(lambda x: int(round(x))),
+    "abs": _of_a_number(abs),
+}
+
+_ARITHMETIC = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "**": operator.pow,
+}
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def evaluate(expr: Expr, env: Mapping[str, object]) -> object:
+    """The value of an expression, with `env` giving the names in scope."""
+    if isinstance(expr, Literal):
+        return expr.value
+    if isinstance(expr, Name):
+        if expr.name not in env:
+            known = suggest(expr.name, env)
+            raise EvaluationError(f"unknown name `{expr.name}`", expr.span, "E217", known or "define it with `let`, or make it a parameter")
+        if env[expr.name] is UNSET:
+            raise EvaluationError(f"`{expr.name}` has no value", expr.span, reported=True)
+        return env[expr.name]
+    if isinstance(expr, ListExpr):
+        return tuple(evaluate(item, env) for item in expr.items)
+    if isinstance(expr, Unary):
+        value = evaluate(expr.operand, env)
+        if expr.op == "-":
+            if not _numbers(value):
+                raise EvaluationError(f"cannot negate {format_value(value)}", expr.span)
+            return -value
+        return not _boolean(value, expr.operand.span)
+    if isinstance(expr, Binary):
+        return _binary(expr, env)
+    if isinstance(expr, Conditional):
+        chosen = expr.then if _boolean(evaluate(expr.condition, env), expr.condition.span) else expr.otherwise
+        return evaluate(chosen, env)
+    if isinstance(expr, Function):
+        return _call(expr, env)
+    raise TypeError(f"not an expression: {expr!r}")
+
+
+def _boolean(value: object, span: Span) -> bool:
+    if not isinstance(value, bool):
+        raise EvaluationError(f"expected `true` or `false`, found {format_value(value)}", span)
+    return value
+
+
+def _binary(expr: Binary, env: Mapping[str, object]) -> object:
+    if expr.op in ("and", "or"):
+        left = _boolean(evaluate(expr.left, env), expr.left.span)
+        if (expr.op == "and") != left:  # false and ..., true or ...: decided
+            return left
+        return _boolean(evaluate(expr.right, env), expr.right.span)
+    left, right = evaluate(expr.left, env), evaluate(expr.right, env)
+    if expr.op == "==":
+        return left == right
+    if expr.op == "!=":
+        return left != right
+    if expr.op in _ORDER:
+        if not (_numbers(left, right) or (isinstance(left, str) and isinstance(right, str))):
+            raise EvaluationError(f"cannot compare {format_value(left)} and {format_value(right)}", expr.span)
+        return _ORDER[expr.op](left, right)
+    if not _numbers(left, right):
+        raise EvaluationError(f"`{expr.op}` needs numbers, not {format_value(left)} and {format_value(right)}", expr.span)
+    if expr.op in ("/", "//", "%") and right == 0:
+        raise EvaluationError("division by zero", expr.right.span)
+    if expr.op == "**" and abs(right) > 64 and abs(left) > 1:
+        raise EvaluationError(f"{format_value(left)} ** {format_value(right)} is too large", expr.span)
+    result = _ARITHMETIC[expr.op](left, right)
+    if isinstance(result, complex) or (isinstance(result, float) and not math.isfinite(result)):
+        raise EvaluationError(f"{format_value(left)} {expr.op} {format_value(right)} has no finite real value", expr.span)
+    return result
+
+
+def _call(expr: Function, env: Mapping[str, object]) -> object:
+    function = FUNCTIONS.get(expr.name)
+    if function is None:
+        raise EvaluationError(f"unknown function `{expr.name}`", expr.name_span, "E217", suggest(expr.name, FUNCTIONS) or f"the functions: {', '.join(FUNCTIONS)}")
+    values = [evaluate(argument, env) for argument in expr.arguments]
+    try:
+        return function(*values)
+    except TypeError as e:
+        raise EvaluationError(f"`{expr.name}` {e}", expr.span) from None

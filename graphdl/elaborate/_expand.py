@@ -1,0 +1,643 @@
+"""Expansion: a network's body, and the bodies of the blocks it instantiates, into one LayerGraph.
+
+A body is read in two passes. Its declarations first, in order: constants (`let`), ports of a
+block (`input`, `output`), and layers, block instances and repetitions, each an *item* with input
+and output ports. Its wiring then: the chains, or, in a body without arrows, the declaration order.
+A block instance's layers are named after it (`stage2.0.conv1`); its ports lead to the layers
+inside, so wiring to an instance wires to them.
+
+Every problem is reported where it was written. An item that could not be made (an unknown kind, a
+bad argument) is *invalid*: connections to or from it are dropped without a word, and the layers
+that lose an input that way are *quiet*, so that analysis says nothing more about them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from graphdl.catalog import kinds, lookup
+from graphdl.catalog import REQUIRED, Any, Param, bind
+from graphdl.diagnostics import Diagnostic, Label, Severity, suggest
+from graphdl.elaborate._evaluate import EvaluationError, evaluate
+from graphdl.elaborate._imports import Scope
+from graphdl.graph import Connection, Instance, Layer, LayerGraph, binding_diagnostics
+from graphdl.source import Span
+from graphdl.syntax import Binary, BlockDecl, BrokenDecl, Call, Chain, Conditional, Function, LayerDecl, Let, ListExpr, Name, NetworkDecl, PortRef, Ports, Unary
+
+Endpoint = tuple[str, str]  # (layer, port) in the graph
+
+
+@dataclass
+class Item:
+    """Something a body declares that has ports: a layer, a block instance or a repetition.
+    `inputs` map each input port to the layer inputs it feeds (a block input may feed several);
+    `outputs` each output port to the layer output behind it."""
+
+    name: str
+    callee: str
+    span: Span
+    inputs: dict[str, list[Endpoint]] = field(default_factory=dict)
+    outputs: dict[str, Endpoint] = field(default_factory=dict)
+    valid: bool = True
+    prefix: str = ""  # of the layers it made: "stage2.0." for an instance, the layer's name for a layer
+
+    def layers_fed_by(self, port: str | None = None) -> list[str]:
+        ports = [port] if port is not None else list(self.inputs)
+        return [layer for p in ports for layer, _ in self.inputs.get(p, [])]
+
+
+@dataclass
+class BlockPort:
+    """A block's own `input` or `output`, as a chain names it inside the block."""
+
+    name: str
+    direction: str  # "input" or "output"
+
+
+@dataclass
+class Interface:
+    """What a body offers the body that instantiates it."""
+
+    inputs: dict[str, list[Endpoint]]
+    outputs: dict[str, Endpoint]
+    valid: bool
+
+
+@dataclass
+class _Body:
+    """The state of one body being expanded."""
+
+    decl: NetworkDecl | BlockDecl
+    scope: Scope
+    env: dict[str, object]
+    prefix: str
+    instances: tuple[Instance, ...]
+    blocks: tuple[str, ...]  # the blocks being expanded, outermost first, to catch recursion
+    items: dict[str, Item] = field(default_factory=dict)
+    order: list[Item] = field(default_factory=list)
+    declared: dict[str, Span] = field(default_factory=dict)
+    ports: dict[str, tuple[str, Span]] = field(default_factory=dict)  # block port -> (direction, span)
+    quiet_ports: set[str] = field(default_factory=set)  # block ports whose wiring failed, reported already
+    broken: set[str] = field(default_factory=set)  # names mentioned by statements that did not parse
+    origins: dict[str, Span] = field(default_factory=dict)  # block parameter -> the argument that gave it
+    network_outputs: list[tuple[str, Span]] = field(default_factory=list)  # a network's `output` statements
+    inputs: dict[str, list[Endpoint]] = field(default_factory=dict)
+    outputs: dict[str, Endpoint] = field(default_factory=dict)
+    unknown: dict[str, list[PortRef]] = field(default_factory=dict)
+
+    @property
+    def is_block(self) -> bool:
+        return isinstance(self.decl, BlockDecl)
+
+
+class Expander:
+    def __init__(self, graph: LayerGraph):
+        self.graph = graph
+        self.diagnostics: list[Diagnostic] = []
+        self.quiet: set[str] = set()
+        self._reported: set[tuple[str, str, Span | None]] = set()
+
+    def report(self, diagnostic: Diagnostic) -> None:
+        """Add a diagnostic, once: a mistake inside a block is met once per instance."""
+        key = (diagnostic.code, diagnostic.message, diagnostic.span)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.diagnostics.append(diagnostic)
+
+    def report_evaluation(self, e: EvaluationError) -> None:
+        if not e.reported:
+            self.report(Diagnostic(e.code, e.message, e.span, help=e.help))
+
+    # ---- a body -----------------------------------------------------------------------------------
+
+    def body(self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=(), origins=None) -> Interface:
+        body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks), origins=dict(origins or {}))
+        chains = []
+        for statement in decl.body:
+            if isinstance(statement, Let):
+                self._let(body, statement)
+            elif isinstance(statement, Ports):
+                self._ports(body, statement)
+            elif isinstance(statement, LayerDecl):
+                self._declare(body, statement)
+            elif isinstance(statement, Chain):
+                chains.append(statement)
+            elif isinstance(statement, BrokenDecl):
+                self._broken(body, statement)
+        for statement in decl.body:
+            if isinstance(statement, BrokenDecl):
+                # What a broken statement mentions may lack the connections it was to make.
+                body.broken.update(statement.mentions)
+                for name in statement.mentions:
+                    item = body.items.get(name)
+                    self.quiet.update(item.layers_fed_by() if item is not None else [])
+                    self.quiet.add(body.prefix + name)
+        wired = chains or any(isinstance(s, BrokenDecl) and s.wiring for s in decl.body)
+        if wired:
+            for chain in chains:
+                self._wire(body, chain)
+            self._report_unknown(body)
+        else:
+            self._wire_series(body)
+        return self._interface(body, wired)
+
+    def _let(self, body: _Body, let: Let) -> None:
+        if let.keyword != "let":
+            self.report(Diagnostic("E101", f"expected `let`, found `{let.keyword}`", let.keyword_span, help="a constant is written `let name = value`"))
+            return
+        if let.name in body.env:
+            self.report(Diagnostic("E005", f"`{let.name}` is defined twice", let.name_span, "defined again here"))
+            return
+        try:
+            body.env[let.name] = evaluate(let.value, body.env)
+        except EvaluationError as e:
+            self.report_evaluation(e)
+
+    def _ports(self, body: _Body, ports: Ports) -> None:
+        if ports.keyword not in ("input", "output"):
+            self.report(Diagnostic("E101", f"expected `input` or `output`, found `{ports.keyword}`", ports.keyword_span, help="a block's ports are written `input x, y` and `output z`"))
+            return
+        if not body.is_block:
+            if ports.keyword == "input":
+                self.report(Diagnostic("E220", "a network's inputs are its input layers, not `input` statements", ports.keyword_span, help="declare them as layers: `image = imageInput([28, 28, 1])`"))
+            else:
+                body.network_outputs.extend(zip(ports.names, ports.name_spans))
+            return
+        for name, span in zip(ports.names, ports.name_spans):
+            if name in body.ports or name in body.declared:
+                self.report(Diagnostic("E210", f"`{name}` is declared twice", span, "declared again here"))
+                continue
+            body.ports[name] = (ports.keyword, span)
+            body.declared[name] = span
+            if ports.keyword == "input":
+                body.inputs[name] = []
+
+    def _broken(self, body: _Body, broken: BrokenDecl) -> None:
+        # Its syntax error is reported; keep its name in the network.
+        if broken.name and broken.name not in body.declared:
+            full = body.prefix + broken.name
+            if full not in self.graph:
+                self.graph.add_layers(Layer(full, ""))
+            body.declared[broken.name] = broken.span
+            item = Item(broken.name, "", broken.span, valid=False, prefix=full)
+            body.items[broken.name] = item
+            body.order.append(item)
+
+    # ---- declarations -----------------------------------------------------------------------------
+
+    def _declare(self, body: _Body, decl: LayerDecl) -> None:
+        if decl.name in body.declared:
+            self.report(
+                Diagnostic(
+                    "E210", f"the layer name `{decl.name}` is declared twice", decl.name_span, "declared again here",
+                    (Label(body.declared[decl.name], "first declared here"),), help="give each layer its own name",
+                )
+            )
+            return
+        body.declared[decl.name] = decl.name_span
+        owner = self._owner(body, decl)
+        if decl.repeat is None:
+            item = self.make(body, decl.call, decl.name, decl.name_span, body.env, owner)
+        else:
+            item = self._repeat(body, decl, owner)
+        body.items[decl.name] = item
+        body.order.append(item)
+
+    def _owner(self, body: _Body, decl: LayerDecl) -> Item | None:
+        """The item whose parameters a `shares` declaration uses, after checking it can."""
+        if decl.shares is None:
+            return None
+        owner = body.items.get(decl.shares)
+        known = lookup(decl.call.callee) is not None or isinstance(body.scope.names.get(decl.call.callee, (None,))[0], BlockDecl)
+        if (owner is not None and not owner.valid) or not known:
+            return None  # reported already, where the owner or this callee is written
+        problem = None
+        if owner is None:
+            problem = f"`{decl.name}` shares `{decl.shares}`, which is not declared before it"
+        elif decl.repeat is not None:
+            problem = f"the repeated `{decl.name}` cannot share parameters"
+        elif owner.callee != decl.call.callee:
+            problem = f"`{decl.name}` ({decl.call.callee}) cannot share the parameters of `{decl.shares}` ({owner.callee})"
+        if problem:
+            self.report(Diagnostic("E223", problem, decl.shares_span, "", help="sharing needs the same layer kind or block, declared earlier"))
+            return None
+        return owner if owner.valid else None
+
+    def _repeat(self, body: _Body, decl: LayerDecl, owner: Item | None) -> Item:
+        repeat = decl.repeat
+        try:
+            first, last = evaluate(repeat.first, body.env), evaluate(repeat.last, body.env)
+        except EvaluationError as e:
+            self.report_evaluation(e)
+            return self._invalid(body, decl.name, decl.call)
+        count = last - first + 1 if _whole(first) and _whole(last) else 0
+        if count < 1:
+            shown = f"{first}..{last}"
+            self.report(
+                Diagnostic("E218", f"a repetition needs whole numbers from..to with to >= from, not {shown}", repeat.span, help="`for i in 1..3` makes three, numbered 1, 2, 3")
+            )
+            return self._invalid(body, decl.name, decl.call)
+        members = []
+        for index in range(int(first), int(last) + 1):
+            env = {**body.env, repeat.index: index}
+            member = self.make(body, decl.call, f"{decl.name}.{index}", decl.name_span, env, owner)
+            body.items[member.name] = member
+            members.append(member)
+        for previous, member in zip(members, members[1:]):
+            self._connect_series(body, previous, member, decl.span)
+        group = Item(decl.name, decl.call.callee, decl.call.span, members[0].inputs, members[-1].outputs, all(m.valid for m in members), body.prefix + decl.name + ".")
+        return group
+
+    def make(self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None = None) -> Item:
+        """A layer or a block instance, named `name` in the body, from a call."""
+        arguments = []
+        for argument in call.arguments:
+            try:
+                arguments.append((argument.name, evaluate(argument.value, env)))
+            except EvaluationError as e:
+                self.report_evaluation(e)
+                return self._invalid(body, name, call)
+        full = body.prefix + name
+        if full in self.graph:
+            self.report(Diagnostic("E210", f"the layer name `{full}` is used twice", name_span, "a layer of this name exists already"))
+            return Item(name, call.callee, call.span, valid=False)
+        kind = lookup(call.callee)
+        if kind is not None:
+            shares = self._shared_owner(full, call, name_span, owner)
+            layer = Layer(full, call.callee, tuple(arguments), shares, call, name_span, body.instances)
+            self.graph.add_layers(layer)
+            if not layer.valid:
+                for diagnostic in binding_diagnostics(layer):
+                    self._report_in_instance(body, call, name, diagnostic)
+                self.quiet.add(full)
+                return Item(name, call.callee, call.span, valid=False, prefix=full)
+            inputs = {port: [(full, port)] for port in layer.input_ports}
+            outputs = {port: (full, port) for port in layer.output_ports}
+            return Item(name, call.callee, call.span, inputs, outputs, prefix=full)
+        definition = body.scope.names.get(call.callee)
+        if definition is not None and isinstance(definition[0], BlockDecl):
+            return self._instantiate(body, call, name, arguments, definition, owner)
+        known = [k.name for k in kinds()] + [n for n, (d, _) in body.scope.names.items() if isinstance(d, BlockDecl)]
+        self.report(Diagnostic("E201", f"unknown layer kind or block `{call.callee}`", call.callee_span, "", help=suggest(call.callee, known)))
+        return self._invalid(body, name, call)
+
+    def _report_in_instance(self, body: _Body, call: Call, name: str, diagnostic: Diagnostic) -> None:
+        """A layer's argument is wrong; if its value comes from the arguments of the block
+        instance, the mistake is there: report it there, once, however many layers it reaches."""
+        argument = next((a for a in call.arguments if diagnostic.span in (a.value.span, a.name_span)), None)
+        origin = next((body.origins[n] for n in names_in(argument.value) if n in body.origins), None) if argument else None
+        if origin is None:
+            self.report(diagnostic)
+            return
+        used = Label(argument.value.span, f"used here by `{body.prefix}{name}`")
+        moved = Diagnostic(diagnostic.code, diagnostic.message, origin, "given here", (used,), diagnostic.notes, diagnostic.help, diagnostic.severity)
+        key = (moved.code, "argument", origin)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.diagnostics.append(moved)
+
+    def _instantiate(self, body: _Body, call: Call, name: str, arguments, definition, owner: Item | None) -> Item:
+        block, home = definition
+        full = body.prefix + name
+        if block.name in body.blocks:
+            self.report(Diagnostic("E225", f"block `{block.name}` instantiates itself", call.span, "", help="a block cannot contain itself, directly or through another block"))
+            return self._invalid(body, name, call)
+        env = self._block_arguments(block, call, arguments)
+        if env is None:
+            return self._invalid(body, name, call)
+        instance = Instance(full, call.span)
+        sharing = _Sharing(owner.prefix, full + ".") if owner else None
+        origins = self._origins(body, block, call)
+        interface = self._with_sharing(
+            sharing, lambda: self.body(block, home, env, full + ".", body.instances + (instance,), body.blocks + (block.name,), origins)
+        )
+        if not interface.valid:
+            # Something inside is reported already: its layers cannot be wired in.
+            self.quiet.update(layer.name for layer in self.graph.layers if layer.name.startswith(full + "."))
+        return Item(name, block.name, call.span, interface.inputs, interface.outputs, interface.valid, full + ".")
+
+    def _origins(self, body: _Body, block: BlockDecl, call: Call) -> dict[str, Span]:
+        """For each block parameter given in the call, the argument it came from: the call's own,
+        or, when that just passes on a parameter of the enclosing block, where that one came from."""
+        positional = iter(p.name for p in block.parameters)
+        origins = {}
+        for argument in call.arguments:
+            parameter = argument.name if argument.name is not None else next(positional, None)
+            passed = [body.origins[n] for n in names_in(argument.value) if n in body.origins]
+            origins[parameter] = passed[0] if passed else argument.value.span
+        return origins
+
+    def _block_arguments(self, block: BlockDecl, call: Call, arguments) -> dict[str, object] | None:
+        """The block's parameters bound to a call's arguments; defaults may use earlier parameters."""
+        params = [Param(p.name, Any(), REQUIRED if p.default is None else None, positional=True) for p in block.parameters]
+        given, problems = bind(params, arguments)
+        for problem in problems:
+            argument = call.arguments[problem.index] if problem.index is not None else None
+            span = (argument.name_span if problem.on_name and argument.name_span else argument.value.span) if argument else call.span
+            message = problem.message.replace("this kind", f"block `{block.name}`")
+            self.report(Diagnostic(problem.code, message, span, help=problem.help))
+        if problems:
+            return None
+        env: dict[str, object] = {}
+        for parameter in block.parameters:
+            if parameter.name in given:
+                env[parameter.name] = given[parameter.name]
+                continue
+            try:
+                env[parameter.name] = evaluate(parameter.default, env)
+            except EvaluationError as e:
+                self.report_evaluation(e)
+                return None
+        return env
+
+    def _invalid(self, body: _Body, name: str, call: Call) -> Item:
+        """An item that could not be made: a quiet placeholder layer keeps its name in pictures."""
+        full = body.prefix + name
+        if full not in self.graph:
+            self.graph.add_layers(Layer(full, call.callee, (), None, call, None, body.instances))
+        self.quiet.add(full)
+        return Item(name, call.callee, call.span, valid=False, prefix=full)
+
+    # ---- sharing ----------------------------------------------------------------------------------
+
+    _sharing: _Sharing | None = None
+
+    def _shared_owner(self, full: str, call: Call, name_span: Span, owner: Item | None) -> str | None:
+        """The layer whose parameters a new layer uses: its owner's, or, inside an instance that
+        shares another's, the same layer of that other instance."""
+        if owner is not None:
+            return _root(self.graph, owner.prefix)
+        sharing = self._sharing
+        if sharing is None or not full.startswith(sharing.prefix):
+            return None
+        counterpart = sharing.owner + full[len(sharing.prefix) :]
+        other = self.graph.get(counterpart)
+        if other is None or other.kind != call.callee:
+            found = f"a {other.kind} layer" if other is not None else "nothing"
+            self.report(
+                Diagnostic("E223", f"`{full}` has no counterpart to share: `{counterpart}` is {found}", name_span, "", help="instances that share parameters must have the same layers")
+            )
+            return None
+        return _root(self.graph, counterpart)
+
+    def _with_sharing(self, sharing, expand):
+        outer, self._sharing = self._sharing, sharing or self._sharing
+        try:
+            return expand()
+        finally:
+            self._sharing = outer
+
+    # ---- wiring -----------------------------------------------------------------------------------
+
+    def _wire_series(self, body: _Body) -> None:
+        items = body.order
+        for previous, item in zip(items, items[1:]):
+            self._connect_series(body, previous, item, item.span)
+
+    def _connect_series(self, body: _Body, previous: Item, item: Item, span: Span) -> None:
+        if not previous.valid or not item.valid:
+            if previous.valid is False and item.valid:
+                self.quiet.update(item.layers_fed_by(next(iter(item.inputs), None)))
+            return
+        if not item.inputs:
+            layer = self.graph.get(item.prefix)
+            if layer is not None and layer.valid and layer.catalog_kind.is_input:
+                self.report(
+                    Diagnostic(
+                        "E305", f"input layer `{layer.name}` must come first", layer.span, "declared after other layers",
+                        help="a network without arrows connects its layers in the order they are declared: move the input layer to the top",
+                    )
+                )
+                first = body.order[0]
+                if first.inputs:
+                    self.quiet.update(first.layers_fed_by())
+            return
+        if not previous.outputs:
+            self.quiet.update(item.layers_fed_by(next(iter(item.inputs))))
+            return
+        source = next(iter(previous.outputs.values()))
+        # Into the first input, as MATLAB's layer arrays connect.
+        for destination in next(iter(item.inputs.values())):
+            self.graph.add_connection(Connection(*source, *destination, span))
+
+    def _wire(self, body: _Body, chain: Chain) -> None:
+        nodes = [self._node(body, node) for node in chain.nodes]
+        last = len(nodes) - 1
+        for i, ((source, source_ref), (destination, destination_ref)) in enumerate(zip(nodes, nodes[1:])):
+            span = _join(source_ref.span, destination_ref.span)
+            src = self._resolve(body, source, source_ref, "output", through=i > 0)
+            dst = self._resolve(body, destination, destination_ref, "input", through=i + 1 < last)
+            if src is not None and dst is not None:
+                self._connect(body, src, dst, span, source_ref, destination_ref)
+            elif isinstance(destination, Item):
+                # Its input is reported as broken already; not also as missing.
+                port = dst[1] if isinstance(dst, tuple) else None
+                self.quiet.update(destination.layers_fed_by(port) or [destination.prefix])
+            for end in (source, destination):
+                if isinstance(end, BlockPort) and (src is None or dst is None):
+                    body.quiet_ports.add(end.name)
+
+    def _node(self, body: _Body, node) -> tuple[Item | BlockPort | None, PortRef | Call]:
+        if isinstance(node, Call):  # an inline, anonymous layer or block instance
+            name = self._auto_name(body, node.callee)
+            body.declared[name] = node.callee_span
+            item = self.make(body, node, name, node.callee_span, body.env)
+            body.items[name] = item
+            return item, node
+        return self._lookup(body, node), node
+
+    def _auto_name(self, body: _Body, callee: str) -> str:
+        """MATLAB's names for unnamed layers: the kind's short name, then _1, _2, ..."""
+        kind = lookup(callee)
+        base = kind.base_name if kind else callee
+        name, number = base, 0
+        while name in body.declared or body.prefix + name in self.graph:
+            number += 1
+            name = f"{base}_{number}"
+        return name
+
+    def _lookup(self, body: _Body, ref: PortRef) -> Item | BlockPort | None:
+        if ref.layer in body.items:
+            return body.items[ref.layer]
+        if ref.layer in body.ports:
+            return BlockPort(ref.layer, body.ports[ref.layer][0])
+        head = ref.layer.split(".")[0]
+        if head in body.items and "." in ref.layer:
+            block = body.items[head].callee
+            self.report(
+                Diagnostic(
+                    "E219", f"`{ref.layer}` is inside `{head}`, an instance of block `{block}`", ref.layer_span, "not visible here",
+                    help=f"connect to the ports of `{head}` (its inputs and outputs), not to the layers inside it",
+                )
+            )
+            return None
+        body.unknown.setdefault(ref.layer, []).append(ref)
+        return None
+
+    def _resolve(self, body: _Body, node, ref, side: str, through: bool):
+        """The endpoint a chain element names on one side of an arrow: for an item, a port of it;
+        for a block port, itself. None after reporting why there is none."""
+        if node is None:
+            return None
+        if isinstance(node, BlockPort):
+            wanted = "input" if side == "output" else "output"
+            if node.direction != wanted:
+                role = "start" if node.direction == "input" else "end"
+                self.report(
+                    Diagnostic("E220", f"`{node.name}` is the block's {node.direction}: it can only {role} a connection", ref.span, "", help="connect it on the other side of the arrow")
+                )
+                return None
+            return node
+        port = ref.port if isinstance(ref, PortRef) else None
+        if not node.valid:
+            return None
+        ports = node.outputs if side == "output" else node.inputs
+        other = node.inputs if side == "output" else node.outputs
+        if port in ports:
+            return node, port
+        if port is not None and (port not in other or not through):
+            self._report_port(node, ref, side)
+            return None
+        if len(ports) == 1:
+            return node, next(iter(ports))
+        if side == "input" and not ports:
+            layer = self.graph.get(node.prefix)
+            if layer is not None and layer.catalog_kind and layer.catalog_kind.is_input:
+                self.report(Diagnostic("E305", f"input layer `{layer.name}` has an incoming connection", ref.span, "input layers start a network", help="remove the connection into it"))
+            return None
+        options = " or ".join(f"`{node.name}/{p}`" for p in ports)
+        self.report(Diagnostic("E213", f"`{node.name}` has several {side}s; say which", ref.span, f"which {side} of `{node.name}`?", help=f"specify {options}"))
+        return None
+
+    def _report_port(self, item: Item, ref: PortRef, side: str) -> None:
+        listing = f"inputs: {', '.join(item.inputs) or 'none'}; outputs: {', '.join(item.outputs) or 'none'}"
+        ports = item.outputs if side == "output" else item.inputs
+        message = f"`{item.name}` ({item.callee}) has no {side} port `{ref.port}`"
+        if ref.port in item.inputs or ref.port in item.outputs:
+            where = "leaves" if side == "output" else "enters"
+            message = f"`{item.name}/{ref.port}` is not an {side}: this connection {where} `{item.name}`"
+        self.report(Diagnostic("E212", message, ref.span, "no such port", notes=(f"its ports are {listing}",), help=suggest(ref.port, ports)))
+
+    def _connect(self, body: _Body, src, dst, span: Span, source_ref, destination_ref) -> None:
+        if isinstance(src, BlockPort) and isinstance(dst, BlockPort):
+            self.report(Diagnostic("E220", f"the block's input `{src.name}` goes straight to its output `{dst.name}`", span, "", help="connect them through a layer"))
+            return
+        if isinstance(src, BlockPort):
+            body.inputs[src.name].extend(dst[0].inputs[dst[1]])
+            return
+        source = src[0].outputs[src[1]]
+        if isinstance(dst, BlockPort):
+            if dst.name in body.outputs:
+                self.report(Diagnostic("E303", f"the block's output `{dst.name}` is connected twice", destination_ref.span, "connected again here"))
+                return
+            body.outputs[dst.name] = source
+            return
+        for destination in dst[0].inputs[dst[1]]:
+            self.graph.add_connection(Connection(*source, *destination, span))
+
+    def _report_unknown(self, body: _Body) -> None:
+        """One diagnostic per undeclared name, at its first use, with its other uses."""
+        for name, references in body.unknown.items():
+            if name in body.broken:
+                continue
+            first, *others = references
+            labels = tuple(Label(r.layer_span, "and here") for r in others)
+            help = suggest(name, list(body.items) + list(body.ports)) or f"declare it: `{name} = kind(...)`"
+            where = f"block `{body.decl.name}`" if body.is_block else f"network `{body.decl.name}`"
+            self.report(Diagnostic("E211", f"no layer named `{name}` in {where}", first.layer_span, "not declared", labels, help=help))
+
+    # ---- what a body offers -------------------------------------------------------------------------
+
+    def _declared_outputs(self, body: _Body) -> tuple[str, ...]:
+        """The layers a network's `output` statements name (an instance: the layers behind its
+        outputs)."""
+        layers: list[str] = []
+        for name, span in body.network_outputs:
+            item = body.items.get(name)
+            if item is None:
+                if name not in body.broken:
+                    self.report(Diagnostic("E211", f"no layer named `{name}` in network `{body.decl.name}`", span, "not declared", help=suggest(name, body.items)))
+                continue
+            if not item.valid:
+                continue
+            for layer, _ in item.outputs.values():
+                if layer not in layers:
+                    layers.append(layer)
+        return tuple(layers)
+
+    def _interface(self, body: _Body, wired: bool) -> Interface:
+        if not body.is_block:
+            if body.network_outputs:
+                self.graph.outputs = self._declared_outputs(body)
+            return Interface({}, {}, True)
+        if body.broken:
+            # A statement of the block did not parse: its wiring cannot be known.
+            return Interface({}, {}, False)
+        declared_in = [n for n, (d, _) in body.ports.items() if d == "input"]
+        declared_out = [n for n, (d, _) in body.ports.items() if d == "output"]
+        items = [i for i in body.order if i.valid]
+        if not wired:
+            # A block without arrows is a series: into its first layer, out of its last.
+            first, last = (body.order[0], body.order[-1]) if body.order else (None, None)
+            name_in = declared_in[0] if declared_in else "in"
+            name_out = declared_out[0] if declared_out else "out"
+            inputs = {name_in: list(next(iter(first.inputs.values()), []))} if first and first.valid and first.inputs else {}
+            outputs = {name_out: next(iter(last.outputs.values()))} if last and last.valid and last.outputs else {}
+            valid = all(i.valid for i in body.order)
+            return Interface(inputs, outputs, valid and bool(items))
+        if not body.ports:
+            self.report(
+                Diagnostic(
+                    "E220", f"block `{body.decl.name}` is wired with arrows but declares no inputs or outputs", body.decl.name_span, "",
+                    help="declare them: `input x` and `output y`, and connect them with arrows",
+                )
+            )
+            return Interface({}, {}, False)
+        for name in declared_out:
+            if name not in body.outputs and name not in body.quiet_ports:
+                self.report(Diagnostic("E221", f"the output `{name}` of block `{body.decl.name}` is never produced", body.ports[name][1], "", help=f"connect a layer to it: `some_layer -> {name}`"))
+        for name in declared_in:
+            if not body.inputs.get(name) and name not in body.quiet_ports:
+                self.report(
+                    Diagnostic("E222", f"the input `{name}` of block `{body.decl.name}` is never used", body.ports[name][1], "", help=f"connect it: `{name} -> some_layer`", severity=Severity.WARNING)
+                )
+        outputs = {name: body.outputs[name] for name in declared_out if name in body.outputs}
+        return Interface({name: body.inputs.get(name, []) for name in declared_in}, outputs, len(outputs) == len(declared_out))
+
+
+@dataclass(frozen=True)
+class _Sharing:
+    """While expanding an instance that shares another's parameters: the other's name prefix,
+    and this one's."""
+
+    owner: str
+    prefix: str
+
+
+def names_in(expr) -> list[str]:
+    """The names an expression uses."""
+    if isinstance(expr, Name):
+        return [expr.name]
+    children = {
+        ListExpr: lambda e: e.items, Unary: lambda e: [e.operand], Binary: lambda e: [e.left, e.right],
+        Conditional: lambda e: [e.then, e.condition, e.otherwise], Function: lambda e: e.arguments,
+    }
+    for kind, parts in children.items():
+        if isinstance(expr, kind):
+            return [name for part in parts(expr) for name in names_in(part)]
+    return []
+
+
+def _root(graph: LayerGraph, name: str) -> str:
+    """The layer that owns the parameters `name` uses (itself, unless it shares)."""
+    layer = graph.get(name)
+    return layer.shares if layer is not None and layer.shares else name
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
+
+
+def _join(first: Span, last: Span) -> Span:
+    return Span(first.path, first.line, first.column, last.end_line, last.end_column, first.start, last.end)

@@ -1,0 +1,415 @@
+"""Import a PyTorch module as a LayerGraph: trace it with torch.fx, then turn each node into the
+catalog layer that computes the same thing.
+
+Layers keep the module's names (`layer1.0.conv1`), so that its state_dict loads into the compiled
+network as it is. The translation is exact or refused: a PyTorch setting that no catalog argument
+expresses (padding_mode="reflect", ceil_mode=True, a batch-norm momentum other than MATLAB's 0.1)
+is an error naming the node, never a network that computes something else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import itertools
+import linecache
+import os
+import re
+import traceback
+from collections.abc import Mapping
+from dataclasses import replace
+
+import torch
+from torch import fx, nn
+
+from graphdl.analysis import analyze
+from graphdl.catalog import lookup
+from graphdl.catalog import as_value
+from graphdl.diagnostics import GraphdlError, reason
+from graphdl.graph import LayerGraph
+from graphdl.graph import name_problem
+from graphdl.interop._torch_equivalents import FUNCTIONS, METHODS, MODULES, SIZE, LayerSpec, Marker, Refused, is_tensor, label, layer_spec, refuse_if, show, size_of, supported
+
+
+def from_torch(module: nn.Module, input_size, *, name: str | None = None, input_kind: str | None = None) -> LayerGraph:
+    """The LayerGraph of a PyTorch module whose layers are catalog kinds; `graphdl.to_dlg` prints
+    it as `.dlg` text, and `graphdl.dlnetwork(graph).load_state_dict(module.state_dict())` loads
+    the module's weights, since the layers are named after the module's own names.
+
+    `input_size` is the size of one observation in MATLAB's order, as the input layer takes it:
+    `(224, 224, 3)` for images (height, width, channels), `(10,)` for features, `(h, w, d, c)` for
+    3-D images, and for a sequence (`input_kind="sequenceInput"`) its channels then a length to
+    trace with, `(12, 100)` (the sequence input then takes any length). `input_kind` names the
+    input layer's kind when the size alone does not say it. The module's forward takes one input;
+    it is traced with torch.fx (torch.nn's modules as leaves) and run once, in inference mode, on
+    zeros of that size.
+
+    Raises ValueError naming every node that has no exact catalog equivalent, and GraphdlError
+    when the graph does not pass `graphdl.analyze`."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"from_torch imports a torch.nn.Module, not {type(module).__name__}")
+    graph_name = name or type(module).__name__
+    if not graph_name.isidentifier():
+        raise ValueError(f"a network's name must be an identifier, not {graph_name!r}: pass name=")
+    _refuse_aliases(module)
+    traced = _trace(module)
+    source = _single_input(traced, module)
+    start, example = _input(input_size, input_kind)
+    _propagate_shapes(module, traced, example, input_size)
+    graph = _Translation(traced, LayerGraph(graph_name)).run(source, start)
+    analysis = analyze(graph)
+    if not analysis.ok:
+        raise GraphdlError(analysis.diagnostics, graph.sources)
+    return graph
+
+
+# ---- the walk -----------------------------------------------------------------------------------------
+
+
+_BROKEN = Marker("a value that could not be imported")
+
+
+class _Names:
+    """Names for layers that have no module path of their own: the first free one of the
+    candidates that can name a layer, numbered `_1`, `_2` as MATLAB numbers unnamed layers."""
+
+    def __init__(self, taken: set[str]):
+        self.taken = set(taken)
+
+    def fresh(self, *candidates: str) -> str:
+        base = next(c for c in candidates if name_problem(c) is None)
+        name, number = base, 0
+        while name in self.taken:
+            number += 1
+            name = f"{base}_{number}"
+        self.taken.add(name)
+        return name
+
+
+class _Translation:
+    """The walk over a traced graph, in its order: each node's value (the name of the layer that
+    computes a tensor, or a marker), the layers added on the way, and every refusal, so that one
+    run names every node that cannot be imported."""
+
+    def __init__(self, traced: fx.GraphModule, graph: LayerGraph):
+        self.traced = traced
+        self.graph = graph
+        self.modules = dict(traced.named_modules())
+        # Module paths are reserved: a layer that has no module must not take a module's name.
+        self.names = _Names(set(self.modules) - {""})
+        self.owners: dict[str, str] = {}  # module path -> the layer made at its first call
+        self.values: dict[fx.Node, object] = {}
+        self.problems: list[str] = []
+        self.unknown = False  # whether a refusal is of an operation graphdl does not import at all
+
+    def run(self, source: fx.Node, start: LayerSpec) -> LayerGraph:
+        self.values[source] = self._add(start, self.names.fresh("input"))
+        outputs: tuple[str, ...] = ()
+        for node in self.traced.graph.nodes:
+            if node.op == "output":
+                outputs = self._outputs(node)
+            elif node.op != "placeholder":
+                self.values[node] = self._value(node)
+        if self.problems:
+            # The list of what graphdl imports, where something was not on it.
+            listing = [supported()] if self.unknown else []
+            raise ValueError("\n".join([f"cannot import {self.graph.name}:", *(f"  - {p}" for p in self.problems), *listing]))
+        if outputs != self.graph.output_names:
+            self.graph.outputs = outputs
+        return self.graph
+
+    def _value(self, node: fx.Node) -> object:
+        broken = any(self.values[n] is _BROKEN for n in node.all_input_nodes)
+        # After a refusal upstream, a module's own settings are still checked (its input's size is
+        # known from the trial run); anything else would only repeat the refusal.
+        if broken and not (node.op == "call_module" and is_tensor(node.args[0] if node.args else None)):
+            return _BROKEN
+        try:
+            made = self._convert(node)
+            return _BROKEN if broken else self._realize(node, made)
+        except Refused as refusal:
+            self.problems.append(f"{_where(node, self.modules)}: {refusal}")
+            return _BROKEN
+
+    def _realize(self, node: fx.Node, made: object) -> object:
+        """A node's value: the layer made for it, added to the graph, or what it passes on."""
+        if isinstance(made, fx.Node):
+            return self.values[made]  # passed through, as by nn.Identity
+        if not isinstance(made, LayerSpec):
+            return made
+        for value in made.inputs:
+            refuse_if(not isinstance(value, fx.Node), f"graphdl's {made.kind} takes tensors the network computes, not {show(value)}")
+        name, shares = self._name(node, made)
+        try:
+            return self._add(made, name, shares)
+        except GraphdlError as e:
+            raise Refused("; ".join(d.message for d in e.diagnostics)) from None
+
+    def _convert(self, node: fx.Node) -> object:
+        if node.op == "call_module":
+            return self._module(node)
+        refuse_if(node.op == "get_attr", "uses a tensor of the module as a value; graphdl's layers hold their own parameters")
+        table = FUNCTIONS if node.op == "call_function" else METHODS
+        convert = table.get(node.target) if _hashable(node.target) else None
+        self.unknown |= convert is None
+        refuse_if(convert is None, f"{_what(node)} is not one of the PyTorch functions graphdl imports")
+        args, kwargs = fx.node.map_arg((node.args, node.kwargs), self._argument)
+        try:
+            bound = inspect.signature(convert).bind(*args, **kwargs)
+        except TypeError as e:
+            raise Refused(f"arguments graphdl does not import: {e}") from None
+        if bound.arguments.get("inplace"):
+            _refuse_shared_in_place(node)
+        return convert(*args, **kwargs)
+
+    def _argument(self, node: fx.Node) -> object:
+        """A tensor stays its node, to be wired; a size becomes its marker."""
+        value = self.values[node]
+        return node if isinstance(value, str) else value
+
+    def _module(self, node: fx.Node) -> LayerSpec | fx.Node:
+        module = self.modules[node.target]
+        convert = MODULES.get(type(module))
+        self.unknown |= convert is None
+        refuse_if(convert is None, f"{_torch_name(module)} is not one of the PyTorch layers graphdl imports")
+        refuse_if(len(node.args) != 1 or bool(node.kwargs), "called with more than one argument")
+        x = node.args[0]
+        if getattr(module, "inplace", False):
+            _refuse_shared_in_place(node)
+        made = convert(module, size_of(x))
+        return x if made is None else replace(made, inputs=(x,))
+
+    def _name(self, node: fx.Node, made: LayerSpec) -> tuple[str, str | None]:
+        """The layer's name, and the layer whose parameters it shares, if any."""
+        if node.op == "call_module":
+            return self._module_name(node)
+        base = re.sub(r"_\d+$", "", node.name)  # fx numbers its node names as it goes
+        scope = _scope(node)
+        return self.names.fresh(f"{scope}.{base}" if scope else base, base, lookup(made.kind).base_name), None
+
+    def _module_name(self, node: fx.Node) -> tuple[str, str | None]:
+        """A module's path; a module called again makes another layer, which shares the first
+        one's parameters and state (a module without any needs not)."""
+        target = node.target
+        owner = self.owners.get(target)
+        if owner is None:
+            problem = name_problem(target)
+            refuse_if(problem is not None, f"{problem}; the layer must keep the module's name, so that its state_dict loads{_naming_help(target)}")
+            self.owners[target] = target
+            return target, None
+        module = self.modules[target]
+        has_state = any(True for _ in itertools.chain(module.parameters(), module.buffers()))
+        return self.names.fresh(target), owner if has_state else None
+
+    def _add(self, spec: LayerSpec, name: str, shares: str | None = None) -> str:
+        new = spec.layer(name, shares)
+        self.graph.add_layers(new)
+        for source, port in zip(spec.inputs, new.input_ports):
+            self.graph.connect(self.values[source], f"{name}/{port}")
+        return name
+
+    def _outputs(self, node: fx.Node) -> tuple[str, ...]:
+        result = node.args[0]
+        names = []
+        for item in result if isinstance(result, (tuple, list)) else (result,):
+            value = self.values.get(item) if isinstance(item, fx.Node) else item
+            if value is _BROKEN:
+                continue
+            if isinstance(value, str) and value in names:
+                self.problems.append(f"the forward returns `{value}` twice: a graphdl network's outputs are distinct layers")
+            elif isinstance(value, str):
+                names.append(value)
+            else:
+                self.problems.append(f"the forward returns {show(item)}: a graphdl network returns tensors (one, or a tuple of them)")
+        return tuple(names)
+
+
+def _refuse_shared_in_place(node: fx.Node) -> None:
+    """An in-place operation is the same as graphdl's layer, which makes a new tensor, unless
+    something else also uses the tensor it overwrites."""
+    x = node.args[0] if node.args else None
+    others = [user.name for user in getattr(x, "users", ()) if user is not node]
+    refuse_if(
+        bool(others),
+        f"works in place (inplace=True) on `{getattr(x, 'name', x)}`, which {', '.join(f'`{o}`' for o in others)} also "
+        f"{'uses' if len(others) == 1 else 'use'}"
+        "; graphdl's layers never change their input, so the import would compute something else: set inplace=False",
+    )
+
+
+def _hashable(target: object) -> bool:
+    try:
+        hash(target)
+    except TypeError:
+        return False
+    return True
+
+
+def _naming_help(target: str) -> str:
+    if not target.split(".")[0].isdigit():
+        return ""
+    return (
+        " (a numbered child of a top-level nn.Sequential: name its children, nn.Sequential(OrderedDict(fc1=..., relu1=...)), "
+        "or make the Sequential an attribute of a module, so that they are `layers.0`, `layers.1`)"
+    )
+
+
+def _scope(node: fx.Node) -> str:
+    """The path of the module whose forward made a node ("" for the top level)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    path, value = next(reversed(stack.items()))
+    return value[0] if isinstance(value, tuple) else path
+
+
+def _torch_name(module: nn.Module) -> str:
+    cls = type(module)
+    return f"nn.{cls.__name__}" if cls.__module__.startswith("torch.nn") else cls.__qualname__
+
+
+def _what(node: fx.Node) -> str:
+    return f"x.{node.target}()" if node.op == "call_method" else label(node.target)
+
+
+def _where(node: fx.Node, modules: Mapping[str, nn.Module]) -> str:
+    """A node as a refusal names it: the module or function, where it is called, the fx node."""
+    if node.op == "call_module":
+        what = f"module `{node.target}` ({_torch_name(modules[node.target])})"
+    elif node.op == "get_attr":
+        what = f"attribute `{node.target}`"
+    else:
+        what = f"`{_what(node)}` in `{_scope(node) or 'forward'}`"
+    return f"{what}, node `{node.name}`{_line(node.stack_trace or '')}"
+
+
+_TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
+
+
+def _line(stack_trace: str) -> str:
+    """Where in the user's code a node was made: the innermost frame outside torch of the stack
+    fx recorded while tracing (outermost first)."""
+    frames = [(path, line) for path, line in re.findall(r'File "([^"]+)", line (\d+)', stack_trace) if not path.startswith(_TORCH_DIR)]
+    if not frames:
+        return ""
+    path, line = frames[-1]
+    code = linecache.getline(path, int(line)).strip()
+    return f" at {os.path.basename(path)}:{line}" + (f" (`{code}`)" if code else "")
+
+
+# ---- tracing ---------------------------------------------------------------------------------------------
+
+
+def _trace(module: nn.Module) -> fx.GraphModule:
+    tracer = fx.Tracer()
+    tracer.record_stack_traces = True  # so that a refusal can point at its line of the forward
+    try:
+        graph = tracer.trace(module)
+    except Exception as e:  # whatever fx raises, the user needs the line of their forward, not fx's traceback
+        raise ValueError(_untraceable(module, e)) from None
+    return fx.GraphModule(tracer.root, graph, type(module).__name__)
+
+
+def _untraceable(module: nn.Module, error: Exception) -> str:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_TORCH_DIR) and f.filename != __file__]
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno} (`{frames[-1].line}`)" if frames else ""
+    return (
+        f"torch.fx cannot trace {type(module).__name__}.forward{where}: {reason(error)}. from_torch imports a forward that runs the same "
+        "operations whatever its input: Python control flow on tensor values (`if x.sum() > 0:`, a loop over a tensor) cannot "
+        "become a graph of layers"
+    )
+
+
+def _refuse_aliases(module: nn.Module) -> None:
+    """A module registered under two names is one layer, but its state_dict holds it under
+    both: the network's could not load it as it is, which is the point of keeping the names."""
+    paths: dict[int, list[str]] = {}
+    for path, child in module.named_modules(remove_duplicate=False):
+        if path:
+            paths.setdefault(id(child), []).append(path)
+    aliased = [names for names in paths.values() if len(names) > 1]
+    if aliased:
+        names = ", ".join(f"`{name}`" for name in aliased[0])
+        raise ValueError(
+            f"cannot import {type(module).__name__}: one module is registered under several names ({names}), so its state_dict "
+            "holds its weights twice; register it once and call it where it is needed (a module called twice shares its weights)"
+        )
+
+
+def _single_input(traced: fx.GraphModule, module: nn.Module) -> fx.Node:
+    inputs = [node for node in traced.graph.nodes if node.op == "placeholder"]
+    if len(inputs) != 1:
+        names = ", ".join(str(node.target) for node in inputs)
+        raise ValueError(f"{type(module).__name__}.forward takes {len(inputs)} inputs ({names}); from_torch imports a module of one input")
+    return inputs[0]
+
+
+_INPUT_KINDS = ("imageInput", "featureInput", "image3dInput", "sequenceInput")
+_KIND_BY_SIZE = {1: "featureInput", 2: "imageInput", 3: "imageInput", 4: "image3dInput"}
+
+
+def _input(input_size, input_kind: str | None) -> tuple[LayerSpec, tuple[int, ...]]:
+    """The input layer, and the size of the tensor of one observation to trace with."""
+    size = tuple(as_value(input_size)) if isinstance(input_size, (tuple, list)) else (as_value(input_size),)
+    kind = input_kind or _KIND_BY_SIZE.get(len(size))
+    if kind not in _INPUT_KINDS:
+        raise ValueError(f"input_kind must be one of {', '.join(_INPUT_KINDS)}, not {kind!r}, for input_size {input_size!r}")
+    length = None
+    if kind == "featureInput":
+        if len(size) != 1:
+            raise ValueError(f"a featureInput's input_size is (features,), not {input_size!r}")
+        spec = layer_spec(kind, numFeatures=size[0])
+    elif kind == "sequenceInput":
+        *step, length = size
+        if not step or not isinstance(length, int) or length < 1:
+            raise ValueError(f"a sequence's input_size is its channels (or its images' height, width, channels) then a length to trace with, (12, 100), not {input_size!r}")
+        spec = layer_spec(kind, inputSize=step[0] if len(step) == 1 else step)
+    else:
+        # The module normalises nothing at its input; an image input would subtract a mean.
+        spec = layer_spec(kind, inputSize=list(size), normalization="none")
+    checked = spec.layer("input")
+    return spec, checked.catalog_kind.shape(checked.args).torch_size(1, length)
+
+
+class _TrialRun(fx.Interpreter):
+    """Runs a traced module, recording the size of each tensor node (the converters' only view
+    of the data) and the node that was running when something failed."""
+
+    current: fx.Node | None = None
+
+    def run_node(self, node: fx.Node) -> object:
+        self.current = node
+        result = super().run_node(node)
+        if isinstance(result, torch.Tensor):
+            node.meta[SIZE] = tuple(result.shape)
+        return result
+
+
+def _propagate_shapes(module: nn.Module, traced: fx.GraphModule, size: tuple[int, ...], input_size) -> None:
+    """Run the traced module once on zeros of one observation's size, in inference mode."""
+    reference = next(itertools.chain(module.parameters(), module.buffers()), None)
+    floating = reference is not None and reference.is_floating_point()
+    example = torch.zeros(size, dtype=reference.dtype if floating else torch.get_default_dtype(), device=reference.device if reference is not None else None)
+    trial = _TrialRun(traced)
+    with _inference(module):
+        try:
+            trial.run(example)
+        except Exception as e:  # the module's own failure, on the size the caller gave
+            raise ValueError(
+                f"{type(module).__name__} fails on one observation of size {input_size!r} (a tensor of size {tuple(size)}), "
+                f"at {_where(trial.current, dict(traced.named_modules()))}: {reason(e)}"
+            ) from None
+
+
+@contextlib.contextmanager
+def _inference(module: nn.Module):
+    """Inference mode and no gradients for the trial run, which must leave the module as it was: in
+    training mode it would update batch-norm statistics."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for m, training in modes:
+            m.training = training

@@ -1,0 +1,62 @@
+"""Gradients of a loss with respect to a table of learnables: MATLAB's dlfeval and dlgradient.
+
+In PyTorch every operation is traced already; `dlfeval` makes sure tracing is on (inside
+`torch.no_grad()` too), and `dlgradient` returns the gradients as a table with the learnables' rows
+instead of accumulating them in `.grad`, so a custom loop can inspect, clip or combine them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from graphdl.compiler import Table
+
+
+def dlfeval(fn: Callable, *args, **kwargs):
+    """Evaluate `fn(*args)` with gradient tracing on, as MATLAB's dlfeval."""
+    with torch.enable_grad():
+        return fn(*args, **kwargs)
+
+
+def dlgradient(loss: torch.Tensor, learnables: Table, *, retain_graph: bool = False) -> Table:
+    """The gradient of the scalar `loss` with respect to each row of `learnables`; a learnable the
+    loss does not depend on, or a frozen one, gets zeros."""
+    if not isinstance(loss, torch.Tensor):
+        raise ValueError(f"dlgradient: the loss must be a scalar tensor computed from the network, not a {type(loss).__name__}")
+    if loss.dim() != 0:
+        raise ValueError(f"dlgradient: the loss must be a scalar, but has size {tuple(loss.shape)}")
+    # Frozen learnables (requires_grad off) are not differentiated: they get zeros.
+    tracked = [value for value in learnables.values if value.requires_grad]
+    grads = dict(zip(map(id, tracked), torch.autograd.grad(loss, tracked, retain_graph=retain_graph, allow_unused=True))) if tracked else {}
+    return Table(
+        (layer, parameter, torch.zeros_like(value) if grads.get(id(value)) is None else grads[id(value)])
+        for layer, parameter, value in learnables
+    )
+
+
+def clip_gradients(gradients: Table, threshold: float, method: str = "l2norm") -> Table:
+    """Gradients no larger than `threshold`, as MATLAB's GradientThreshold options clip them:
+
+    - "l2norm": each learnable's gradient whose L2 norm is above the threshold is scaled down to it;
+    - "global-l2norm": if the L2 norm of all the gradients together is above it, all are scaled by
+      the same factor (torch.nn.utils.clip_grad_norm_);
+    - "absolute-value": each element is clamped to [-threshold, threshold].
+
+    Returns a new table; reads nothing back from the device."""
+    if not threshold > 0:
+        raise ValueError(f"clip_gradients: the threshold must be positive, not {threshold!r}")
+    grads = list(gradients.values)
+    if method == "absolute-value":
+        clipped = torch._foreach_clamp_max(torch._foreach_clamp_min(grads, -threshold), threshold)
+    elif method in ("l2norm", "global-l2norm"):
+        norms = torch._foreach_norm(grads)
+        if method == "global-l2norm":
+            norms = [torch.linalg.vector_norm(torch.stack(norms))] * len(grads) if norms else []
+        # min(1, threshold / norm), on the device; the tiny term keeps a zero gradient at zero.
+        scales = [(threshold / (norm + 1e-30)).clamp(max=1) for norm in norms]
+        clipped = [grad * scale for grad, scale in zip(grads, scales)]
+    else:
+        raise ValueError(f'clip_gradients: method must be "l2norm", "global-l2norm" or "absolute-value", not {method!r}')
+    return Table((layer, parameter, value) for (layer, parameter), value in zip(gradients.keys, clipped))

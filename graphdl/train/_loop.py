@@ -1,0 +1,396 @@
+"""trainnet: the one-call path, assembled from the same primitives a custom loop uses
+(MiniBatchQueue, dlfeval, dlgradient, clip_gradients, sgdmupdate / adamupdate / rmspropupdate, a
+schedule, the progress monitor, checkpoints).
+
+One training step reads nothing back from the device: losses and accuracies are recorded as
+tensors and read a few times an epoch (for the bar, the NaN check and the epoch line).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from graphdl.compiler import dlnetwork
+from graphdl.graph import LayerGraph
+from graphdl.interop import save_network
+from graphdl.train._data import MiniBatchQueue, as_tensor
+from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
+from graphdl.train._losses import LOSSES
+from graphdl.train._monitor import TrainingProgressMonitor
+from graphdl.train._options import TrainingOptions
+from graphdl.train._schedules import Constant, Piecewise
+from graphdl.train._updates import adamupdate, rmspropupdate, sgdmupdate
+
+
+class TrainingError(RuntimeError):
+    """Training stopped by a failure. Says when, what happened and which checkpoint is intact."""
+
+
+@dataclass
+class TrainingInfo:
+    """What happened during training: per-iteration metrics, and how it ended."""
+
+    history: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
+    epochs: int = 0
+    iterations: int = 0
+    stop_reason: str = ""
+    last_checkpoint: Path | None = None
+    seconds: float = 0.0
+    output_iteration: int = 0  # the iteration whose weights the returned network has
+
+    def final(self, metric: str) -> float | None:
+        values = self.history.get(metric, ([], []))[1]
+        return values[-1] if values else None
+
+
+def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
+    """Train `net` (a DLNetwork, or a LayerGraph to compile) on observations `X` (batch first) and
+    targets `T` (class indices for classification), minimising `loss`. Returns (net, info). As
+    MATLAB's trainnet.
+
+    A network of several inputs takes `X` as a tuple of arrays, one per input in `net.input_names`
+    order; one of several outputs takes `T` as a tuple, one per output. `loss` is "crossentropy",
+    "mse" or a function; with several outputs, a function of the outputs then the targets,
+    `loss(Y1, Y2, T1, T2)` as MATLAB's, or a tuple of one loss per output, summed. By default each
+    output takes the loss of its output layer (`classification()`, `regression()`), else
+    cross-entropy."""
+
+    options = options or TrainingOptions()
+    if isinstance(net, LayerGraph):
+        net = dlnetwork(net)
+    # Everything is checked before the network is touched: a refused call leaves it as it was.
+    inputs, targets = _per_port(net, X, "input"), _per_port(net, T, "output")
+    loss_fn = _loss(net, loss)
+    device = _device(options.execution_environment)
+    _check_data(net, inputs, targets)
+    if options.mini_batch_size > len(inputs[0]):
+        raise ValueError(f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(inputs[0])} observations")
+    validation = None
+    if options.validation_data is not None:
+        Xv, Tv = options.validation_data
+        validation_inputs, validation_targets = _per_port(net, Xv, "input", "validation "), _per_port(net, Tv, "output", "validation ")
+        _check_data(net, validation_inputs, validation_targets, "validation ")
+        validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
+    _check_writable(options)
+    net.to(device)
+    if options.reset_input_normalization:
+        net.reset_input_normalization(*inputs)
+    queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
+    # Accuracy for each output trained on class indices: integers, one per observation (and pixel).
+    classified = {
+        i: "accuracy" if len(targets) == 1 else f"{net.output_names[i]} accuracy"
+        for i, t in enumerate(targets)
+        if not t.is_floating_point() and t.dim() == len(net.analysis[net.output_names[i]].output.torch_size(1, 1)) - 1
+    }
+    metrics = ["loss", *classified.values()]
+    if validation is not None:
+        metrics += [f"validation {m}" for m in metrics]
+    monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout)
+    return _Training(net, queue, validation, loss_fn, options, monitor, classified, device).run()
+
+
+class _Training:
+    def __init__(self, net, queue, validation, loss_fn, options, monitor, classified, device):
+        self.net, self.queue, self.validation, self.loss_fn, self.options = net, queue, validation, loss_fn, options
+        self.monitor, self.classified, self.device = monitor, classified, device
+        self.inputs = len(net.input_names)
+        self.info = TrainingInfo()
+        if options.learn_rate_schedule == "piecewise":
+            self.schedule = Piecewise(options.initial_learn_rate, options.learn_rate_drop_factor, options.learn_rate_drop_period)
+        else:
+            self.schedule = Constant(options.initial_learn_rate)
+        # The learnables grouped by their L2 factor, for one fused update per group.
+        self.l2_groups: dict[float, list[int]] = {}
+        for i, (layer, parameter) in enumerate(net.learnables.keys):
+            factor = net.l2_factor(layer, parameter)
+            if factor and options.l2_regularization:
+                self.l2_groups.setdefault(factor * options.l2_regularization, []).append(i)
+        self.solver_state: tuple = (None, None)
+        # MATLAB's "auto": the network of the lowest validation loss when there is validation data.
+        self.keep_best = options.output_network == "best-validation-loss" or (options.output_network == "auto" and self.validation is not None)
+        self.best_loss, self.best_iteration, self.best_weights = math.inf, 0, None
+        self.validations_without_progress = 0
+
+    def run(self):
+        options, net, monitor = self.options, self.net, self.monitor
+        start = time.monotonic()
+        iteration = epoch = 0
+        per_epoch = len(self.queue)
+        total = per_epoch * options.max_epochs
+        if options.shuffle == "once":
+            self.queue.shuffle()
+        net.train()
+        try:
+            for epoch in range(1, options.max_epochs + 1):
+                if options.shuffle == "every-epoch":
+                    self.queue.shuffle()
+                else:
+                    self.queue.reset()
+                monitor.mark_epoch(iteration + 1)
+                for batch in self.queue:
+                    iteration += 1
+                    X, T = batch[: self.inputs], batch[self.inputs :]
+                    learn_rate = self.schedule(iteration, epoch)
+                    loss, gradients, Y = dlfeval(self._loss_and_gradients, X, T)
+                    self._update(gradients, learn_rate, iteration)
+                    monitor.record(iteration, loss=loss, **self._accuracy(Y, T))
+                    monitor.progress = 100 * iteration / total
+                    monitor.update_info(epoch=f"{epoch}/{options.max_epochs}", iteration=iteration, **{"learn rate": f"{learn_rate:.3g}"})
+                    if iteration % options.verbose_frequency == 0:
+                        self._check_finite(iteration, epoch)
+                    if self.validation is not None and iteration % options.validation_frequency == 0:
+                        self._validate(iteration)
+                        if self.validations_without_progress >= options.validation_patience:
+                            break
+                self._end_epoch(epoch, iteration, per_epoch, learn_rate, start)
+                if self.validations_without_progress >= options.validation_patience:
+                    self.info.stop_reason = f"met the validation criterion: the validation loss did not fall in {options.validation_patience:g} validations"
+                    self._say(f"training {self.info.stop_reason}")
+                    break
+            else:
+                self.info.stop_reason = "max epochs completed"
+            if self.validation is not None and iteration % options.validation_frequency != 0:
+                self._validate(iteration)
+        except KeyboardInterrupt:
+            self.info.stop_reason = f"stopped by the user at epoch {epoch}, iteration {iteration}"
+            self._say(f"training {self.info.stop_reason}")
+        except TrainingError:
+            raise
+        except Exception as e:
+            raise TrainingError(self._failure(epoch, iteration, f"{type(e).__name__}: {e}")) from e
+        finally:
+            monitor.close()
+        self.info.output_iteration = iteration
+        if self.keep_best and self.best_weights is not None and self.best_iteration != iteration:
+            net.load_state_dict(self.best_weights)
+            self.info.output_iteration = self.best_iteration
+            self._say(f"the network returned is the one of iteration {self.best_iteration}, of the lowest validation loss ({self.best_loss:.4f})")
+        self.info.epochs, self.info.iterations = epoch, iteration
+        self.info.seconds = time.monotonic() - start
+        self.info.history = {m: monitor.history(m) for m in monitor.metrics}
+        self._plot()
+        return net, self.info
+
+    def _say(self, line: str) -> None:
+        if self.options.verbose:
+            self.monitor.print(line)
+
+    def _update(self, gradients, learn_rate: float, iteration: int) -> None:
+        options = self.options
+        if options.gradient_threshold != math.inf:
+            gradients = clip_gradients(gradients, options.gradient_threshold, options.gradient_threshold_method)
+        first, second = self.solver_state
+        if options.solver == "sgdm":
+            _, first = sgdmupdate(self.net, gradients, first, learn_rate, options.momentum)
+        elif options.solver == "adam":
+            _, first, second = adamupdate(
+                self.net, gradients, first, second, iteration, learn_rate, options.gradient_decay_factor, options.squared_gradient_decay_factor, options.epsilon
+            )
+        else:
+            _, first = rmspropupdate(self.net, gradients, first, learn_rate, options.squared_gradient_decay_factor, options.epsilon)
+        self.solver_state = (first, second)
+
+    def _outputs(self, X) -> tuple:
+        Y = self.net.forward(*X)
+        return Y if isinstance(Y, tuple) else (Y,)
+
+    def _loss_and_gradients(self, X, T):
+        Y = self._outputs(X)
+        loss = self.loss_fn(Y, T)
+        learnables = self.net.learnables
+        gradients = dlgradient(loss, learnables)
+        grads, values = gradients.values, learnables.values
+        with torch.no_grad():
+            for l2, rows in self.l2_groups.items():
+                torch._foreach_add_([grads[i] for i in rows], [values[i] for i in rows], alpha=l2)
+        return loss.detach(), gradients, tuple(y.detach() for y in Y)
+
+    def _accuracy(self, Y, T) -> dict:
+        return {name: (Y[i].argmax(1) == T[i]).float().mean() * 100 for i, name in self.classified.items()}
+
+    @torch.no_grad()
+    def _validate(self, iteration: int) -> None:
+        total_loss = torch.zeros((), device=self.device)
+        correct = {i: torch.zeros((), device=self.device) for i in self.classified}
+        count = 0
+        with self.net.inference():
+            for batch in self.validation:
+                X, T = batch[: self.inputs], batch[self.inputs :]
+                Y = self._outputs(X)
+                total_loss += self.loss_fn(Y, T) * len(X[0])
+                for i in self.classified:
+                    correct[i] += (Y[i].argmax(1) == T[i]).sum()
+                count += len(X[0])
+        self.validation.reset()
+        values = {"validation loss": total_loss / count}
+        values.update({f"validation {name}": correct[i] / count * 100 for i, name in self.classified.items()})
+        self.monitor.record(iteration, **values)
+        # Early stopping and the best network need the loss read back, once per validation.
+        if self.keep_best or self.options.validation_patience != math.inf:
+            loss = values["validation loss"].item()
+            if loss < self.best_loss:
+                self.best_loss, self.best_iteration, self.validations_without_progress = loss, iteration, 0
+                if self.keep_best:
+                    self.best_weights = {key: value.detach().clone() for key, value in self.net.state_dict().items()}
+            else:
+                self.validations_without_progress += 1
+
+    def _check_finite(self, iteration: int, epoch: int) -> None:
+        loss = self.monitor.last("loss")
+        if loss is not None and not math.isfinite(loss):
+            raise TrainingError(self._failure(epoch, iteration, f"the training loss is {loss}", hint="lower the initial learn rate"))
+
+    def _end_epoch(self, epoch: int, iteration: int, per_epoch: int, learn_rate: float, start: float) -> None:
+        monitor, options = self.monitor, self.options
+        self._check_finite(iteration, epoch)
+        line = [f"epoch {epoch}/{options.max_epochs}", f"iteration {iteration}"]
+        for metric in monitor.metrics:
+            iterations, values = monitor.history(metric)
+            recent = [v for i, v in zip(iterations, values) if i > iteration - per_epoch]
+            if recent:
+                mean = recent[-1] if metric.startswith("validation") else sum(recent) / len(recent)
+                line.append(f"{metric} {mean:.2f}%" if "accuracy" in metric else f"{metric} {mean:.4f}")
+        line += [f"learn rate {learn_rate:.3g}", f"{time.monotonic() - start:.1f} s"]
+        if options.verbose:
+            monitor.print("  ".join(line))
+        if options.checkpoint_path:
+            path = Path(options.checkpoint_path) / f"{self.net.graph.name}_epoch{epoch:03d}_iteration{iteration}.pt"
+            self.info.last_checkpoint = save_network(self.net, path, epoch=epoch, iteration=iteration)
+        self._plot()
+
+    def _plot(self) -> None:
+        if self.options.plots == "training-progress":
+            self.monitor.save(self.options.plots_path, title=f"Training progress: {self.net.graph.name}")
+
+    def _failure(self, epoch: int, iteration: int, what: str, hint: str | None = None) -> str:
+        where = f"training stopped at epoch {epoch}, iteration {iteration}: {what}"
+        kept = self.info.last_checkpoint
+        if kept:
+            saved = f"; the last checkpoint, {kept}, is intact"
+        elif self.options.checkpoint_path:
+            saved = "; no checkpoint had been written yet"
+        else:
+            saved = "; no checkpoint was written (set checkpoint_path to keep them)"
+        return where + saved + (f"; {hint}" if hint else "")
+
+
+def _per_port(net, data, port: str, role: str = "") -> tuple[torch.Tensor, ...]:
+    """The arrays of `X` (port "input") or `T` ("output"), one per input or output of the
+    network, as tensors."""
+    names = net.input_names if port == "input" else net.output_names
+    what = ("X" if port == "input" else "T") if not role else f"{role}{'X' if port == 'input' else 'T'}"
+    if len(names) == 1 and isinstance(data, tuple):
+        if len(data) != 1:
+            raise ValueError(f"trainnet: `{net.graph.name}` has one {port} ({names[0]}): give {what} as one array, not a tuple of {len(data)}")
+        data = data[0]  # a tuple of one array is the same as the array
+    if len(names) == 1:
+        data = (data,)
+    elif not isinstance(data, (tuple, list)) or len(data) != len(names):
+        given = f"{len(data)} arrays" if isinstance(data, (tuple, list)) else "one array"
+        raise ValueError(
+            f"trainnet: `{net.graph.name}` has {len(names)} {port}s ({', '.join(names)}): give {what} as a tuple of "
+            f"{len(names)} arrays, one per {port} in that order, not {given}"
+        )
+    tensors = []
+    for name, array in zip(names, data):
+        try:
+            tensors.append(as_tensor(array))
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise ValueError(f"trainnet: {what} for the {port} `{name}` is not an array of numbers: {e}") from None
+    return tuple(tensors)
+
+
+def _loss(net, loss) -> Callable[[tuple, tuple], torch.Tensor]:
+    """The loss as a function of the outputs and the targets (tuples), checked against the
+    network's outputs."""
+    outputs = net.output_names
+    if callable(loss):
+        return lambda Y, T: loss(*Y, *T)
+    if loss is None:
+        loss = tuple(getattr(net.graph[name].catalog_kind, "loss", "crossentropy") for name in outputs)
+    per_output = (loss,) if isinstance(loss, str) else tuple(loss)
+    if len(per_output) != len(outputs):
+        raise ValueError(
+            f"trainnet: `{net.graph.name}` has {len(outputs)} outputs ({', '.join(outputs)}): give one loss per output, "
+            f"(\"crossentropy\", \"mse\"), or a function of the outputs then the targets, not {loss!r}"
+        )
+    functions = []
+    for name, each in zip(outputs, per_output):
+        if callable(each):
+            functions.append(each)
+            continue
+        if each not in LOSSES:
+            raise ValueError(f"unknown loss {each!r}: use one of {', '.join(LOSSES)} or a function of predictions and targets")
+        if each == "crossentropy":
+            _check_probabilities(net, name)
+        functions.append(LOSSES[each])
+    if len(functions) == 1:
+        (only,) = functions
+        return lambda Y, T: only(Y[0], T[0])
+    return lambda Y, T: sum(f(y, t) for f, y, t in zip(functions, Y, T))
+
+
+def _check_probabilities(net, name: str) -> None:
+    # crossentropy takes probabilities; fed raw scores it still "trains", to a meaningless loss.
+    output = net.graph[name]
+    if output.catalog_kind.category == "output":  # an output layer passes on what it receives
+        output = net.graph[net.graph.incoming(output.name)[0].source]
+    if output.kind != "softmax":
+        raise ValueError(
+            f"trainnet: crossentropy takes probabilities, but the output `{output.name}` is a {output.kind} layer: "
+            "end the network with `softmax()`"
+        )
+
+
+def _check_writable(options: TrainingOptions) -> None:
+    """Find out now, not after an epoch, that a checkpoint or the plot cannot be written."""
+    folders = [Path(options.checkpoint_path)] if options.checkpoint_path else []
+    if options.plots == "training-progress":
+        folders.append(Path(options.plots_path).resolve().parent)
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ValueError(f"trainnet: cannot write to {folder}: {e.strerror or e}") from e
+        if not os.access(folder, os.W_OK):
+            raise ValueError(f"trainnet: cannot write to {folder}: permission denied")
+
+
+def _device(environment: str) -> torch.device:
+    if environment == "gpu" and not torch.cuda.is_available():
+        raise ValueError('execution_environment "gpu" needs a CUDA device, and torch sees none')
+    if environment in ("gpu", "auto") and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def _check_data(net, inputs: tuple[torch.Tensor, ...], targets: tuple[torch.Tensor, ...], role: str = "") -> None:
+    lengths = {len(d) if d.dim() else 0 for d in inputs + targets}
+    if lengths == {0}:
+        raise ValueError(f"trainnet: the {role}data has no observations")
+    if len(lengths) != 1:
+        counts = ", ".join(f"{len(d)}" for d in inputs + targets)
+        raise ValueError(f"trainnet: the {role}observations and targets must be as many: the arrays hold {counts}")
+    for name, T in zip(net.output_names, targets):
+        output = net.analysis[name].output
+        if output.is_sequence and T.dim() == 1:
+            raise ValueError(
+                f"trainnet: the network's output `{name}` is a sequence ({output}), but there is one target per observation: "
+                'to classify or regress a whole sequence, give the recurrent layer outputMode="last"'
+            )
+    for name, X in zip(net.input_names, inputs):
+        shape = net.analysis[name].output
+        expected = shape.torch_size(len(X), X.shape[-1] if shape.is_sequence and X.dim() > 1 else None)
+        if tuple(X.shape) != expected:
+            raise ValueError(
+                f"trainnet: the network's input `{name}` takes {shape} observations, tensors of size "
+                f"(N, {', '.join(map(str, expected[1:]))}), but the {role}data has size {tuple(X.shape)}"
+            )

@@ -1,0 +1,112 @@
+"""Training options: MATLAB's trainingOptions, with its names in Python's spelling and its
+defaults. Some defaults depend on the solver, as in MATLAB (the learn rate is 0.01 for sgdm and
+0.001 for adam and rmsprop): left as None, they take the solver's when the options are made, so
+`training_options("adam")` is the way to another solver (`dataclasses.replace(options,
+solver="adam")` keeps the values the options already have)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from graphdl.diagnostics import suggest
+
+# What the training-progress plot can be written as (formats matplotlib writes without extras).
+PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
+
+SOLVERS = ("sgdm", "adam", "rmsprop")
+# The options whose MATLAB default depends on the solver.
+_SOLVER_DEFAULTS = {
+    "sgdm": {"initial_learn_rate": 0.01, "squared_gradient_decay_factor": 0.999},
+    "adam": {"initial_learn_rate": 0.001, "squared_gradient_decay_factor": 0.999},
+    "rmsprop": {"initial_learn_rate": 0.001, "squared_gradient_decay_factor": 0.9},
+}
+GRADIENT_THRESHOLD_METHODS = ("l2norm", "global-l2norm", "absolute-value")
+OUTPUT_NETWORKS = ("auto", "last-iteration", "best-validation-loss")
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    solver: str = "sgdm"  # "sgdm", "adam" or "rmsprop"
+    initial_learn_rate: float | None = None  # 0.01 for sgdm, 0.001 for adam and rmsprop
+    max_epochs: int = 30
+    mini_batch_size: int = 128
+    shuffle: str = "once"  # "once", "every-epoch" or "never"
+    momentum: float = 0.9  # sgdm
+    gradient_decay_factor: float = 0.9  # adam
+    squared_gradient_decay_factor: float | None = None  # adam (0.999) and rmsprop (0.9)
+    epsilon: float = 1e-8  # adam and rmsprop
+    gradient_threshold: float = math.inf  # clip gradients above this (inf: never)
+    gradient_threshold_method: str = "l2norm"  # "l2norm", "global-l2norm" or "absolute-value"
+    l2_regularization: float = 1e-4
+    learn_rate_schedule: str = "none"  # "none" or "piecewise"
+    learn_rate_drop_factor: float = 0.1
+    learn_rate_drop_period: int = 10
+    validation_data: tuple | None = None  # (X, T)
+    validation_frequency: int = 50  # iterations
+    validation_patience: float = math.inf  # stop after this many validations without a lower loss
+    output_network: str = "auto"  # "auto", "last-iteration" or "best-validation-loss"
+    verbose: bool = True
+    verbose_frequency: int = 50  # iterations between reads of the loss: how soon a NaN loss stops training
+    plots: str = "none"  # "none" or "training-progress"
+    plots_path: str = "training-progress.png"  # where "training-progress" writes its picture
+    checkpoint_path: str | None = None  # a folder: a checkpoint there after each epoch
+    execution_environment: str = "auto"  # "auto", "cpu" or "gpu"
+    reset_input_normalization: bool = True
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"invalid training options: solver must be one of {', '.join(map(repr, SOLVERS))}, not {self.solver!r}")
+        for name, default in _SOLVER_DEFAULTS[self.solver].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        numbers = [f.name for f in fields(self) if f.type in ("float", "float | None", "int")]
+        wrong = [f"{name} must be a number, not {getattr(self, name)!r}" for name in numbers if not _is_number(getattr(self, name))]
+        counts = ("max_epochs", "mini_batch_size", "learn_rate_drop_period", "validation_frequency", "verbose_frequency")
+        wrong += [f"{name} must be a whole number, not {getattr(self, name)!r}" for name in counts if _is_number(getattr(self, name)) and not isinstance(getattr(self, name), int)]
+        validation = self.validation_data
+        if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+            wrong.append("validation_data must be a pair (X, T)")
+        if wrong:
+            raise ValueError("invalid training options: " + "; ".join(wrong))
+        checks = [
+            (0 < self.initial_learn_rate < math.inf, "initial_learn_rate must be positive and finite"),
+            (isinstance(self.max_epochs, int) and self.max_epochs >= 1, "max_epochs must be a positive integer"),
+            (isinstance(self.mini_batch_size, int) and self.mini_batch_size >= 1, "mini_batch_size must be a positive integer"),
+            (self.shuffle in ("once", "every-epoch", "never"), 'shuffle must be "once", "every-epoch" or "never"'),
+            (0 <= self.momentum <= 1, "momentum must be in [0, 1]"),
+            (0 <= self.gradient_decay_factor < 1, "gradient_decay_factor must be in [0, 1)"),
+            (0 <= self.squared_gradient_decay_factor < 1, "squared_gradient_decay_factor must be in [0, 1)"),
+            (self.epsilon > 0, "epsilon must be positive"),
+            (self.gradient_threshold > 0, "gradient_threshold must be positive (inf: no clipping)"),
+            (self.gradient_threshold_method in GRADIENT_THRESHOLD_METHODS, f"gradient_threshold_method must be one of {', '.join(GRADIENT_THRESHOLD_METHODS)}"),
+            (self.validation_patience >= 1, "validation_patience must be at least 1 (inf: never stop early)"),
+            (self.output_network in OUTPUT_NETWORKS, f"output_network must be one of {', '.join(OUTPUT_NETWORKS)}"),
+            (self.output_network != "best-validation-loss" or self.validation_data is not None, 'output_network "best-validation-loss" needs validation_data'),
+            (self.l2_regularization >= 0, "l2_regularization must be non-negative"),
+            (self.learn_rate_schedule in ("none", "piecewise"), 'learn_rate_schedule must be "none" or "piecewise"'),
+            (self.learn_rate_drop_period >= 1, "learn_rate_drop_period must be positive"),
+            (self.validation_frequency >= 1 and self.verbose_frequency >= 1, "frequencies must be positive"),
+            (self.plots in ("none", "training-progress"), 'plots must be "none" or "training-progress"'),
+            (Path(self.plots_path).suffix.lower().lstrip(".") in PLOT_FORMATS, f"plots_path must end in one of {', '.join('.' + f for f in PLOT_FORMATS)}"),
+            (self.execution_environment in ("auto", "cpu", "gpu"), 'execution_environment must be "auto", "cpu" or "gpu"'),
+        ]
+        problems = [message for ok, message in checks if not ok]
+        if problems:
+            raise ValueError("invalid training options: " + "; ".join(problems))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def training_options(solver: str = "sgdm", **options) -> TrainingOptions:
+    """MATLAB's `trainingOptions("adam", InitialLearnRate=0.01, MaxEpochs=4)` is
+    `training_options("adam", initial_learn_rate=0.01, max_epochs=4)`."""
+    known = {f.name for f in fields(TrainingOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        hint = suggest(unknown[0], known)
+        raise TypeError(f"unknown training option {unknown[0]!r}" + (f"; {hint}" if hint else ""))
+    return TrainingOptions(solver=solver, **options)
