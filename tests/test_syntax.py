@@ -97,3 +97,196 @@ def test_the_grammar_is_conflict_free_lalr():
     from graphdl.syntax._grammar import grammar_text
 
     Lark(grammar_text(), parser="lalr", strict=True)
+
+
+# ---- recovery: one pass over the file ----------------------------------------------------------
+
+
+def _blanked(text: str, document) -> str:
+    """`text` with the statements reported broken blanked out, as recovery promises to parse it."""
+    for definition in document.networks + document.blocks:
+        for statement in definition.body:
+            if isinstance(statement, BrokenDecl):
+                start, end = statement.span.start, statement.span.end
+                text = text[:start] + "".join(c if c == "\n" else " " for c in text[start:end]) + text[end:]
+    return text
+
+
+RECOVERY_CASES = {
+    "first and last statements": "network n {\n  a = f(1 2)\n  b = relu()\n  c = relu(\n}\n",
+    "statements in a row": "network n {\n  a = relu()\n  b = f(1 2)\n  c = f(3 4)\n  d = f(,)\n  e = relu()\n}\n",
+    "a call left open over lines": "network n {\n  a = relu()\n  b = f(1,\n    2\n  c = relu()\n  d = f(1 2)\n  e = relu()\n}\n",
+    "a block and a network": (
+        "block u(c) {\n  input x\n  output y\n  p = f(c c)\n  q = relu()\n  x -> q -> y\n}\n\n"
+        "network n {\n  a = imageInput([8, 8, 1])\n  b = u(1) for i in 1..2\n  c = g(] \n  d = relu()\n  a -> b -> d\n}\n"
+    ),
+    "wiring": "network n {\n  a = relu()\n  b = relu()\n  a -> -> b\n  a -> b\n  b -> a/\n}\n",
+}
+
+
+def test_recovery_parses_the_rest_as_if_the_broken_statements_were_blank():
+    for name, text in RECOVERY_CASES.items():
+        document, diagnostics = parse(Source("t.dlg", text))
+        broken = [s for d in document.networks + document.blocks for s in d.body if isinstance(s, BrokenDecl)]
+        assert diagnostics and len(broken) == len(diagnostics), name
+        clean = parse_ok(_blanked(text, document))
+        # The same definitions and statements, the broken ones left out: nothing of the broken
+        # statements leaked into the parser's state for what follows them.
+        for recovered, expected in zip(document.networks + document.blocks, clean.networks + clean.blocks, strict=True):
+            assert tuple(s for s in recovered.body if not isinstance(s, BrokenDecl)) == expected.body, name
+
+
+def test_each_broken_statement_is_reported_once_in_order_up_to_the_cap():
+    from graphdl.syntax._parser import _MAX_SYNTAX_ERRORS
+
+    lines = [f"  ok{i} = relu()\n  bad{i} = f({i} {i})\n" for i in range(_MAX_SYNTAX_ERRORS + 10)]
+    text = "network n {\n" + "".join(lines) + "}\n"
+    document, diagnostics = parse(Source("t.dlg", text))
+    assert len(diagnostics) == _MAX_SYNTAX_ERRORS
+    assert [d.span.line for d in diagnostics] == [3 + 2 * i for i in range(_MAX_SYNTAX_ERRORS)]
+    assert all(d.message == "expected `)` or `,`, found `{}`".format(i) for i, d in enumerate(diagnostics))
+
+    fewer = "network n {\n" + "".join(lines[:20]) + "}\n"
+    document, diagnostics = parse(Source("t.dlg", fewer))
+    assert len(diagnostics) == 20
+    names = [s.name for s in document.networks[0].body]
+    assert names == [name for i in range(20) for name in (f"ok{i}", f"bad{i}")]
+
+
+# ---- the built parser, cached --------------------------------------------------------------------
+
+
+def _counting_builds(monkeypatch) -> list[int]:
+    from graphdl.syntax import _grammar
+
+    builds = []
+    build = _grammar.build_parser
+
+    def counted(grammar):
+        builds.append(1)
+        return build(grammar)
+
+    monkeypatch.setattr(_grammar, "build_parser", counted)
+    return builds
+
+
+SAMPLE = "network n {\n  a = imageInput([28, 28, 1])\n  b = f(1,\n    k=[2, 3])\n  a -> b/in2\n}\n"
+
+
+def test_the_built_parser_is_stored_once_and_then_loaded(tmp_path, monkeypatch):
+    from graphdl.syntax._grammar import cached_parser, grammar_text
+
+    builds = _counting_builds(monkeypatch)
+    built = cached_parser(grammar_text(), tmp_path)
+    assert len(builds) == 1 and len(list(tmp_path.glob("parser-*.lark"))) == 1
+    loaded = cached_parser(grammar_text(), tmp_path)
+    assert len(builds) == 1
+    assert loaded is not built
+    assert loaded.parse(SAMPLE, start="start") == built.parse(SAMPLE, start="start")
+    assert not list(tmp_path.glob("*.tmp"))  # the temporary file was renamed into place
+
+
+def test_the_cache_folder_is_made_private(tmp_path, monkeypatch):
+    from graphdl.syntax._grammar import cached_parser, grammar_text
+
+    folder = tmp_path / "cache" / "graphdl"
+    cached_parser(grammar_text(), folder)
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_cache_that_cannot_be_written_means_building_quietly(tmp_path, monkeypatch, capfd):
+    import warnings
+
+    from graphdl.syntax._grammar import cached_parser, grammar_text
+
+    builds = _counting_builds(monkeypatch)
+    (tmp_path / "a-file").write_text("")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            parser = cached_parser(grammar_text(), tmp_path / "a-file" / "graphdl")  # no folder can be made there
+            assert parser.parse(SAMPLE, start="start")
+    assert len(builds) == 2
+    assert capfd.readouterr() == ("", "")
+
+
+def test_a_read_only_cache_folder_is_read_and_never_written(tmp_path, monkeypatch, capfd):
+    import os
+
+    import pytest
+
+    from graphdl.syntax._grammar import cached_parser, grammar_text
+
+    if os.geteuid() == 0:
+        pytest.skip("the superuser writes into read-only folders")
+    builds = _counting_builds(monkeypatch)
+    filled, empty = tmp_path / "filled", tmp_path / "empty"
+    cached_parser(grammar_text(), filled)
+    empty.mkdir(mode=0o700)
+    filled.chmod(0o500)
+    empty.chmod(0o500)
+    try:
+        cached_parser(grammar_text(), filled)
+        assert len(builds) == 1
+        assert cached_parser(grammar_text(), empty).parse(SAMPLE, start="start")
+        assert len(builds) == 2 and list(empty.iterdir()) == []
+    finally:
+        filled.chmod(0o700)
+        empty.chmod(0o700)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_a_damaged_or_foreign_cache_file_is_rebuilt_and_replaced(tmp_path, monkeypatch):
+    from graphdl.syntax._grammar import cached_parser, grammar_text
+
+    builds = _counting_builds(monkeypatch)
+    cached_parser(grammar_text(), tmp_path)
+    (path,) = tmp_path.glob("parser-*.lark")
+    whole = path.read_bytes()
+    header = whole[: whole.index(b"\n") + 1]
+    for damaged in (whole[: len(whole) // 2], header + b"not a pickle", b"something else\n" + whole[len(header):], b""):
+        path.write_bytes(damaged)
+        before = len(builds)
+        parser = cached_parser(grammar_text(), tmp_path)
+        assert len(builds) == before + 1
+        assert parser.parse(SAMPLE, start="start")
+        cached_parser(grammar_text(), tmp_path)  # replaced by a good one
+        assert len(builds) == before + 1
+
+
+def test_a_cache_in_a_folder_others_may_write_is_not_trusted(tmp_path, monkeypatch):
+    from graphdl.syntax._grammar import cached_parser, grammar_text
+
+    builds = _counting_builds(monkeypatch)
+    cached_parser(grammar_text(), tmp_path)
+    tmp_path.chmod(0o777)  # anyone could have put this pickle here
+    try:
+        cached_parser(grammar_text(), tmp_path)
+    finally:
+        tmp_path.chmod(0o700)
+    assert len(builds) == 2
+
+
+def test_the_cache_key_follows_the_grammar_and_lark(monkeypatch):
+    import lark
+
+    from graphdl.syntax._grammar import cache_key, grammar_text
+
+    key = cache_key(grammar_text())
+    assert cache_key(grammar_text()) == key
+    assert cache_key(grammar_text() + "\n// a comment\n") != key
+    monkeypatch.setattr(lark, "__version__", "0.0.1")
+    assert cache_key(grammar_text()) != key
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    from graphdl.syntax._grammar import cache_folder
+
+    monkeypatch.setenv("GRAPHDL_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_folder() == tmp_path / "mine"
+    monkeypatch.delenv("GRAPHDL_CACHE_DIR")
+    assert cache_folder() == tmp_path / "xdg" / "graphdl"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_folder() == tmp_path / "home" / ".cache" / "graphdl"

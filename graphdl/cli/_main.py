@@ -13,9 +13,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphdl.diagnostics import GraphdlError, error, render_all, writing
-from graphdl._frontend import Checked, check
+
+# Each command imports what it needs when it runs, so that `graphdl --help`, `layers`, `explain`
+# and `fmt` start without loading the front end (networkx) or torch.
+if TYPE_CHECKING:
+    from graphdl._frontend import Checked
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -360,6 +365,8 @@ def _fmt(args) -> int:
 
 
 def _checked(args) -> Checked:
+    from graphdl._frontend import check
+
     checked = check(args.file, args.network, dict(args.parameters))
     if checked.diagnostics:
         _print_diagnostics(checked.diagnostics, checked.sources, args)

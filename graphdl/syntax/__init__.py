@@ -4,8 +4,11 @@ The first stage after the ground floor (`source`, `diagnostics`): it knows no la
 imports nothing else of graphdl's.
 """
 
-from graphdl.syntax._formatter import format_dlg
-from graphdl.syntax._parser import parse, parse_expression
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from graphdl.syntax._printer import format_expr, format_value
 from graphdl.syntax._tree import (
     Argument,
@@ -38,3 +41,20 @@ __all__ = [
     "PortRef", "Ports", "Repeat", "Unary",
     "format_dlg", "format_expr", "format_value", "parse", "parse_expression",
 ]
+
+# What needs the parser is imported on first use: the catalog prints values with `format_value`,
+# and `graphdl layers` should not load Lark for that.
+_LAZY = {"parse": "_parser", "parse_expression": "_parser", "format_dlg": "_formatter"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"graphdl.syntax.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'graphdl.syntax' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from graphdl.syntax._formatter import format_dlg
+    from graphdl.syntax._parser import parse, parse_expression

@@ -1,13 +1,31 @@
-"""The grammar, and the Lark parser and lexer built from it, once per process.
+"""The grammar, and the Lark parser built from it: built once per machine, loaded once per process.
 
 The grammar lives at the top of the repository (`grammar/graphdl.lark`) and ships inside the wheel
 as `graphdl/grammar/`. It is LALR with positions on; a post-lexer drops line breaks inside (...) and
 [...], where statements may wrap.
+
+Building the LALR tables costs a third of a second or more (more when `interegular` is installed:
+Lark then compares every pair of terminals), loading built ones a few milliseconds. So the built
+parser is kept in the user's cache folder: `$GRAPHDL_CACHE_DIR`, else `$XDG_CACHE_HOME/graphdl`,
+else `~/.cache/graphdl`, in a file named after a hash of everything that shapes it (the grammar
+text, the options, the post-lexer, Lark's and Python's versions), so a changed grammar or an
+upgraded Lark never meets a stale parser.
+
+The file is what `Lark.save` writes, a pickle, and unpickling can run code: graphdl reads it only
+from a folder owned by the user and writable by nobody else (it makes the folder with mode 0700),
+and otherwise builds the parser without caching it. Several processes may share the folder: a
+writer writes a temporary file beside the cache file and renames it into place, so a reader finds
+a whole file or none. A file that does not load (damaged, cut short, not ours) is ignored and
+replaced; a folder that cannot be made or written (read-only, full) only means building each time.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import sys
+import tempfile
 from importlib.resources import files
 from pathlib import Path
 
@@ -15,6 +33,9 @@ from lark import Lark
 from lark.lark import PostLex
 
 OPENING = {"LPAR": "RPAR", "LSQB": "RSQB"}
+
+# Bump when what is stored changes shape (the header, or what is passed to Lark.save).
+_CACHE_FORMAT = 1
 
 
 def grammar_text() -> str:
@@ -24,24 +45,6 @@ def grammar_text() -> str:
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
     return (Path(__file__).resolve().parents[2] / "grammar" / "graphdl.lark").read_text(encoding="utf-8")
-
-
-@functools.cache
-def lalr_parser() -> Lark:
-    return Lark(
-        grammar_text(), parser="lalr", start=["start", "expr"], propagate_positions=True, maybe_placeholders=True, postlex=_FreeLinesInBrackets()
-    )
-
-
-@functools.cache
-def _lexer() -> Lark:
-    """A plain lexer of the same grammar, built once, for looking at the tokens around an error
-    (Lark.lex of the parser would build a new lexer each call)."""
-    return Lark(grammar_text(), parser=None, lexer="basic")
-
-
-def tokens(text: str):
-    return _lexer().lex(text, dont_ignore=False)
 
 
 class _FreeLinesInBrackets(PostLex):
@@ -59,3 +62,98 @@ class _FreeLinesInBrackets(PostLex):
             elif token.type == "_NL" and depth:
                 continue
             yield token
+
+
+_OPTIONS = {"parser": "lalr", "start": ["start", "expr"], "propagate_positions": True, "maybe_placeholders": True}
+
+
+@functools.cache
+def lalr_parser() -> Lark:
+    return cached_parser(grammar_text(), cache_folder())
+
+
+def build_parser(grammar: str) -> Lark:
+    """The parser built from the grammar text (the slow way)."""
+    return Lark(grammar, postlex=_FreeLinesInBrackets(), **_OPTIONS)
+
+
+def cache_key(grammar: str) -> str:
+    """A hash of everything the built parser depends on."""
+    import lark
+
+    postlex = _FreeLinesInBrackets
+    parts = (
+        _CACHE_FORMAT, grammar, sorted(_OPTIONS.items()), lark.__version__, sys.version_info[:3],
+        # The post-lexer is not stored (it is code); its terminals always accepted shape the tables.
+        f"{postlex.__module__}.{postlex.__qualname__}", postlex.always_accept,
+    )
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def cache_folder() -> Path | None:
+    """Where built parsers are kept; None when there is no home to keep them in."""
+    override = os.environ.get("GRAPHDL_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        return Path(base) / "graphdl"
+    try:
+        return Path.home() / ".cache" / "graphdl"
+    except RuntimeError:  # no home directory to be found
+        return None
+
+
+def cached_parser(grammar: str, folder: Path | None) -> Lark:
+    """The parser of `grammar`: loaded from `folder` if built there before, else built (and stored
+    there when the folder allows it)."""
+    if folder is None:
+        return build_parser(grammar)
+    key = cache_key(grammar)
+    path = folder / f"parser-{key[:32]}.lark"
+    header = f"graphdl-parser {key}\n".encode("ascii")
+    parser = _load(path, header)
+    if parser is None:
+        parser = build_parser(grammar)
+        _store(parser, path, header)
+    return parser
+
+
+def _private(folder: Path) -> bool:
+    """Whether only this user (and the administrator) can put files in `folder`."""
+    if not hasattr(os, "getuid"):  # Windows: a user's profile folder is private already
+        return True
+    status = folder.stat()
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
+
+
+def _load(path: Path, header: bytes) -> Lark | None:
+    try:
+        if not _private(path.parent):
+            return None
+        with open(path, "rb") as f:
+            if f.readline() != header:
+                return None
+            return Lark.load(f)
+    except Exception:  # noqa: BLE001 - a damaged pickle fails in many ways; each means "rebuild"
+        return None
+
+
+def _store(parser: Lark, path: Path, header: bytes) -> None:
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(path.parent):
+            return
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(descriptor, "wb") as f:
+            f.write(header)
+            parser.save(f)
+        os.replace(temporary, path)
+    except Exception:  # noqa: BLE001 - a cache that cannot be written is no error: build next time
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass

@@ -1,21 +1,28 @@
 """Text to syntax tree, with every syntax error reported, not just the first.
 
-Recovery is statement-level: when the parser stops, the statement it stopped in is reported, blanked
-out (positions kept) and the text parsed again, so one run reports each broken statement once and
-the rest of the file still reaches the later stages. A blanked statement becomes a `BrokenDecl`.
+Recovery is statement-level: when the parser stops, the statement it stopped in is reported and
+blanked out (positions kept), and parsing goes on as if the blanked text had been parsed from the
+start, so one run reports each broken statement once and the rest of the file still reaches the
+later stages. A blanked statement becomes a `BrokenDecl`.
+
+It is one pass, not one pass per error: the parser is Lark's interactive one, fed token by token,
+and at every line break outside brackets (where a statement ends) the driver notes the parser's
+stacks. After blanking, it puts back the last note made before the blanked text and lexes on from
+there, which is what parsing the whole blanked text would have done, without doing it again.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from lark import Transformer, v_args
+from lark import TextSlice, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from graphdl.diagnostics import Diagnostic
 from graphdl.source import Source, Span
 from graphdl.syntax._grammar import lalr_parser
-from graphdl.syntax._recovery import broken_statement, syntax_error
+from graphdl.syntax._recovery import OpenBrackets, broken_statement, syntax_error
 from graphdl.syntax._tree import (
     Argument,
     Binary,
@@ -50,12 +57,14 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
     text = source.text
     diagnostics: list[Diagnostic] = []
     broken: list[BrokenDecl] = []
+    marks: list[_Mark] = []
+    resume = _Mark(-1, list(lalr_parser().parse_interactive("", start="start").parser_state.state_stack), [], [], [], None)
     while True:
         try:
-            tree = lalr_parser().parse(text, start="start")
+            tree = _parse_from(resume, text, marks)
             break
-        except UnexpectedInput as e:
-            diagnostic, region = syntax_error(e, text, source)
+        except _Stopped as stopped:
+            diagnostic, region = syntax_error(stopped.error, text, source, stopped.still_open)
             diagnostics.append(diagnostic)
             if region is None or len(diagnostics) >= _MAX_SYNTAX_ERRORS:
                 return Document(source, ()), diagnostics
@@ -64,6 +73,12 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
                 return Document(source, ()), diagnostics
             broken.append(broken_statement(text[start:end], source.span(start, end)))
             text = text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+            # The notes made in or after the blanked text are of text that is gone; the parser
+            # passes the last one before it again and notes it anew.
+            while marks and marks[-1].offset >= start:
+                marks.pop()
+            if marks:
+                resume = marks.pop()
     try:
         definitions = _ToTree(source).transform(tree)
     except (VisitError, RecursionError) as e:
@@ -72,6 +87,71 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
         message = problem.message if isinstance(problem, _LiteralProblem) else "the file is nested too deeply to read"
         return Document(source, ()), diagnostics + [Diagnostic("E101", message, span)]
     return Document(source, tuple(_with_broken(d, broken) for d in definitions)), diagnostics
+
+
+@dataclass
+class _Mark:
+    """The parser just before a line break outside brackets (or at the start of the text, offset
+    -1): enough to parse on from there."""
+
+    offset: int
+    states: list[int]
+    values: list[tuple[object, int | None]]  # each value, and how many children a tree had then
+    braces: list[Token]
+    any: list[Token]
+    last: Token | None
+
+    def restored_values(self) -> list:
+        # Lark builds a left-recursive list (the statements of a body) by appending to the list
+        # of the tree before: cut the trees still on the stack back to what they held here.
+        for value, length in self.values:
+            if length is not None:
+                del value.children[length:]
+        return [value for value, _ in self.values]
+
+
+class _Stopped(Exception):
+    def __init__(self, error: UnexpectedInput, still_open: OpenBrackets):
+        super().__init__(str(error))
+        self.error = error
+        self.still_open = still_open
+
+
+_OPENS_BRACKET = {"LPAR", "LSQB"}
+_CLOSES_BRACKET = {"RPAR", "RSQB"}
+
+
+def _parse_from(mark: _Mark, text: str, marks: list[_Mark]) -> Tree:
+    """Parse `text` from `mark` on, noting a mark at every line break outside brackets. Returns
+    the parse tree, or raises _Stopped at the first syntax error with the brackets open there."""
+    parser = lalr_parser().parse_interactive(TextSlice(text, max(mark.offset, 0), None), start="start")
+    state = parser.parser_state
+    state.state_stack[:] = mark.states
+    state.value_stack[:] = mark.restored_values()
+    brackets: list[Token] = []  # none is open at a mark: the post-lexer keeps line breaks only outside
+    braces, nesting, last = list(mark.braces), list(mark.any), mark.last
+    try:
+        for token in parser.lexer_thread.lex(state):
+            kind = token.type
+            if kind == "_NL":
+                values = [(v, len(v.children) if isinstance(v, Tree) else None) for v in state.value_stack]
+                marks.append(_Mark(token.start_pos, list(state.state_stack), values, list(braces), list(nesting), last))
+            parser.feed_token(token)
+            last = token
+            if kind in _OPENS_BRACKET:
+                brackets.append(token)
+                nesting.append(token)
+            elif kind == "LBRACE":
+                braces.append(token)
+                nesting.append(token)
+            elif kind in _CLOSES_BRACKET or kind == "RBRACE":
+                for stack in (brackets if kind != "RBRACE" else braces), nesting:
+                    if stack:
+                        stack.pop()
+        return parser.feed_eof(last)
+    except UnexpectedInput as e:
+        e.interactive_parser = parser  # as Lark's own parse does: what `e.accepts` asks
+        raise _Stopped(e, OpenBrackets(brackets, braces, nesting)) from None
 
 
 def parse_expression(text: str) -> Expr | None:

@@ -4,18 +4,20 @@ A diagnostic names what was expected and what was found, or, when a bracket or a
 was left open, points at that opening instead of at where the parser noticed. Blanking a whole
 statement (its line, or the lines of a call left open) lets the rest of the file parse; a region
 that holds a network's braces or header is never blanked, since that would only make more errors.
+The brackets still open where the parser stopped come from the parser, which saw every token.
 """
 
 from __future__ import annotations
 
 import re
 
+from dataclasses import dataclass
+
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from graphdl.diagnostics import Diagnostic, Label
 from graphdl.source import Source, Span
-from graphdl.syntax._grammar import OPENING, tokens
 from graphdl.syntax._tree import BrokenDecl
 
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
@@ -67,9 +69,20 @@ def _expected(names) -> str:
     return ", ".join(described[:-1]) + " or " + described[-1]
 
 
-def syntax_error(e: UnexpectedInput, text: str, source: Source) -> tuple[Diagnostic, tuple[int, int] | None]:
+@dataclass(frozen=True)
+class OpenBrackets:
+    """The openings not yet closed where the parser stopped, innermost last: `(` and `[`
+    (`brackets`), `{` (`braces`), and all three together, any closing closing the last
+    (`any`)."""
+
+    brackets: list[Token]
+    braces: list[Token]
+    any: list[Token]
+
+
+def syntax_error(e: UnexpectedInput, text: str, source: Source, still_open: OpenBrackets) -> tuple[Diagnostic, tuple[int, int] | None]:
     """The diagnostic for one Lark error, and the region of text to blank out before parsing on
-    (None when there is no sensible way on)."""
+    (None when there is no sensible way on). `still_open` is what was open before the error."""
     if isinstance(e, UnexpectedToken) and e.token.type != "$END":
         token = e.token
         found = "the end of the line" if token.type == "_NL" else f"`{token.value}`"
@@ -85,15 +98,14 @@ def syntax_error(e: UnexpectedInput, text: str, source: Source) -> tuple[Diagnos
         message = f"expected {_expected(expected)}, found the end of the file"
     span = source.span(start, end)
     if start >= len(text.rstrip()):
-        braces = _unclosed_brackets(text, len(text), {"LBRACE": "RBRACE", **OPENING})
+        braces = still_open.any
         if braces:
             # The file ended inside a network body (or a call): the opening is the mistake.
             bracket = braces[-1]
             closing = _CLOSING[bracket.value]
             label = Label(span, f"expected `{closing}` before the end of the file")
             return Diagnostic("E101", f"this `{bracket.value}` is never closed", source.span(bracket.start_pos, bracket.end_pos), "unclosed", (label,)), None
-    opened = _unclosed_brackets(text, start)
-    braces = _unclosed_brackets(text, start, {"LBRACE": "RBRACE"})
+    opened, braces = still_open.brackets, still_open.braces
     if braces and _NETWORK_START.match(text, text.rfind("\n", 0, start) + 1):
         # A network starts inside another: the first one's `}` is missing.
         label = Label(_first_token(text, start, source), "expected `}` before this")
@@ -139,22 +151,6 @@ def _starts_statement(text: str, offset: int) -> bool:
     return _first_on_its_line(text, offset) or bool(_STATEMENT_START.match(text, line_start))
 
 
-def _unclosed_brackets(text: str, offset: int, pairs: dict[str, str] = OPENING) -> list[Token]:
-    """The brackets (by default ( and [) opened before `offset` and not closed before it."""
-    stack: list[Token] = []
-    try:
-        for token in tokens(text):
-            if token.start_pos >= offset:
-                break
-            if token.type in pairs:
-                stack.append(token)
-            elif token.type in pairs.values() and stack:
-                stack.pop()
-    except UnexpectedInput:
-        pass
-    return stack
-
-
 def _region_to_blank(text: str, offset: int, opened: list[Token]) -> tuple[int, int] | None:
     """The statement the parser stopped in: the line of the error, or, when a bracket opened on
     an earlier line is still open, the lines from that bracket's up to the error's line."""
@@ -178,12 +174,10 @@ def _region_to_blank(text: str, offset: int, opened: list[Token]) -> tuple[int, 
 
 
 def _has_brace(region: str) -> bool:
-    """Whether a stretch of text holds `{` or `}` as tokens (not in a string or a comment)."""
-    try:
-        return any(token.type in ("LBRACE", "RBRACE") for token in tokens(region))
-    except UnexpectedInput:
-        code = _without_strings_and_comments(region)
-        return "{" in code or "}" in code
+    """Whether a stretch of text holds `{` or `}` as tokens: not in a string or a comment (the
+    pattern skips them as the lexer does)."""
+    code = _without_strings_and_comments(region)
+    return "{" in code or "}" in code
 
 
 def _without_strings_and_comments(text: str) -> str:
