@@ -68,6 +68,7 @@ CODES: Mapping[str, str] = {
     "E404": "shared learnables differ",
     "E501": "layer failed at run time",
     "E502": "weights do not fit the network",
+    "E601": "cannot import from PyTorch",
 }
 
 

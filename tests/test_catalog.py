@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import graphdl
-from graphdl.catalog import Inferred, Int, LayerKind, LayerProblem, Param, lookup, register
-from graphdl.catalog._arguments import ArgumentProblem, Choice, Float, IntList, Padding, Size
 from graphdl._frontend import check_source
+from graphdl.catalog import Inferred, Int, LayerKind, LayerProblem, Param, kinds, layer_spec, lookup, register
+from graphdl.catalog._arguments import ArgumentProblem, Choice, Float, IntList, Padding, Size
 from graphdl.catalog._shape import Shape
 from graphdl.source import Source
 
@@ -98,7 +98,62 @@ def test_registration_checks_the_contract():
             def build(self, args, inputs):
                 return None
 
-    assert lookup("noRules") is None and lookup("order") is None
+    with pytest.raises(TypeError, match=r"keyed by qualified names such as \"torch.nn.ReLU\", not 'ReLU'"):
+
+        @register
+        class Unqualified(LayerKind):
+            name = "unqualified"
+            category = "activation"
+            summary = "x"
+            importers = {"ReLU": lambda m, x: layer_spec("relu", x)}
+
+            def infer(self, args, inputs):
+                return Inferred({"out": inputs["in"]})
+
+            def build(self, args, inputs):
+                return None
+
+    with pytest.raises(TypeError, match="`torch.nn.ReLU` is imported as the kind `relu` already; the importer of `torch.nn.ReLU` must be callable"):
+
+        @register
+        class Claimed(LayerKind):
+            name = "claimed"
+            category = "activation"
+            summary = "x"
+            importers = {"torch.nn.ReLU": None}
+
+            def infer(self, args, inputs):
+                return Inferred({"out": inputs["in"]})
+
+            def build(self, args, inputs):
+                return None
+
+    with pytest.raises(TypeError, match="it has importers, so it needs no `no_importer`"):
+
+        @register
+        class Both(LayerKind):
+            name = "both"
+            category = "activation"
+            summary = "x"
+            importers = {"torch.nn.Hardswish": lambda m, x: None}
+            no_importer = "no reason"
+
+            def infer(self, args, inputs):
+                return Inferred({"out": inputs["in"]})
+
+            def build(self, args, inputs):
+                return None
+
+    assert not {"noRules", "order", "unqualified", "claimed", "both"} & {kind.name for kind in kinds()}
+
+
+BUILT_IN = sorted(kind.name for kind in kinds() if type(kind).__module__.startswith("graphdl.catalog."))
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_every_built_in_kind_imports_from_pytorch_or_says_why_not(name):
+    kind = lookup(name)
+    assert kind.importers or kind.no_importer, f"{name} has no importer from PyTorch (`importers`) and no `no_importer` saying why"
 
 
 class _Halves(torch.nn.Module):

@@ -9,12 +9,13 @@ from collections import OrderedDict
 import pytest
 import torch
 import torch.nn.functional as F
+from reference_resnet import resnet18
 from torch import nn
 
 import graphdl
 from graphdl import from_torch
-
-from reference_resnet import resnet18
+from graphdl.catalog import Inferred, LayerKind, importers, layer_spec, refuse_if, register
+from graphdl.diagnostics import Diagnostic
 
 
 def _vary_statistics(module: nn.Module) -> None:
@@ -211,6 +212,10 @@ CASES = {
         ),
         (4, 5, 4),
     ),
+    "local response normalisation": (
+        nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 6, 1), lrn=nn.LocalResponseNorm(3, alpha=0.5, beta=0.6, k=1.5))),
+        (4, 4, 3),
+    ),
     "3-D images": (
         nn.Sequential(OrderedDict(conv=nn.Conv3d(2, 4, 3, padding=1), bn=nn.BatchNorm3d(4), pool=nn.AvgPool3d(2), gap=nn.AdaptiveAvgPool3d(1))),
         (6, 6, 4, 2),
@@ -272,6 +277,57 @@ def test_a_module_may_return_several_tensors_in_its_own_order():
         torch.testing.assert_close(net.eval()(x), module(x))
 
 
+def test_every_importer_names_something_this_torch_has():
+    import pydoc
+
+    for qualified, (kind, _) in importers().items():
+        assert pydoc.locate(qualified) is not None, f"{kind.name} imports `{qualified}`, which torch does not have"
+
+
+# ---- a kind registered from Python ----------------------------------------------------------------
+
+
+class ChannelScale(nn.Module):
+    """A PyTorch module of a user's own: each channel times a learnable factor."""
+
+    def __init__(self, channels: int, initial: float = 1.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((channels,), initial))
+
+    def forward(self, x):
+        return x * self.weight.view(-1, *([1] * (x.dim() - 2)))
+
+
+def _import_channel_scale(m: ChannelScale, x) -> object:
+    refuse_if(m.weight.numel() != x.size[1], f"{m.weight.numel()} factors for {x.size[1]} channels")
+    return layer_spec("testChannelScale", x)
+
+
+@register
+class ChannelScaleKind(LayerKind):
+    """A kind registered from Python with an importer for the user's own module: from_torch keeps
+    that module whole, as it keeps torch.nn's, and imports it as this kind."""
+
+    name = "testChannelScale"
+    category = "activation"
+    summary = "Multiplies each channel by a learnable factor"
+    importers = {f"{__name__}.ChannelScale": _import_channel_scale}
+
+    def infer(self, args, inputs):
+        return Inferred({"out": inputs["in"]}, learnables={"weight": (inputs["in"].channels,)})
+
+    def build(self, args, inputs):
+        return ChannelScale(inputs["in"].channels)
+
+
+def test_a_registered_kind_imports_the_module_its_importer_names():
+    module = nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 4, 1), scale=ChannelScale(4, 0.5), relu=nn.ReLU()))
+    with torch.no_grad():
+        module.scale.weight.copy_(torch.tensor([0.5, -1.0, 2.0, 3.0]))
+    graph = _assert_imports(module, (5, 5, 3), torch.randn(2, 3, 5, 5))
+    assert graph["scale"].kind == "testChannelScale"
+
+
 # ---- what cannot be imported -------------------------------------------------------------------------
 
 
@@ -295,28 +351,38 @@ class Sine(nn.Module):
         return torch.sin(self.fc(x))
 
 
-def _refusal(module: nn.Module, input_size, **options) -> str:
-    with pytest.raises(ValueError) as caught:
+def _refusal(module: nn.Module, input_size, **options) -> Diagnostic:
+    """The one diagnostic of a refused import: E601, its problems as notes."""
+    with pytest.raises(graphdl.GraphdlError) as caught:
         from_torch(module, input_size, **options)
     error = caught.value
     assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)  # no traceback of fx's
-    return str(caught.value)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "E601"
+    return diagnostic
+
+
+def _problems(module: nn.Module, input_size, **options) -> str:
+    """Everything a refusal says, on one line."""
+    d = _refusal(module, input_size, **options)
+    return " ".join([d.message, *d.notes, d.help or ""])
 
 
 def test_an_unsupported_layer_is_named_with_its_node_and_line():
-    message = _refusal(Tagger(), (5, 4), input_kind="sequenceInput")
-    assert "module `lstm` (nn.LSTM), node `lstm` at test_from_torch.py:" in message
-    assert "(`out, _ = self.lstm(x)`)" in message
-    assert message.splitlines()[1].endswith(": nn.LSTM is not one of the PyTorch layers graphdl imports")
-    assert "graphdl imports the PyTorch modules nn.Conv1d, nn.Conv2d" in message
+    refusal = _refusal(Tagger(), (5, 4), input_kind="sequenceInput")
+    assert refusal.message == "cannot import Tagger"
     # What depends on the LSTM is not reported again.
-    assert len(message.splitlines()) == 3
+    (note,) = refusal.notes
+    assert note.startswith("module `lstm` (nn.LSTM), node `lstm` at test_from_torch.py:")
+    assert note.endswith("(`out, _ = self.lstm(x)`): nn.LSTM is not one of the PyTorch layers graphdl imports")
+    assert refusal.help.startswith("graphdl imports the PyTorch modules ChannelScale, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool2d")
+    assert "; the functions *, +, F.elu" in refusal.help and "; the methods x.add(), x.flatten()" in refusal.help
 
 
 def test_an_unsupported_function_is_named_with_the_module_that_calls_it():
-    message = _refusal(nn.Sequential(OrderedDict(block=Sine())), (4,))
-    assert "`torch.sin` in `block`, node `sin` at test_from_torch.py:" in message
-    assert "(`return torch.sin(self.fc(x))`): torch.sin is not one of the PyTorch functions graphdl imports" in message
+    (note,) = _refusal(nn.Sequential(OrderedDict(block=Sine())), (4,)).notes
+    assert note.startswith("`torch.sin` in `block`, node `sin` at test_from_torch.py:")
+    assert note.endswith("(`return torch.sin(self.fc(x))`): torch.sin is not one of the PyTorch functions graphdl imports")
 
 
 def test_every_refusal_is_reported_in_one_run():
@@ -329,16 +395,20 @@ def test_every_refusal_is_reported_in_one_run():
             norm=nn.InstanceNorm2d(4),
         )
     )
-    lines = _refusal(module, (8, 8, 3)).splitlines()
-    assert lines[0] == "cannot import Sequential:"
+    refusal = _refusal(module, (8, 8, 3))
+    assert refusal.message == "cannot import Sequential"
     # Each module's own settings are checked, even after a refusal upstream.
-    assert lines[1] == "  - module `conv` (nn.Conv2d), node `conv`: padding_mode=\"reflect\": graphdl's convolutions pad with zeros only"
-    assert lines[2].startswith("  - module `bn` (nn.BatchNorm2d), node `bn`: momentum=0.01: ")
-    assert lines[3].startswith("  - module `pool` (nn.MaxPool2d), node `pool`: ceil_mode=True: ")
-    assert lines[4].startswith("  - module `up` (nn.Upsample), node `up`: mode=\"bicubic\": ")
-    assert lines[5].startswith("  - module `norm` (nn.InstanceNorm2d), node `norm`: affine=False (PyTorch's default): ")
+    conv, bn, pool, up, norm = refusal.notes
+    assert conv == "module `conv` (nn.Conv2d), node `conv`: padding_mode=\"reflect\": graphdl's convolutions pad with zeros only"
+    assert bn.startswith("module `bn` (nn.BatchNorm2d), node `bn`: momentum=0.01: ")
+    assert pool.startswith("module `pool` (nn.MaxPool2d), node `pool`: ceil_mode=True: ")
+    assert up.startswith("module `up` (nn.Upsample), node `up`: mode=\"bicubic\": ")
+    assert norm.startswith("module `norm` (nn.InstanceNorm2d), node `norm`: affine=False (PyTorch's default): ")
     # Every module is one graphdl imports: no list of them is needed.
-    assert len(lines) == 6
+    assert refusal.help is None
+    # As a compiler prints it: the error, then each problem as a note.
+    text = str(graphdl.GraphdlError([refusal]))
+    assert text.startswith("error[E601]: cannot import Sequential\n") and "  = note: module `bn` (nn.BatchNorm2d)" in text
 
 
 class _InPlace(nn.Module):
@@ -355,7 +425,7 @@ class _InPlace(nn.Module):
 
 def test_in_place_operations_import_unless_they_overwrite_a_tensor_used_elsewhere():
     _assert_imports(_InPlace(chained=True), (4,), torch.randn(3, 4))
-    message = _refusal(_InPlace(chained=False), (4,))
+    message = _problems(_InPlace(chained=False), (4,))
     assert "works in place (inplace=True) on `fc`, which `add` also uses" in message and "set inplace=False" in message
 
 
@@ -372,8 +442,8 @@ class _Twice(nn.Module):
 
 
 def test_a_module_under_two_names_and_an_output_returned_twice_are_refused():
-    assert "returns `fc` twice: a graphdl network's outputs are distinct layers" in _refusal(_Twice(alias=False), (4,))
-    assert "one module is registered under several names (`fc`, `again`)" in _refusal(_Twice(alias=True), (4,))
+    assert "returns `fc` twice: a graphdl network's outputs are distinct layers" in _problems(_Twice(alias=False), (4,))
+    assert "one module is registered under several names (`fc`, `again`)" in _problems(_Twice(alias=True), (4,))
 
 
 @pytest.mark.parametrize(
@@ -386,11 +456,12 @@ def test_a_module_under_two_names_and_an_output_returned_twice_are_refused():
         (nn.Sequential(OrderedDict(pool=nn.AdaptiveAvgPool2d(2))), (4, 4, 2), "output_size=2"),
         (nn.Sequential(OrderedDict(prob=nn.Softmax(dim=2))), (4, 4, 2), "dim=2: graphdl's softmax works over the channels"),
         (nn.Sequential(OrderedDict(fc=nn.Linear(2, 2), act=nn.Softplus(beta=2))), (2,), "beta=2"),
+        (nn.Sequential(OrderedDict(lrn=nn.LocalResponseNorm(4))), (3, 3, 6), "size=4: an even window reaches one channel further back"),
     ],
 )
 def test_a_setting_without_a_catalog_equivalent_is_refused(module, input_size, expected):
     kind = "sequenceInput" if isinstance(module[0], nn.Conv1d) else None
-    assert expected in _refusal(module, input_size, input_kind=kind)
+    assert expected in _problems(module, input_size, input_kind=kind)
 
 
 class Gate(nn.Module):
@@ -405,9 +476,9 @@ class Gate(nn.Module):
 
 
 def test_control_flow_is_refused_with_its_line_not_an_fx_traceback():
-    message = _refusal(Gate(), (4,))
-    assert message.startswith("torch.fx cannot trace Gate.forward at test_from_torch.py:")
-    assert "(`if x.sum() > 0:`)" in message and "control flow" in message
+    refusal = _refusal(Gate(), (4,))
+    assert refusal.message.startswith("torch.fx cannot trace Gate.forward at test_from_torch.py:")
+    assert "(`if x.sum() > 0:`)" in refusal.message and "control flow" in refusal.help
 
 
 def test_a_forward_of_several_inputs_is_refused():
@@ -415,16 +486,16 @@ def test_a_forward_of_several_inputs_is_refused():
         def forward(self, x, y):
             return x + y
 
-    assert "Pair.forward takes 2 inputs (x, y); from_torch imports a module of one input" in _refusal(Pair(), (4,))
+    assert "Pair.forward takes 2 inputs (x, y); from_torch imports a module of one input" in _problems(Pair(), (4,))
 
 
 def test_a_numbered_sequential_says_how_to_keep_its_names():
-    message = _refusal(nn.Sequential(nn.Linear(4, 2)), (4,))
+    message = _problems(nn.Sequential(nn.Linear(4, 2)), (4,))
     assert "module `0` (nn.Linear)" in message and "OrderedDict" in message
 
 
 def test_an_input_size_the_module_cannot_take_is_refused():
-    message = _refusal(SmallCNN(), (10, 10, 3))
+    message = _refusal(SmallCNN(), (10, 10, 3)).message
     assert message.startswith("SmallCNN fails on one observation of size (10, 10, 3) (a tensor of size (1, 3, 10, 10)), at module `fc` (nn.Linear)")
     assert message.endswith("mat1 and mat2 shapes cannot be multiplied (1x144 and 256x10)")
 

@@ -9,29 +9,40 @@ import sys
 import textwrap
 
 PLUGIN = '''
-from graphdl.catalog import Float, Inferred, LayerKind, Param, register
+from graphdl.catalog import Float, Inferred, LayerKind, Param, layer_spec, register
 
 
 @register
 class Scale(LayerKind):
-    """Multiplies by a constant: a custom kind a plugin offers."""
+    """Multiplies by a constant: a custom kind a plugin offers, with its own torch module (in a
+    module of its own, so that loading the kind does not load torch), which it imports from."""
 
     name = "pluginScale"
     category = "activation"
     summary = "Multiplies its input by a factor"
     params = (Param("factor", Float(), positional=True),)
+    importers = {"graphdl_scale_modules.Scaled": lambda m, x: layer_spec("pluginScale", x, factor=m.factor)}
 
     def infer(self, args, inputs):
         return Inferred({"out": inputs["in"]})
 
     def build(self, args, inputs):
-        from torch import nn
+        from graphdl_scale_modules import Scaled
 
-        class Scaled(nn.Module):
-            def forward(self, x):
-                return x * args["factor"]
+        return Scaled(args["factor"])
+'''
 
-        return Scaled()
+MODULES = '''
+from torch import nn
+
+
+class Scaled(nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
 '''
 
 
@@ -44,13 +55,18 @@ def install(folder, name: str, module_source: str) -> None:
     (info / "entry_points.txt").write_text(f"[graphdl.layers]\n{name} = {name}\n")
 
 
+def install_scale(folder) -> None:
+    install(folder, "graphdl_scale_plugin", PLUGIN)
+    (folder / "graphdl_scale_modules.py").write_text(MODULES)
+
+
 def run(folder, code: str):
     environment = {**os.environ, "PYTHONPATH": str(folder)}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=environment, timeout=300)
 
 
 def test_a_plugin_kind_works_like_a_built_in_one(tmp_path):
-    install(tmp_path, "graphdl_scale_plugin", PLUGIN)
+    install_scale(tmp_path)
     result = run(
         tmp_path,
         """
@@ -69,6 +85,28 @@ def test_a_plugin_kind_works_like_a_built_in_one(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_a_plugin_kind_imports_from_pytorch(tmp_path):
+    install_scale(tmp_path)
+    result = run(
+        tmp_path,
+        """
+        from collections import OrderedDict
+        import torch, graphdl
+        from graphdl_scale_modules import Scaled
+        module = torch.nn.Sequential(OrderedDict(fc=torch.nn.Linear(3, 3), s=Scaled(2.5)))
+        graph = graphdl.from_torch(module, (3,), name="p")
+        print(graphdl.to_dlg(graph), end="")
+        net = graphdl.dlnetwork(graph)
+        net.load_state_dict(module.state_dict())
+        x = torch.randn(2, 3)
+        with torch.no_grad():
+            torch.testing.assert_close(net(x), module(x))
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "network p {\n    input = featureInput(3)\n    fc    = fullyConnected(3)\n    s     = pluginScale(2.5)\n}\n"
 
 
 def test_a_broken_plugin_is_named(tmp_path):

@@ -65,8 +65,12 @@ def test_a_graphviz_failure_is_an_error_not_a_traceback(tmp_path, monkeypatch):
         graphdl.render(graphdl.load(EXAMPLES / "mnist.dlg"), tmp_path / "x.svg")
 
 
-def test_every_catalog_category_has_a_colour():
-    from graphdl.catalog._registry import CATEGORIES
-    from graphdl.views._render import _COLORS
+def test_each_layer_is_drawn_in_its_category_colours():
+    from graphdl.catalog import CATEGORIES, lookup
 
-    assert set(_COLORS) == set(CATEGORIES)
+    graph = graphdl.load(EXAMPLES / "mnist.dlg")
+    dot = graphdl.to_dot(graph)
+    for layer in graph:
+        colours = CATEGORIES[lookup(layer.kind).category]
+        (node,) = [line for line in dot.splitlines() if line.strip().startswith(f'"{layer.name}" [label')]
+        assert f'fillcolor="{colours.fill}", color="{colours.border}"' in node

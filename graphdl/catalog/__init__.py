@@ -29,12 +29,29 @@ from graphdl.catalog._arguments import (
     is_factor_param,
     parameter_names,
 )
+from graphdl.catalog._categories import CATEGORIES, Category
 from graphdl.catalog._emit import Emit
-from graphdl.catalog._registry import CATEGORIES, Factors, Inferred, LayerKind, LayerProblem, kinds, load_plugins, lookup, register
+from graphdl.catalog._importing import (
+    BATCH,
+    SIZES,
+    LayerSpec,
+    Marker,
+    Refused,
+    TracedTensor,
+    compact,
+    layer_spec,
+    per_dimension,
+    refuse_if,
+    show,
+    size_of,
+    torch_padding,
+    window_dims,
+)
+from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, importers, kinds, load_plugins, lookup, register
 from graphdl.catalog._shape import Shape
 
 # The modules of the contract itself; every other module here is a family of kinds.
-_NOT_FAMILIES = {"_arguments", "_emit", "_registry", "_shape", "_torch_modules", "_window"}
+_NOT_FAMILIES = {"_arguments", "_categories", "_emit", "_importing", "_registry", "_shape", "_torch_modules", "_window"}
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _module not in _NOT_FAMILIES:
@@ -44,7 +61,10 @@ load_plugins()
 
 __all__ = [
     # the contract, for built-in kinds and plugins alike
-    "CATEGORIES", "Emit", "Factors", "Inferred", "LayerKind", "LayerProblem", "Shape", "kinds", "lookup", "register",
+    "CATEGORIES", "Category", "Emit", "Factors", "Inferred", "LayerKind", "LayerProblem", "Shape", "importers", "kinds", "lookup", "register",
+    # importing from PyTorch: what importers get, make and share
+    "BATCH", "SIZES", "LayerSpec", "Marker", "Refused", "TracedTensor", "compact", "layer_spec", "per_dimension", "refuse_if", "show",
+    "size_of", "torch_padding", "window_dims",
     # argument types
     "REQUIRED", "Any", "ArgType", "Bool", "Choice", "Float", "Int", "IntList", "Padding", "Param", "Size",
     # binding arguments, for the stages that read layers

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from graphdl.catalog._arguments import ArgumentProblem, Choice, Float, Param
+from graphdl.catalog._importing import LayerSpec, layer_spec, refuse_if, size_of
 from graphdl.catalog._registry import Inferred, LayerKind, register
 
 
@@ -25,6 +26,40 @@ class PositiveFloat(Float):
         return value
 
 
+def _module(kind: str):
+    """The importer of a torch module of no settings of its own: nn.ReLU()."""
+    return lambda m, x: layer_spec(kind, x)
+
+
+def _function(kind: str, *qualified: str) -> dict:
+    """The importers of functions and methods of no settings of their own: torch.relu(x), x.relu()."""
+
+    def convert(input, inplace=False) -> LayerSpec:
+        return layer_spec(kind, input)
+
+    return dict.fromkeys(qualified, convert)
+
+
+def _softplus(input, beta=1.0, threshold=20.0) -> LayerSpec:
+    refuse_if(beta != 1 or threshold != 20, f"beta={beta}, threshold={threshold}: graphdl's softplus is log(1 + exp(x)), beta 1 and threshold 20")
+    return layer_spec("softplus", input)
+
+
+def _clipped(input, min_val=-1.0, max_val=1.0, inplace=False) -> LayerSpec:
+    """torch.nn.functional.hardtanh, which clips at two bounds."""
+    refuse_if(min_val != 0, f"min_val={min_val}: graphdl's clippedRelu clips at 0 and a ceiling, as Hardtanh(0, ceiling) does")
+    return layer_spec("clippedRelu", input, ceiling=max_val)
+
+
+def _softmax(input, dim=None, _stacklevel=3, dtype=None) -> LayerSpec:
+    refuse_if(dtype is not None, f"dtype={dtype}: graphdl's softmax computes in its input's type")
+    rank = len(size_of(input))
+    if dim is None:
+        dim = 0 if rank in (0, 1, 3) else 1  # torch's own choice for a softmax without a dim
+    refuse_if(dim % rank != 1, f"dim={dim}: graphdl's softmax works over the channels, dim=1")
+    return layer_spec("softmax", input)
+
+
 class _Elementwise(LayerKind):
     category = "activation"
     # Operations per element, a transcendental function (exp, tanh, erf) counted as one.
@@ -41,6 +76,7 @@ class _Elementwise(LayerKind):
 class Relu(_Elementwise):
     name = "relu"
     summary = "Rectified linear unit: max(x, 0)"
+    importers = {"torch.nn.ReLU": _module("relu"), **_function("relu", "torch.relu", "torch.nn.functional.relu", "torch.Tensor.relu")}
 
     def build(self, args, inputs):
         from torch import nn
@@ -57,6 +93,10 @@ class LeakyRelu(_Elementwise):
     auto_name = "leakyrelu"
     summary = "Leaky rectified linear unit: x for x >= 0, scale * x below"
     params = (Param("scale", Float(min=0), 0.01, positional=True, doc="slope for negative inputs"),)
+    importers = {
+        "torch.nn.LeakyReLU": lambda m, x: layer_spec("leakyRelu", x, scale=m.negative_slope),
+        "torch.nn.functional.leaky_relu": lambda input, negative_slope=0.01, inplace=False: layer_spec("leakyRelu", input, scale=negative_slope),
+    }
 
     def build(self, args, inputs):
         from torch import nn
@@ -74,6 +114,12 @@ class ClippedRelu(_Elementwise):
     summary = "Clipped rectified linear unit: min(max(x, 0), ceiling)"
     params = (Param("ceiling", PositiveFloat(), positional=True, doc="the largest output, above 0"),)
     per_element = 2  # a max and a min
+    importers = {
+        "torch.nn.Hardtanh": lambda m, x: _clipped(x, m.min_val, m.max_val),
+        "torch.nn.ReLU6": lambda m, x: _clipped(x, 0, 6),
+        "torch.nn.functional.hardtanh": _clipped,
+        "torch.nn.functional.relu6": lambda input, inplace=False: _clipped(input, 0, 6),
+    }
 
     def build(self, args, inputs):
         from torch import nn
@@ -90,6 +136,10 @@ class Elu(_Elementwise):
     name = "elu"
     summary = "Exponential linear unit: x for x >= 0, alpha * (exp(x) - 1) below"
     params = (Param("alpha", Float(), 1.0, positional=True, doc="the negative inputs tend to -alpha"),)
+    importers = {
+        "torch.nn.ELU": lambda m, x: layer_spec("elu", x, alpha=m.alpha),
+        "torch.nn.functional.elu": lambda input, alpha=1.0, inplace=False: layer_spec("elu", input, alpha=alpha),
+    }
     per_element = 3  # exp, subtract, multiply
 
     def build(self, args, inputs):
@@ -106,6 +156,10 @@ class Gelu(_Elementwise):
     name = "gelu"
     summary = 'Gaussian error linear unit: x * P(X <= x) for a standard normal X, exact or its "tanh" approximation'
     params = (Param("approximation", Choice(("none", "tanh")), "none", doc='"tanh" for the faster tanh approximation'),)
+    importers = {
+        "torch.nn.GELU": lambda m, x: layer_spec("gelu", x, approximation=m.approximate),
+        "torch.nn.functional.gelu": lambda input, approximate="none": layer_spec("gelu", input, approximation=approximate),
+    }
 
     def build(self, args, inputs):
         from torch import nn
@@ -125,6 +179,7 @@ class Gelu(_Elementwise):
 class Tanh(_Elementwise):
     name = "tanh"
     summary = "Hyperbolic tangent"
+    importers = {"torch.nn.Tanh": _module("tanh"), **_function("tanh", "torch.tanh", "torch.nn.functional.tanh", "torch.Tensor.tanh")}
 
     def build(self, args, inputs):
         from torch import nn
@@ -139,6 +194,7 @@ class Tanh(_Elementwise):
 class Sigmoid(_Elementwise):
     name = "sigmoid"
     summary = "Logistic sigmoid: 1 / (1 + exp(-x))"
+    importers = {"torch.nn.Sigmoid": _module("sigmoid"), **_function("sigmoid", "torch.sigmoid", "torch.nn.functional.sigmoid", "torch.Tensor.sigmoid")}
     per_element = 3  # exp, add, divide
 
     def build(self, args, inputs):
@@ -154,6 +210,7 @@ class Sigmoid(_Elementwise):
 class Swish(_Elementwise):
     name = "swish"
     summary = "Swish: x * sigmoid(x)"
+    importers = {"torch.nn.SiLU": _module("swish"), **_function("swish", "torch.nn.functional.silu")}
     per_element = 4  # a sigmoid, then a product
 
     def build(self, args, inputs):
@@ -169,6 +226,7 @@ class Swish(_Elementwise):
 class Softplus(_Elementwise):
     name = "softplus"
     summary = "Softplus: log(1 + exp(x)), a smooth ReLU"
+    importers = {"torch.nn.Softplus": lambda m, x: _softplus(x, m.beta, m.threshold), "torch.nn.functional.softplus": _softplus}
     per_element = 3  # exp, add, log
 
     def build(self, args, inputs):
@@ -185,6 +243,10 @@ class Softplus(_Elementwise):
 class Softmax(_Elementwise):
     name = "softmax"
     summary = "Softmax over the channels of each observation (and of each pixel of an image)"
+    importers = {
+        "torch.nn.Softmax": lambda m, x: _softmax(x, m.dim),
+        **dict.fromkeys(("torch.softmax", "torch.nn.functional.softmax", "torch.Tensor.softmax"), _softmax),
+    }
     per_element = 3  # exp, sum, divide
 
     def build(self, args, inputs):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from graphdl.catalog._arguments import ArgumentProblem, Choice, Float, Int, Param
 from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog._sequence import sequence_of_features
-from graphdl.catalog._window import describe_shape
 from graphdl.catalog._shape import Shape
+from graphdl.catalog._window import describe_shape
 
 
 class AutoOrInt(Int):
@@ -43,6 +43,7 @@ def _sequence(kind: str, inputs) -> Shape:
 class SelfAttention(LayerKind):
     name = "selfAttention"
     auto_name = "selfattention"
+    no_importer = "not yet: torch's nn.MultiheadAttention takes a query, key and value and returns (output, weights), which from_torch does not unpack"
     category = "attention"
     # MATLAB's QueryWeightsLearnRateFactor, ..., OutputBiasL2Factor.
     factors = {
@@ -122,6 +123,7 @@ class SelfAttention(LayerKind):
 class PositionEmbedding(LayerKind):
     name = "positionEmbedding"
     auto_name = "posembedding"
+    no_importer = "PyTorch has no such layer: a forward indexes a parameter by position, which from_torch does not import"
     category = "attention"
     factors = {"weight": Factors(("weight",))}
     summary = "Learned position embedding: for a sequence of T steps, the embeddings of positions 1 to T (add them to the input with an addition layer)"
@@ -162,6 +164,7 @@ class PositionEmbedding(LayerKind):
 class SinusoidalPositionEncoding(LayerKind):
     name = "sinusoidalPositionEncoding"
     auto_name = "sinusoidalposenc"
+    no_importer = "PyTorch has no such layer: a forward adds a buffer of sines and cosines, which from_torch does not import"
     category = "attention"
     summary = (
         "Sinusoidal position encoding (Vaswani et al.): for a sequence of T steps, channel 2i of position p = 0 .. T-1 is "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graphdl.catalog._arguments import Dimension, Int, Param, matlab_dimension
+from graphdl.catalog._importing import LayerSpec, TracedTensor, layer_spec, refuse_if, show, size_of
 from graphdl.catalog._registry import Inferred, LayerKind, LayerProblem, register
 
 
@@ -20,6 +21,27 @@ def _num_inputs() -> Param:
 def _listing(inputs) -> str:
     items = [f"{shape} ({port})" for port, shape in inputs.items()]
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _add(input, other, alpha=1) -> LayerSpec:
+    refuse_if(alpha != 1, f"alpha={alpha}: graphdl's addition adds its inputs as they are")
+    return layer_spec("addition", input, other)
+
+
+def _mul(input, other) -> LayerSpec:
+    return layer_spec("multiplication", input, other)
+
+
+def _cat(tensors, dim=0) -> LayerSpec | TracedTensor:
+    """torch.cat along the channels: a depth concatenation of images, else a concatenation."""
+    refuse_if(not isinstance(tensors, (tuple, list)), f"concatenates {show(tensors)}, not a list of tensors")
+    rank = len(size_of(tensors[0]))
+    refuse_if(dim % rank != 1, f"dim={dim}: graphdl imports concatenation along the channels, dim=1")
+    if len(tensors) == 1:
+        return tensors[0]
+    if rank >= 4:
+        return layer_spec("depthConcatenation", *tensors, numInputs=len(tensors))
+    return layer_spec("concatenation", *tensors, dim="channel", numInputs=len(tensors))
 
 
 class _Elementwise(_Combination):
@@ -63,6 +85,7 @@ class Addition(_Elementwise):
     summary = "Adds its inputs elementwise; they must have one size"
     noun = "addition"
     operator = "add"
+    importers = dict.fromkeys(("operator.add", "torch.add", "torch.Tensor.add"), _add)
 
 
 @register
@@ -71,6 +94,7 @@ class Multiplication(_Elementwise):
     summary = "Multiplies its inputs elementwise; they must have one size"
     noun = "multiplication"
     operator = "mul"
+    importers = dict.fromkeys(("operator.mul", "torch.mul", "torch.Tensor.mul"), _mul)
 
 
 class _Concatenation(_Combination):
@@ -120,6 +144,7 @@ class Concatenation(_Concatenation):
         Param("dim", Dimension(), positional=True, doc='the dimension to concatenate along: a name or MATLAB\'s number (for images: height 1, width 2, channels 3)'),
         _num_inputs(),
     )
+    importers = dict.fromkeys(("torch.cat", "torch.concat"), _cat)
 
     def matlab_dim(self, args, first):
         dim = matlab_dimension(args["dim"], first)
@@ -137,6 +162,7 @@ class DepthConcatenation(_Concatenation):
     auto_name = "depthcat"
     summary = "Concatenates its inputs along the channels; they must agree in height and width"
     params = (_num_inputs(),)
+    no_importer = "torch.cat of images along their channels imports as it, by concatenation's importer"
 
     def matlab_dim(self, args, first):
         return first.format.index("C") + 1

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from graphdl.catalog._arguments import ArgType, ArgumentProblem, Bool, Choice, Int, Padding, Param, Size
+from graphdl.catalog._importing import LayerSpec, TracedTensor, compact, layer_spec, refuse_if, torch_padding, window_dims
 from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, register
-from graphdl.catalog._window import Padding1d, Window, describe_window, image_input, show_padding, show_size, slid_sizes
 from graphdl.catalog._shape import Shape
+from graphdl.catalog._window import Padding1d, Window, describe_window, image_input, show_padding, show_size, slid_sizes
 from graphdl.syntax import format_value
 
 WEIGHT_INITIALIZERS = ("glorot", "he", "narrow-normal", "zeros", "ones")
@@ -75,6 +76,50 @@ def _window_params(dims: int, filters: tuple[Param, ...]) -> tuple[Param, ...]:
         Param("padding", Padding1d(causal=True) if dims == 1 else Padding(dims), 0, doc=_SAME[dims]),
         *_initializers(),
     )
+
+
+def _import_convolution(m, x: TracedTensor) -> LayerSpec:
+    """torch.nn.Conv1d, Conv2d or Conv3d; grouped ones as groupedConvolution2d."""
+    dims = window_dims(m, x)
+    refuse_if(m.padding_mode != "zeros", f'padding_mode="{m.padding_mode}": graphdl\'s convolutions pad with zeros only')
+    common = dict(stride=compact(m.stride), dilationFactor=compact(m.dilation), padding=torch_padding(m.padding), bias=m.bias is not None)
+    if m.groups == 1:
+        return layer_spec(f"convolution{dims}d", x, filterSize=compact(m.kernel_size), numFilters=m.out_channels, **common)
+    refuse_if(dims != 2, f"groups={m.groups}: the catalog has grouped convolutions in 2-D only (groupedConvolution2d)")
+    groups = "channel-wise" if m.groups == m.in_channels else m.groups
+    return layer_spec(
+        "groupedConvolution2d", x, filterSize=compact(m.kernel_size), numFiltersPerGroup=m.out_channels // m.groups, numGroups=groups, **common
+    )
+
+
+def _import_transposed(m, x: TracedTensor) -> LayerSpec:
+    """torch.nn.ConvTranspose1d, ConvTranspose2d or ConvTranspose3d."""
+    dims = window_dims(m, x)
+    refuse_if(m.padding_mode != "zeros", f'padding_mode="{m.padding_mode}": graphdl\'s transposed convolutions pad with zeros only')
+    refuse_if(m.groups != 1, f"groups={m.groups}: the catalog's transposed convolutions are not grouped")
+    refuse_if(any(d != 1 for d in m.dilation), f"dilation={m.dilation}: the catalog's transposed convolutions have no dilation")
+    refuse_if(
+        any(extra > p for p, extra in zip(m.padding, m.output_padding)),
+        f"output_padding={m.output_padding} beyond padding={m.padding}: graphdl crops a transposed convolution's output, it does not extend it",
+    )
+    # torch's output_padding gives back rows that its padding cropped at the end: MATLAB's
+    # cropping of `padding` before and `padding - output_padding` after.
+    if any(m.output_padding):
+        cropping = [side for p, extra in zip(m.padding, m.output_padding) for side in (p, p - extra)]
+    else:
+        cropping = compact(m.padding)
+    return layer_spec(
+        f"transposedConv{dims}d", x, filterSize=compact(m.kernel_size), numFilters=m.out_channels, stride=compact(m.stride), cropping=cropping,
+        bias=m.bias is not None,
+    )
+
+
+def _import_linear(m, x: TracedTensor) -> LayerSpec:
+    refuse_if(
+        len(x.size) != 2,
+        f"nn.Linear on a tensor of size {x.size} works along its last dimension, but graphdl's fullyConnected takes (batch, features): flatten first",
+    )
+    return layer_spec("fullyConnected", x, outputSize=m.out_features, bias=m.bias is not None)
 
 
 _NUM_FILTERS = Param("numFilters", Int(min=1), positional=True, doc="number of filters, the output channels")
@@ -142,6 +187,7 @@ class Convolution1d(_Convolution):
     dims = 1
     summary = "1-D convolution: numFilters filters of filterSize slid along the time of a sequence, or the width of a 1-D image"
     params = _window_params(1, (_NUM_FILTERS,))
+    importers = {"torch.nn.Conv1d": _import_convolution}
 
 
 @register
@@ -151,6 +197,7 @@ class Convolution2d(_Convolution):
     dims = 2
     summary = "2-D convolution: numFilters filters of filterSize slid over the image"
     params = _window_params(2, (_NUM_FILTERS,))
+    importers = {"torch.nn.Conv2d": _import_convolution}
 
 
 @register
@@ -160,6 +207,7 @@ class Convolution3d(_Convolution):
     dims = 3
     summary = "3-D convolution: numFilters filters of filterSize slid over a 3-D image"
     params = _window_params(3, (_NUM_FILTERS,))
+    importers = {"torch.nn.Conv3d": _import_convolution}
 
 
 @register
@@ -168,6 +216,7 @@ class GroupedConvolution2d(_Convolution):
     auto_name = "groupedconv"
     dims = 2
     summary = "2-D grouped convolution: the channels split into numGroups groups, each convolved with its own numFiltersPerGroup filters"
+    no_importer = "torch.nn.Conv2d with groups > 1 imports as it, by convolution2d's importer"
     params = _window_params(
         2,
         (
@@ -292,6 +341,7 @@ class TransposedConv1d(_TransposedConvolution):
     dims = 1
     summary = "1-D transposed convolution: upsamples along the time of a sequence, or the width of a 1-D image"
     params = _transposed_params(1)
+    importers = {"torch.nn.ConvTranspose1d": _import_transposed}
 
 
 @register
@@ -300,6 +350,7 @@ class TransposedConv2d(_TransposedConvolution):
     dims = 2
     summary = "2-D transposed convolution: upsamples an image, (input - 1) * stride + filterSize less the cropping"
     params = _transposed_params(2)
+    importers = {"torch.nn.ConvTranspose2d": _import_transposed}
 
 
 @register
@@ -308,6 +359,7 @@ class TransposedConv3d(_TransposedConvolution):
     dims = 3
     summary = "3-D transposed convolution: upsamples a 3-D image"
     params = _transposed_params(3)
+    importers = {"torch.nn.ConvTranspose3d": _import_transposed}
 
 
 @register
@@ -321,6 +373,7 @@ class FullyConnected(LayerKind):
         Param("outputSize", Int(min=1), positional=True, doc="number of outputs"),
         *_initializers(),
     )
+    importers = {"torch.nn.Linear": _import_linear}
 
     def infer(self, args, inputs):
         shape = inputs["in"]

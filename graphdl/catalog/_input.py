@@ -25,6 +25,7 @@ def _normalization(default: str) -> tuple[Param, ...]:
 
 class _Input(LayerKind):
     category = "input"
+    no_importer = "from_torch makes the input layer from its input_size and input_kind: a module has no input layer"
 
     def inputs(self, args):
         return ()

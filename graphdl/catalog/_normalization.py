@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from graphdl.catalog._arguments import Float, Int, Param
+from graphdl.catalog._importing import LayerSpec, TracedTensor, layer_spec, refuse_if, window_dims
 from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog._window import describe_shape
 
@@ -26,6 +27,49 @@ def _divisors(n: int) -> list[int]:
     # Up to the square root: a channel count may be any int32.
     small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
     return small + [n // d for d in reversed(small) if d * d != n]
+
+
+def _import_epsilon(eps: float) -> float:
+    refuse_if(eps < 1e-5, f"eps={eps:g}: graphdl's epsilon is at least 1e-5, MATLAB's minimum")
+    return eps
+
+
+def _import_batch_norm(m, x: TracedTensor) -> LayerSpec:
+    # torch's batch norms check the rank themselves, and take no unbatched input.
+    refuse_if(not m.affine, "affine=False: graphdl's batchNormalization always learns a scale and an offset")
+    refuse_if(not m.track_running_stats, "track_running_stats=False: graphdl's batchNormalization keeps running statistics for inference")
+    refuse_if(m.momentum != 0.1, f"momentum={m.momentum}: graphdl's batchNormalization updates its statistics with momentum 0.1, MATLAB's decay")
+    return layer_spec("batchNormalization", x, epsilon=_import_epsilon(m.eps))
+
+
+def _import_layer_norm(m, x: TracedTensor) -> LayerSpec:
+    refuse_if(
+        len(x.size) != 2 or tuple(m.normalized_shape) != x.size[1:],
+        f"nn.LayerNorm{tuple(m.normalized_shape)} on a tensor of size {x.size} normalises its last dimensions; graphdl's layerNormalization "
+        "matches it on features (batch, channels) only",
+    )
+    refuse_if(m.weight is None or m.bias is None, "without a learnable scale and offset: graphdl's layerNormalization learns both")
+    return layer_spec("layerNormalization", x, epsilon=_import_epsilon(m.eps))
+
+
+def _import_group_norm(m, x: TracedTensor) -> LayerSpec:
+    refuse_if(not m.affine, "affine=False: graphdl's groupNormalization always learns a scale and an offset")
+    return layer_spec("groupNormalization", x, numGroups=m.num_groups, epsilon=_import_epsilon(m.eps))
+
+
+def _import_instance_norm(m, x: TracedTensor) -> LayerSpec:
+    window_dims(m, x)
+    refuse_if(not m.affine, "affine=False (PyTorch's default): graphdl's instanceNormalization learns a scale and an offset; use affine=True")
+    refuse_if(m.track_running_stats, "track_running_stats=True: graphdl's instanceNormalization uses each observation's own statistics, also at inference")
+    return layer_spec("instanceNormalization", x, epsilon=_import_epsilon(m.eps))
+
+
+def _import_local_response_norm(m, x: TracedTensor) -> LayerSpec:
+    refuse_if(
+        m.size % 2 == 0,
+        f"size={m.size}: an even window reaches one channel further back in torch's LocalResponseNorm, further ahead in MATLAB's",
+    )
+    return layer_spec("crossChannelNormalization", x, windowChannelSize=m.size, alpha=m.alpha, beta=m.beta, k=m.k)
 
 
 class _Normalization(LayerKind):
@@ -52,6 +96,7 @@ class BatchNormalization(LayerKind):
     factors = SCALE_AND_OFFSET
     summary = "Batch normalisation: normalises each channel over the mini-batch (and its pixels and time steps), then scales and shifts"
     params = (_epsilon(),)
+    importers = dict.fromkeys(("torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d", "torch.nn.BatchNorm3d"), _import_batch_norm)
 
     def infer(self, args, inputs):
         shape = inputs["in"]
@@ -88,6 +133,7 @@ class LayerNormalization(_Normalization):
     auto_name = "layernorm"
     summary = "Layer normalisation: normalises each observation over its channels and pixels (a sequence: each step over its channels), then scales and shifts"
     params = (_epsilon(),)
+    importers = {"torch.nn.LayerNorm": _import_layer_norm}
 
     def build(self, args, inputs):
         from torch import nn
@@ -114,6 +160,7 @@ class GroupNormalization(_Normalization):
         Param("numGroups", Int(min=1), positional=True, doc="number of groups of channels; it must divide the channels"),
         _epsilon(),
     )
+    importers = {"torch.nn.GroupNorm": _import_group_norm}
 
     def infer(self, args, inputs):
         channels, groups = inputs["in"].channels, args["numGroups"]
@@ -143,6 +190,7 @@ class InstanceNormalization(_Normalization):
     auto_name = "instancenorm"
     summary = "Instance normalisation: normalises each channel of each observation over its pixels and time steps, then scales and shifts"
     params = (_epsilon(),)
+    importers = dict.fromkeys(("torch.nn.InstanceNorm1d", "torch.nn.InstanceNorm2d", "torch.nn.InstanceNorm3d"), _import_instance_norm)
 
     def infer(self, args, inputs):
         shape = inputs["in"]
@@ -176,6 +224,7 @@ class CrossChannelNormalization(LayerKind):
         Param("beta", Float(min=0.01), 0.75),
         Param("k", Float(min=1e-5), 2.0),
     )
+    importers = {"torch.nn.LocalResponseNorm": _import_local_response_norm}
 
     def infer(self, args, inputs):
         return Inferred({"out": inputs["in"]})
@@ -199,6 +248,7 @@ class Dropout(LayerKind):
     category = "regularization"
     summary = "Dropout: during training, zeroes each element with the given probability and rescales the rest"
     params = (Param("probability", Float(min=0, max=1, max_inclusive=False), 0.5, positional=True),)
+    importers = {"torch.nn.Dropout": lambda m, x: layer_spec("dropout", x, probability=m.p)}
 
     def infer(self, args, inputs):
         return Inferred({"out": inputs["in"]})

@@ -13,6 +13,7 @@ from graphdl.catalog._window import describe_shape
 
 class _Output(LayerKind):
     category = "output"
+    no_importer = "a PyTorch module ends without its loss, so it has nothing that imports as an output layer"
     loss: str
 
     def build(self, args, inputs):

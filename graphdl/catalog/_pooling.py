@@ -7,9 +7,10 @@ import math
 from typing import ClassVar
 
 from graphdl.catalog._arguments import Padding, Param, Size
+from graphdl.catalog._importing import LayerSpec, TracedTensor, compact, layer_spec, per_dimension, refuse_if, window_dims
 from graphdl.catalog._registry import Inferred, LayerKind, register
-from graphdl.catalog._window import Padding1d, Window, describe_window, image_input
 from graphdl.catalog._shape import Shape
+from graphdl.catalog._window import Padding1d, Window, describe_window, image_input
 
 _EXTENT = {1: "width (or length, over time)", 2: "height and width", 3: "height, width and depth"}
 
@@ -27,6 +28,45 @@ def _scalar(values: tuple[int, ...]) -> int | tuple[int, ...]:
     pooling takes a number faster than a tuple (about 0.3 µs per tuple and call, a part of a small
     network's forward at batch 1)."""
     return values[0] if len(set(values)) == 1 else tuple(values)
+
+
+def _import_window(m, dims: int) -> dict[str, object]:
+    return dict(
+        poolSize=compact(per_dimension(m.kernel_size, dims)),
+        stride=compact(per_dimension(m.stride, dims)),
+        padding=compact(per_dimension(m.padding, dims)),
+    )
+
+
+def _import_max_pool(m, x: TracedTensor) -> LayerSpec:
+    dims = window_dims(m, x)
+    refuse_if(m.ceil_mode, "ceil_mode=True: graphdl's pooling windows stop at the input's edge, as ceil_mode=False")
+    refuse_if(per_dimension(m.dilation, dims) != (1,) * dims, f"dilation={m.dilation}: graphdl's pooling has no dilation")
+    refuse_if(m.return_indices, "return_indices=True: graphdl's max pooling returns the maxima only")
+    return layer_spec(f"maxPooling{dims}d", x, **_import_window(m, dims))
+
+
+def _import_average_pool(m, x: TracedTensor) -> LayerSpec:
+    dims = window_dims(m, x)
+    refuse_if(m.ceil_mode, "ceil_mode=True: graphdl's pooling windows stop at the input's edge, as ceil_mode=False")
+    refuse_if(getattr(m, "divisor_override", None) is not None, "divisor_override: graphdl's average pooling divides by the window's size")
+    refuse_if(
+        not m.count_include_pad and any(per_dimension(m.padding, dims)),
+        "count_include_pad=False: graphdl's average pooling counts the padding as zeros, as MATLAB does",
+    )
+    return layer_spec(f"averagePooling{dims}d", x, **_import_window(m, dims))
+
+
+def _import_global_pool(m, x: TracedTensor) -> LayerSpec:
+    """torch.nn.AdaptiveAvgPool2d(1) and its kin, pooling to one value per channel."""
+    dims = window_dims(m, x)
+    refuse_if(per_dimension(m.output_size, dims) != (1,) * dims, f"output_size={m.output_size}: graphdl pools to one value per channel only")
+    refuse_if(getattr(m, "return_indices", False), "return_indices=True: graphdl's max pooling returns the maxima only")
+    reduce = "Max" if "Max" in type(m).__name__ else "Average"
+    return layer_spec(f"global{reduce}Pooling{dims}d", x)
+
+
+_NOT_1D = "torch's AdaptiveAvgPool1d(1) and AdaptiveMaxPool1d(1) keep a time dimension of 1, which MATLAB's 1-D global pooling removes"
 
 
 class _Pooling(LayerKind):
@@ -87,6 +127,7 @@ class _AveragePooling(_Pooling):
 @register
 class MaxPooling1d(_MaxPooling):
     name = "maxPooling1d"
+    importers = {"torch.nn.MaxPool1d": _import_max_pool}
     auto_name = "maxpool1d"
     dims = 1
     summary = "1-D max pooling: the maximum of each window, along the time of a sequence or the width of a 1-D image"
@@ -96,6 +137,7 @@ class MaxPooling1d(_MaxPooling):
 @register
 class MaxPooling2d(_MaxPooling):
     name = "maxPooling2d"
+    importers = {"torch.nn.MaxPool2d": _import_max_pool}
     auto_name = "maxpool"
     dims = 2
     summary = "2-D max pooling: the maximum of each window"
@@ -105,6 +147,7 @@ class MaxPooling2d(_MaxPooling):
 @register
 class MaxPooling3d(_MaxPooling):
     name = "maxPooling3d"
+    importers = {"torch.nn.MaxPool3d": _import_max_pool}
     auto_name = "maxpool3d"
     dims = 3
     summary = "3-D max pooling: the maximum of each window of a 3-D image"
@@ -114,6 +157,7 @@ class MaxPooling3d(_MaxPooling):
 @register
 class AveragePooling1d(_AveragePooling):
     name = "averagePooling1d"
+    importers = {"torch.nn.AvgPool1d": _import_average_pool}
     auto_name = "avgpool1d"
     dims = 1
     summary = "1-D average pooling: the mean of each window, along the time of a sequence or the width of a 1-D image (padding counts as zeros)"
@@ -123,6 +167,7 @@ class AveragePooling1d(_AveragePooling):
 @register
 class AveragePooling2d(_AveragePooling):
     name = "averagePooling2d"
+    importers = {"torch.nn.AvgPool2d": _import_average_pool}
     auto_name = "avgpool"
     dims = 2
     summary = "2-D average pooling: the mean of each window (padding counts as zeros, as in MATLAB)"
@@ -132,6 +177,7 @@ class AveragePooling2d(_AveragePooling):
 @register
 class AveragePooling3d(_AveragePooling):
     name = "averagePooling3d"
+    importers = {"torch.nn.AvgPool3d": _import_average_pool}
     auto_name = "avgpool3d"
     dims = 3
     summary = "3-D average pooling: the mean of each window of a 3-D image (padding counts as zeros, as in MATLAB)"
@@ -179,6 +225,7 @@ class _GlobalPooling(LayerKind):
 @register
 class GlobalAveragePooling1d(_GlobalPooling):
     name = "globalAveragePooling1d"
+    no_importer = _NOT_1D
     auto_name = "gapool1d"
     dims, reduce = 1, "mean"
     summary = "1-D global average pooling: the mean over a 1-D image's width (keeping 1xchannels), or over a sequence's time (giving features, as MATLAB does)"
@@ -187,6 +234,7 @@ class GlobalAveragePooling1d(_GlobalPooling):
 @register
 class GlobalAveragePooling2d(_GlobalPooling):
     name = "globalAveragePooling2d"
+    importers = {"torch.nn.AdaptiveAvgPool2d": _import_global_pool}
     auto_name = "gapool"
     dims, reduce = 2, "mean"
     summary = "2-D global average pooling: the mean over height and width, keeping 1x1xchannels"
@@ -195,6 +243,7 @@ class GlobalAveragePooling2d(_GlobalPooling):
 @register
 class GlobalAveragePooling3d(_GlobalPooling):
     name = "globalAveragePooling3d"
+    importers = {"torch.nn.AdaptiveAvgPool3d": _import_global_pool}
     auto_name = "gapool3d"
     dims, reduce = 3, "mean"
     summary = "3-D global average pooling: the mean over height, width and depth, keeping 1x1x1xchannels"
@@ -203,6 +252,7 @@ class GlobalAveragePooling3d(_GlobalPooling):
 @register
 class GlobalMaxPooling1d(_GlobalPooling):
     name = "globalMaxPooling1d"
+    no_importer = _NOT_1D
     auto_name = "gmpool1d"
     dims, reduce = 1, "max"
     summary = "1-D global max pooling: the maximum over a 1-D image's width (keeping 1xchannels), or over a sequence's time (giving features, as MATLAB does)"
@@ -211,6 +261,7 @@ class GlobalMaxPooling1d(_GlobalPooling):
 @register
 class GlobalMaxPooling2d(_GlobalPooling):
     name = "globalMaxPooling2d"
+    importers = {"torch.nn.AdaptiveMaxPool2d": _import_global_pool}
     auto_name = "gmpool"
     dims, reduce = 2, "max"
     summary = "2-D global max pooling: the maximum over height and width, keeping 1x1xchannels"
@@ -219,6 +270,7 @@ class GlobalMaxPooling2d(_GlobalPooling):
 @register
 class GlobalMaxPooling3d(_GlobalPooling):
     name = "globalMaxPooling3d"
+    importers = {"torch.nn.AdaptiveMaxPool3d": _import_global_pool}
     auto_name = "gmpool3d"
     dims, reduce = 3, "max"
     summary = "3-D global max pooling: the maximum over height, width and depth, keeping 1x1x1xchannels"

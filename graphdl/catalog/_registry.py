@@ -1,32 +1,30 @@
 """The layer catalog's contract and its registry.
 
 A layer kind is everything about one kind of layer in one place: its name in the language, its
-arguments, its ports, its shape rule, how to build its torch module and how it looks. The parser
+arguments, its ports, its shape rule, how to build its torch module, how PyTorch code imports as
+it, and how it looks. The parser
 knows no layer names; every later stage asks the registry. Kinds register with `@register`, which
 checks the contract at once, so a broken kind fails at import, not halfway through a compile.
 
-Shape rules and descriptions never import torch; `build` and `generate` do, when they are called.
+Shape rules and descriptions never import torch; `build`, `generate` and the importers do, when
+they are called.
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from graphdl.catalog._arguments import Float, Param
+from graphdl.catalog._categories import CATEGORIES
 from graphdl.catalog._emit import Emit
 from graphdl.catalog._shape import Shape
 
 if TYPE_CHECKING:
     from torch import nn
     from torch.fx import Node
-
-CATEGORIES = (
-    "input", "convolution", "dense", "normalization", "activation", "pooling", "combination", "reshape", "regularization",
-    "sequence", "attention", "output",
-)
 
 Arguments = Mapping[str, object]
 
@@ -87,6 +85,13 @@ class LayerKind:
     # MATLAB's groups of learnables with their own factors (`weight`, `bias`; `scale`, `offset`),
     # each made two arguments when the kind registers; a learnable in no group has factors of 1.
     factors: ClassVar[Mapping[str, Factors]] = {}
+    # What PyTorch code imports as this kind (graphdl.from_torch): the qualified name of a torch.nn
+    # module class, a function or a tensor method ("torch.nn.ReLU", "torch.nn.functional.relu",
+    # "torch.Tensor.relu", "operator.add"), each with its importer (see _importing.py). Names, not
+    # objects, so that the catalog loads without torch.
+    importers: ClassVar[Mapping[str, Callable[..., object]]] = {}
+    # Why a kind has no importer, in one line ("made from from_torch's input_size").
+    no_importer: ClassVar[str | None] = None
 
     def inputs(self, args: Arguments) -> tuple[str, ...]:
         return ("in",)
@@ -151,6 +156,7 @@ def _default(param: Param) -> object:
 
 
 _KINDS: dict[str, LayerKind] = {}
+_IMPORTED: dict[str, str] = {}  # qualified name of a torch thing -> the kind that imports it
 
 
 def register(cls: type[LayerKind]) -> type[LayerKind]:
@@ -174,11 +180,33 @@ def register(cls: type[LayerKind]) -> type[LayerKind]:
     for method in ("infer", "build"):
         if getattr(cls, method) is getattr(LayerKind, method):
             problems.append(f"it must implement `{method}`")
+    problems += _importer_problems(cls)
     if problems:
         raise TypeError(f"cannot register layer kind {cls.__qualname__}: " + "; ".join(problems))
+    _IMPORTED.update(dict.fromkeys(cls.importers, name))
     cls.params = cls.params + tuple(p for p in factor_params(cls.factors) if p.name not in names)
     _KINDS[name] = cls()
     return cls
+
+
+def _importer_problems(cls: type[LayerKind]) -> list[str]:
+    importers, reason = cls.importers, cls.no_importer
+    if not isinstance(importers, Mapping):
+        return ["its `importers` must map qualified names to importers"]
+    problems = []
+    for qualified, importer in importers.items():
+        if not isinstance(qualified, str) or len(qualified.split(".")) < 2 or not all(p.isidentifier() for p in qualified.split(".")):
+            problems.append(f'its `importers` are keyed by qualified names such as "torch.nn.ReLU", not {qualified!r}')
+        elif qualified in _IMPORTED:
+            # A subclass of a registered kind inherits its importers: it declares its own, {} for none.
+            problems.append(f"`{qualified}` is imported as the kind `{_IMPORTED[qualified]}` already")
+        if not callable(importer):
+            problems.append(f"the importer of `{qualified}` must be callable")
+    if reason is not None and (not isinstance(reason, str) or not reason.strip() or "\n" in reason):
+        problems.append("its `no_importer` must be one line saying why it has no importer")
+    elif reason is not None and importers:
+        problems.append("it has importers, so it needs no `no_importer`")
+    return problems
 
 
 def factor_params(factors: Mapping[str, Factors]) -> tuple[Param, ...]:
@@ -195,6 +223,11 @@ def lookup(name: str) -> LayerKind | None:
 
 def kinds() -> tuple[LayerKind, ...]:
     return tuple(_KINDS.values())
+
+
+def importers() -> dict[str, tuple[LayerKind, Callable[..., object]]]:
+    """Every importer of every kind, by the qualified name it imports."""
+    return {qualified: (kind, importer) for kind in _KINDS.values() for qualified, importer in kind.importers.items()}
 
 
 PLUGIN_GROUP = "graphdl.layers"

@@ -4,13 +4,13 @@ permute, resize and crop."""
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 
 from graphdl.catalog._arguments import ArgType, ArgumentProblem, Choice, Float, IntList, Param, Size
+from graphdl.catalog._importing import BATCH, LayerSpec, TracedTensor, compact, layer_spec, per_dimension, refuse_if, show, size_of
 from graphdl.catalog._registry import Inferred, LayerKind, LayerProblem, register
-from graphdl.catalog._window import describe_shape, image_input
 from graphdl.catalog._shape import Shape
+from graphdl.catalog._window import describe_shape, image_input
 
 
 class _Layout(LayerKind):
@@ -25,10 +25,49 @@ def _not_a_sequence(kind: str, shape: Shape) -> None:
         raise LayerProblem(f"{kind} works on one observation at a time, but gets {describe_shape(shape)}", help="apply it to the steps before they form a sequence")
 
 
+def _import_flatten(input, start_dim=0, end_dim=-1) -> LayerSpec:
+    rank = len(size_of(input))
+    refuse_if(
+        start_dim != 1 or end_dim not in (-1, rank - 1),
+        f"start_dim={start_dim}, end_dim={end_dim}: graphdl flattens all but the batch, as torch.flatten(x, 1)",
+    )
+    return layer_spec("flatten", input)
+
+
+def _import_view(input, *shape) -> LayerSpec:
+    """`x.view(x.size(0), -1)` and its variants: a flatten of all but the batch."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    rest = math.prod(size_of(input)[1:])
+    flattens = len(shape) == 2 and ((shape[0] is BATCH and shape[1] in (-1, rest)) or (shape[0] == -1 and shape[1] == rest))
+    refuse_if(not flattens, f"to {', '.join(map(show, shape))}: graphdl imports a view or reshape that flattens all but the batch, x.view(x.size(0), -1)")
+    return layer_spec("flatten", input)
+
+
+def _import_upsample(m, x: TracedTensor) -> LayerSpec:
+    refuse_if(len(x.size) != 4, f"graphdl resizes 2-D images (resize2d), not a tensor of size {x.size}")
+    refuse_if(m.mode not in ("nearest", "bilinear"), f'mode="{m.mode}": graphdl\'s resize2d interpolates by "nearest" or "bilinear" only')
+    refuse_if(bool(m.align_corners), "align_corners=True: graphdl's resize2d aligns pixel centres (align_corners=False)")
+    if m.size is not None:
+        return layer_spec("resize2d", x, outputSize=compact(per_dimension(m.size, 2)), method=m.mode)
+    scales = set(per_dimension(m.scale_factor, 2))
+    scale = next(iter(scales))
+    # resize2d computes its output size from the scale; torch interpolates with the scale
+    # itself, which is the same only for a whole factor.
+    refuse_if(len(scales) != 1 or not float(scale).is_integer(), f"scale_factor={m.scale_factor}: graphdl scales height and width by one whole factor")
+    return layer_spec("resize2d", x, scale=int(scale), method=m.mode)
+
+
 @register
 class Flatten(_Layout):
     name = "flatten"
     summary = "Flattens each observation into a vector of features"
+    importers = {
+        "torch.nn.Flatten": lambda m, x: _import_flatten(x, m.start_dim, m.end_dim),
+        **dict.fromkeys(("torch.flatten", "torch.Tensor.flatten"), _import_flatten),
+        **dict.fromkeys(("torch.Tensor.view", "torch.Tensor.reshape"), _import_view),
+        "torch.reshape": lambda input, shape: _import_view(input, shape),
+    }
 
     def infer(self, args, inputs):
         _not_a_sequence(self.name, inputs["in"])
@@ -48,6 +87,7 @@ class Reshape(_Layout):
     name = "reshape"
     summary = "Reshapes each observation to outputSize (MATLAB's order: height, width, channels), taking its elements in PyTorch's order"
     params = (Param("outputSize", IntList((1, 2, 3, 4)), positional=True, doc="[channels], [height, width, channels] or [height, width, depth, channels]"),)
+    no_importer = "not yet: from_torch imports a view or reshape only as the flatten of all but the batch"
 
     def infer(self, args, inputs):
         shape = inputs["in"]
@@ -75,6 +115,7 @@ class Permute(_Layout):
     name = "permute"
     summary = "Reorders the dimensions of each observation (MATLAB's numbering: spatial ones, then channels); the labels stay in place"
     params = (Param("order", IntList(tuple(range(1, 5))), positional=True, doc="a permutation of 1..n: output dimension i is input dimension order(i)"),)
+    no_importer = "not yet: from_torch imports no permute or transpose"
 
     def infer(self, args, inputs):
         shape = inputs["in"]
@@ -109,6 +150,7 @@ class Resize2d(_Layout):
         Param("outputSize", Size(2), None, doc="[height, width]"),
         Param("method", Choice(("nearest", "bilinear")), "nearest"),
     )
+    importers = {"torch.nn.Upsample": _import_upsample}
 
     def infer(self, args, inputs):
         shape = image_input(self.name, inputs)
@@ -151,6 +193,7 @@ class Crop2d(_Layout):
     auto_name = "crop"
     summary = 'Crops its input `in` to the height and width of its input `ref`, at the centre or at [x, y] (1-based)'
     params = (Param("mode", CropMode(), "centercrop", positional=True, doc='"centercrop", or [x, y]: the column and row of the top left corner'),)
+    no_importer = "PyTorch has no layer that crops to the size of a second input; a forward writes it as slicing, which from_torch does not import"
 
     def inputs(self, args):
         return ("in", "ref")

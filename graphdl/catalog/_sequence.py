@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from graphdl.catalog._arguments import Choice, Int, Param
 from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, register
-from graphdl.catalog._window import describe_shape
 from graphdl.catalog._shape import Shape
+from graphdl.catalog._window import describe_shape
 
 OUTPUT_MODES = ("sequence", "last")
 WEIGHT_INITIALIZERS = ("glorot", "he", "orthogonal", "narrow-normal", "zeros", "ones")
@@ -35,6 +35,7 @@ def _output(args, shape: Shape, channels: int) -> Shape:
 
 class _Recurrent(LayerKind):
     category = "sequence"
+    no_importer = "not yet: torch's nn.LSTM and nn.GRU take time before channels and return (output, state), which from_torch does not unpack"
     # MATLAB's InputWeights, RecurrentWeights and Bias (torch has two biases where MATLAB has one).
     factors = {
         "inputWeights": Factors(("weight_ih_l0", "weight_ih_l0_reverse")),
@@ -142,6 +143,7 @@ class Gru(_Recurrent):
 class WordEmbedding(LayerKind):
     name = "wordEmbedding"
     auto_name = "embedding"
+    no_importer = "not yet: torch's nn.Embedding counts words from 0, MATLAB's from 1, and from_torch traces with a float input"
     category = "sequence"
     factors = {"weight": Factors(("weight",))}
     summary = (

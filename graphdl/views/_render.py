@@ -15,27 +15,13 @@ import sysconfig
 from pathlib import Path
 
 from graphdl.analysis import Analysis, analyze
+from graphdl.catalog import CATEGORIES, Category
 from graphdl.diagnostics import Diagnostic, error
 from graphdl.graph import LayerGraph
 
 FORMATS = ("dot", "svg", "png", "pdf")
 
-# (fill, border) per catalog category.
-_COLORS = {
-    "input": ("#d1fae5", "#059669"),
-    "convolution": ("#dbeafe", "#2563eb"),
-    "dense": ("#ede9fe", "#7c3aed"),
-    "normalization": ("#fef9c3", "#ca8a04"),
-    "activation": ("#ffedd5", "#ea580c"),
-    "pooling": ("#fce7f3", "#db2777"),
-    "combination": ("#e5e7eb", "#374151"),
-    "reshape": ("#f3f4f6", "#6b7280"),
-    "regularization": ("#f1f5f9", "#64748b"),
-    "sequence": ("#cffafe", "#0891b2"),
-    "attention": ("#e0e7ff", "#4f46e5"),
-    "output": ("#fde68a", "#b45309"),
-}
-_ERROR = ("#fee2e2", "#dc2626")
+_ERROR = Category("error", "#fee2e2", "#dc2626")  # a layer with an error, whatever its kind
 
 
 def to_dot(graph: LayerGraph, analysis: Analysis | None = None) -> str:
@@ -71,7 +57,7 @@ def to_dot(graph: LayerGraph, analysis: Analysis | None = None) -> str:
 def _node(layer, broken: set[str]) -> str:
     kind = layer.catalog_kind if layer.valid else None
     detail = kind.describe(layer.args) if kind else ""
-    fill, border = _ERROR if layer.name in broken or kind is None else _COLORS[kind.category]
+    colours = _ERROR if layer.name in broken or kind is None else CATEGORIES[kind.category]
     lines = [layer.kind or "?"] + ([detail] if _adds_to(detail, layer.kind) else [])
     style = ""
     if layer.shares:
@@ -79,7 +65,7 @@ def _node(layer, broken: set[str]) -> str:
         style = ', style="rounded,filled,dashed"'
     small = "<br/>".join(_html(line) for line in lines)
     label = f'<<b>{_html(layer.name)}</b><br/><font point-size="9">{small}</font>>'
-    return f'{_id(layer.name)} [label={label}, fillcolor="{fill}", color="{border}"{style}];'
+    return f'{_id(layer.name)} [label={label}, fillcolor="{colours.fill}", color="{colours.border}"{style}];'
 
 
 def _groups(layers, prefix: str, node, lines: list[str], indent: str) -> None:
