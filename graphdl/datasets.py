@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphdl.diagnostics import error
+
 # Numbers that tune the difficulty. Lengths are in pixels unless they say "unit": the glyphs below
 # are drawn in a unit box, x to the right and y upwards, with the digit about 1 tall.
 _SIDE = 28
@@ -67,11 +69,11 @@ def digits(split: str = "train", size: int = 5000, *, seed: int = 0) -> Digits:
     different images for each; the same arguments always give the same arrays.
     """
     if not isinstance(split, str) or split not in _SPLITS:
-        raise ValueError(f"split must be one of {sorted(_SPLITS)}, got {split!r}")
+        raise error("E802", f"split must be one of {sorted(_SPLITS)}, got {split!r}")
     if not _is_int(size) or size < 1:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
+        raise error("E802", f"size must be a positive integer, got {size!r}")
     if not _is_int(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise error("E802", f"seed must be a non-negative integer, got {seed!r}")
 
     # spawn_key gives each split its own stream, independent of the other for every seed.
     rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(_SPLITS[split],)))

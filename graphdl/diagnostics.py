@@ -11,7 +11,10 @@ spans, notes, a help line); `render` turns it into the text a good compiler prin
       |
       = help: did you mean `convolution2d`?
 
-The public API raises one `GraphdlError` that carries all of them.
+The public API raises one `GraphdlError` that carries all of them: an instance of the subclass
+that also derives from the stdlib type a caller would catch (`ValueError` for a mistake in a
+network or in the values given to graphdl, `OSError` for a file that cannot be read or written,
+`ImportError` for a missing optional dependency, `RuntimeError` for a failure while running).
 """
 
 from __future__ import annotations
@@ -25,13 +28,21 @@ from enum import Enum
 from graphdl.source import Source, Span
 
 # Stable codes, grouped by stage: E0xx files, E1xx syntax, E2xx names and arguments,
-# E3xx structure, E4xx shapes, E5xx running. A code, once published, keeps its meaning.
+# E3xx structure, E4xx shapes, E5xx running, E6xx importing from PyTorch, E7xx exporting,
+# E8xx training and data. A code, once published, keeps its meaning, and means one thing.
+# Each code's long explanation is docs/codes/<code>.md, whose heading repeats the title.
 CODES: Mapping[str, str] = {
     "E001": "cannot read file",
     "E002": "no network to use",
     "E003": "cannot import file",
     "E004": "import cycle",
     "E005": "name defined twice",
+    "E006": "cannot write file",
+    "E007": "not a network or weights file",
+    "E008": "missing optional dependency",
+    "E009": "Graphviz failed",
+    "E010": "unknown file format",
+    "E011": "option for a .dlg file given a network file",
     "E101": "syntax error",
     "E201": "unknown layer kind",
     "E202": "unknown argument",
@@ -69,6 +80,12 @@ CODES: Mapping[str, str] = {
     "E501": "layer failed at run time",
     "E502": "weights do not fit the network",
     "E601": "cannot import from PyTorch",
+    "E701": "cannot write the network as Python",
+    "E702": "cannot export to TorchScript",
+    "E801": "data does not fit the network",
+    "E802": "invalid training option or argument",
+    "E803": "loss does not fit the network",
+    "E804": "training stopped by a failure",
 }
 
 
@@ -108,17 +125,83 @@ class Diagnostic:
         return render(self, sources or {}, color)
 
 
-class GraphdlError(ValueError):
-    """A mistake in a network or in the way it is used; carries every diagnostic found."""
+class GraphdlError(Exception):
+    """The root of every error graphdl raises on purpose. `diagnostics` says what went wrong (each
+    with its code), `sources` holds the files they point into, `span` is where the first one
+    points (None when no place in a `.dlg` source is to blame).
+
+    Raised as one of its subclasses, each also the stdlib type a caller would catch; constructed
+    as `GraphdlError(diagnostics)` it becomes the subclass its first error's code is raised as
+    (as `pathlib.Path(...)` becomes a PosixPath), so `except ValueError` keeps catching a mistake
+    in a network and `except OSError` a file that cannot be read."""
+
+    def __new__(cls, diagnostics: Sequence[Diagnostic] = (), *args, **kwargs):
+        kind = raised_as(diagnostics) if cls is GraphdlError else cls
+        # Along `kind`'s bases (OSError's own __new__ for a FileError), and without arguments:
+        # OSError's would take two of them for an errno and a message.
+        return super(GraphdlError, kind).__new__(kind)
 
     def __init__(self, diagnostics: Sequence[Diagnostic], sources: Mapping[str, Source] | None = None):
         self.diagnostics = tuple(diagnostics)
         self.sources = dict(sources or {})
-        super().__init__(render_all(self.diagnostics, self.sources))
+        text = render_all(self.diagnostics, self.sources)
+        super().__init__(text)
+        self.args = (text,)  # set here too: an OSError made by __new__ ignores its __init__ arguments
+
+    @property
+    def code(self) -> str | None:
+        """The code of the first error (or diagnostic)."""
+        first = _first(self.diagnostics)
+        return first.code if first else None
+
+    @property
+    def span(self) -> Span | None:
+        first = _first(self.diagnostics)
+        return first.span if first else None
+
+
+class InputError(GraphdlError, ValueError):
+    """A mistake in what graphdl was given: a `.dlg` source, a network, or an argument, option or
+    data passed to a function."""
+
+
+class FileError(GraphdlError, OSError):
+    """A file that cannot be read or written (E001, E006)."""
+
+
+class DependencyError(GraphdlError, ImportError):
+    """An optional package or program that a function needs is not installed (E008)."""
+
+
+class RunError(GraphdlError, RuntimeError):
+    """A failure while something ran: a layer (LayerError), training (TrainingError), Graphviz."""
+
+
+# The codes not raised as InputError. LayerError (E501) and TrainingError (E804) are raised by
+# their own stages, which this module cannot import.
+_RAISED_AS: Mapping[str, type[GraphdlError]] = {
+    "E001": FileError,
+    "E006": FileError,
+    "E008": DependencyError,
+    "E009": RunError,
+    "E501": RunError,
+    "E804": RunError,
+}
+
+
+def raised_as(diagnostics: Iterable[Diagnostic]) -> type[GraphdlError]:
+    """The GraphdlError subclass for these diagnostics: the one of the first error's code."""
+    first = _first(list(diagnostics))
+    return _RAISED_AS.get(first.code, InputError) if first else InputError
+
+
+def _first(diagnostics: Sequence[Diagnostic]) -> Diagnostic | None:
+    return next((d for d in diagnostics if d.is_error), diagnostics[0] if diagnostics else None)
 
 
 def error(code: str, message: str, span: Span | None = None, **details) -> GraphdlError:
-    """A GraphdlError holding one diagnostic: for mistakes found while using the Python API."""
+    """A GraphdlError holding one diagnostic, of the subclass its code is raised as: for mistakes
+    found while using the Python API."""
     return GraphdlError([Diagnostic(code, message, span, **details)])
 
 
@@ -134,13 +217,15 @@ def reason(e: BaseException) -> str:
 
 @contextlib.contextmanager
 def writing(path) -> Iterator[None]:
-    """A failure to write `path` as a diagnostic (E001). torch's writers report a folder or a
+    """A failure to write `path` as a diagnostic (E006). torch's writers report a folder or a
     missing one as RuntimeError, Python's as OSError."""
     try:
         yield
+    except GraphdlError:  # already says what went wrong (a FileError is an OSError too)
+        raise
     except (OSError, RuntimeError) as e:
         message = e.strerror if isinstance(e, OSError) and e.strerror else reason(e)
-        raise error("E001", f"cannot write {path}: {message}") from e
+        raise error("E006", f"cannot write {path}: {message}") from e
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -1,5 +1,5 @@
-"""`graphdl explain CODE`: every diagnostic code has a long explanation, and its example makes the
-mistake it explains, which its fix corrects."""
+"""`graphdl explain CODE`: every diagnostic code has a long explanation in docs/codes/, and its
+example makes the mistake it explains, which its fix corrects."""
 
 from __future__ import annotations
 
@@ -11,36 +11,82 @@ import pytest
 
 from conftest import ROOT
 from graphdl.diagnostics import CODES, render
-from graphdl.cli._explain import EXPLANATIONS, explain, explanation
+from graphdl.cli._explain import codes_folder, explain, explanation, parse
 from graphdl._frontend import check_source
 from graphdl.source import Source
 
-# The codes no single file can produce: an unreadable file, a missing import, an import cycle,
-# and LayerGraph.replace_layer in Python.
-WITHOUT_EXAMPLE = {"E001", "E003", "E004", "E215", "E501", "E502"}
+CODES_DIR = ROOT / "docs" / "codes"
+# The codes no single file can produce: files that cannot be read or written or are not graphdl's,
+# missing programs, the command line's options, a missing import, an import cycle,
+# LayerGraph.replace_layer in Python, running, importing from PyTorch, exporting and training.
+WITHOUT_EXAMPLE = {
+    "E001", "E003", "E004", "E006", "E007", "E008", "E009", "E010", "E011", "E215", "E501", "E502",
+    "E601", "E701", "E702", "E801", "E802", "E803", "E804",
+}  # fmt: skip
+EXPLANATIONS = {code: explanation(code) for code in CODES if (CODES_DIR / f"{code}.md").is_file()}
 WITH_EXAMPLE = sorted(code for code, e in EXPLANATIONS.items() if e.mistake is not None)
+# The stages the codes are grouped by, in docs/decisions.md's words.
+STAGES = {
+    "E0": "Files and imports", "E1": "Syntax", "E2": "Names, arguments, blocks and sharing",
+    "E3": "Structure", "E4": "Shapes", "E5": "Running", "E6": "Importing from PyTorch",
+    "E7": "Exporting", "E8": "Training and data",
+}  # fmt: skip
 
 
 def check(text: str):
     return check_source(Source("example.dlg", text))
 
 
+def test_the_explanations_are_read_from_docs_codes_in_a_source_tree():
+    assert codes_folder() == CODES_DIR
+
+
 @pytest.mark.parametrize("code", sorted(CODES))
 def test_every_code_has_an_explanation(code):
-    assert code in EXPLANATIONS, f"{code} ({CODES[code]}) has no explanation in graphdl/explain.py"
+    assert code in EXPLANATIONS, f"{code} ({CODES[code]}) has no explanation: write docs/codes/{code}.md"
     e = EXPLANATIONS[code]
-    assert e.code == code and e.title == CODES[code]
+    assert e.code == code and e.title == CODES[code], "the heading of the file is `# CODE: its title in CODES`"
     assert 3 <= len(re.findall(r"[.?!](?:\s|$)", e.text)) <= 8, "an explanation is a few sentences"
     assert (e.mistake is None) == (e.fix is None)
     assert (e.mistake is None) == (code in WITHOUT_EXAMPLE)
 
 
 def test_no_explanation_of_a_code_that_does_not_exist():
-    from graphdl.cli._explain import _EXPLANATIONS
+    files = sorted(path.stem for path in CODES_DIR.glob("E*.md"))
+    assert set(files) <= set(CODES), "a file in docs/codes/ for a code that graphdl.diagnostics.CODES lacks"
+    for code in files:
+        assert parse((CODES_DIR / f"{code}.md").read_text(encoding="utf-8"), code).code == code, "the file is named after its code"
 
-    codes = [e.code for e in _EXPLANATIONS]
-    assert len(codes) == len(set(codes)), "one explanation per code"
-    assert set(codes) <= set(CODES)
+
+def test_a_file_out_of_the_format_is_named_in_the_error():
+    with pytest.raises(ValueError, match="E999.md: the first line is not"):
+        parse("E999: no hash\n\nText.\n", "E999.md")
+    with pytest.raises(ValueError, match="not `## Example` then `## Fixed`"):
+        parse("# E999: t\n\nText.\n\n## Fixed\n\n```dlg\nnetwork n {}\n```\n", "E999.md")
+    with pytest.raises(ValueError, match="`## Example` holds something other than one ```dlg block"):
+        parse("# E999: t\n\nText.\n\n## Example\n\nnetwork n {}\n\n## Fixed\n\n```dlg\nnetwork n {}\n```\n", "E999.md")
+
+
+def index() -> str:
+    """docs/codes/README.md: every code, by stage, linked to its file."""
+    lines = [
+        "# Diagnostic codes",
+        "",
+        "Every diagnostic graphdl reports has a stable code, explained in the file of that name here,",
+        "as `graphdl explain CODE` prints it. Codes are grouped by the stage that reports them.",
+        "This index is checked by tests/test_explain.py (`GRAPHDL_UPDATE_GOLDEN=1` rewrites it).",
+    ]
+    for prefix, stage in STAGES.items():
+        codes = [code for code in CODES if code.startswith(prefix)]
+        if codes:
+            lines += ["", f"## {stage}", "", "| Code | Meaning |", "| --- | --- |"]
+            lines += [f"| [{code}]({code}.md) | {CODES[code]} |" for code in codes]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_index_lists_every_code(golden):
+    assert {code[:2] for code in CODES} <= set(STAGES), "a code of a stage the index does not name"
+    golden(CODES_DIR / "README.md", index())
 
 
 @pytest.mark.parametrize("code", WITH_EXAMPLE)
@@ -83,7 +129,7 @@ def test_codes_without_an_example_are_explained_in_words(code):
 
 def test_codes_are_case_insensitive_and_unknown_ones_raise():
     assert explain("e201") == explain("E201") == explain(" E201 ")
-    assert explanation("e305") is EXPLANATIONS["E305"]
+    assert explanation("e305") == EXPLANATIONS["E305"]
     with pytest.raises(KeyError):
         explain("E999")
     with pytest.raises(KeyError):
@@ -92,8 +138,9 @@ def test_codes_are_case_insensitive_and_unknown_ones_raise():
 
 def test_the_text_fits_a_terminal():
     for code in CODES:
-        paragraph = explain(code).split("\n\n")[1]
-        assert max(len(line) for line in paragraph.split("\n")) <= 80
+        text = explain(code)
+        words = text[: text.index("For example:")] if "For example:" in text else text
+        assert max(len(line) for line in words.split("\n")) <= 80, code
 
 
 def graphdl(*args):

@@ -183,7 +183,7 @@ def test_writing_where_nothing_can_be_written_is_a_diagnostic(tmp_path):
 
     for args in (("compile", EXAMPLES / "mnist.dlg", "-o", tmp_path / "missing" / "x.py"), ("compile", EXAMPLES / "mnist.dlg", "-o", tmp_path)):
         result = command(*args)
-        assert result.returncode == 1 and result.stderr.startswith("error[E001]: cannot write "), result.stderr
+        assert result.returncode == 1 and result.stderr.startswith("error[E006]: cannot write "), result.stderr
         assert "Traceback" not in result.stderr
 
 

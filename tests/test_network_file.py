@@ -79,7 +79,7 @@ def test_files_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", failing_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError, match=r"error\[E006\]: cannot write .*net.pt: disk full"):
         graphdl.save_network(net, path, epoch=2)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["net.pt"]
@@ -100,9 +100,9 @@ def test_a_truncated_file_is_a_clear_error_and_changes_nothing(tmp_path):
     truncated.write_bytes(path.read_bytes()[:300])
     net = tiny()
     before = snapshot(net)
-    with pytest.raises(GraphdlError, match=r"error\[E001\]: cannot read .*truncated.pt: not a whole graphdl network or weights file"):
+    with pytest.raises(ValueError, match=r"error\[E007\]: cannot read .*truncated.pt: not a whole graphdl network or weights file"):
         graphdl.load_weights(net, truncated)
-    with pytest.raises(GraphdlError, match="E001"):
+    with pytest.raises(GraphdlError, match="E007"):
         graphdl.load_network(truncated)
     assert_untouched(net, before)
 
@@ -161,9 +161,9 @@ def test_a_file_that_would_run_code_is_refused(tmp_path, capsys):
         pickle.dump({"format": "graphdl-network-1", "state_dict": _Payload()}, f, protocol=2)
     net = tiny()
     before = snapshot(net)
-    with pytest.raises(GraphdlError, match="E001"):
+    with pytest.raises(GraphdlError, match="E007"):
         graphdl.load_network(path)
-    with pytest.raises(GraphdlError, match="E001"):
+    with pytest.raises(GraphdlError, match="E007"):
         graphdl.load_weights(net, path)
     assert "this must never run" not in capsys.readouterr().out
     assert_untouched(net, before)
@@ -175,8 +175,12 @@ def test_files_that_are_not_networks_are_named_so(tmp_path):
         graphdl.load_network(tmp_path / "other.pt")
     with pytest.raises(GraphdlError, match="holds neither a graphdl network nor a state_dict"):
         graphdl.load_weights(tiny(), tmp_path / "other.pt")
-    with pytest.raises(GraphdlError, match=r"cannot read .*missing.pt: No such file"):
+    with pytest.raises(OSError, match=r"error\[E001\]: cannot read .*missing.pt: No such file"):
         graphdl.load_network(tmp_path / "missing.pt")
+    with pytest.raises(OSError, match=r"error\[E001\]: cannot read .*: Is a directory"):
+        graphdl.load_network(tmp_path)
+    with pytest.raises(ValueError, match=r"error\[E007\]: .*other.pt is not a graphdl network file"):
+        graphdl.load_network(tmp_path / "other.pt")
 
 
 def test_a_graph_edited_in_python_is_saved_as_it_is_not_as_its_source(tmp_path):
@@ -207,7 +211,7 @@ def test_damaged_or_older_network_files(tmp_path):
     torch.save(older, tmp_path / "older.pt")
     torch.testing.assert_close(graphdl.load_network(tmp_path / "older.pt").fc.weight, tiny(seed=1).fc.weight)
     torch.save({**payload, "sources": {}}, tmp_path / "no_source.pt")
-    with pytest.raises(GraphdlError, match=r"error\[E001\]: cannot read .*no_source.pt: a graphdl network file with missing or damaged fields"):
+    with pytest.raises(GraphdlError, match=r"error\[E007\]: cannot read .*no_source.pt: a graphdl network file with missing or damaged fields"):
         graphdl.load_network(tmp_path / "no_source.pt")
     torch.save({**payload, "state_dict": {**payload["state_dict"], "fc.weight": "zeros"}}, tmp_path / "string.pt")
     with pytest.raises(GraphdlError, match=r"E502.*\n  = note: `fc.weight` is a str, not a tensor"):

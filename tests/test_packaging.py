@@ -1,5 +1,6 @@
-"""The wheel carries everything `graphdl check` needs, the grammar included: built and installed
-(not editable) into a fresh virtual environment, it checks the example from any directory."""
+"""The wheel carries everything `graphdl check` and `graphdl explain` need, the grammar and the
+explanations of the codes included: built and installed (not editable) into a fresh virtual
+environment, it checks the example and explains a code from any directory."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def test_the_wheel_installs_and_checks_in_a_fresh_venv(tmp_path):
     (wheel,) = dist.glob("graphdl-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "graphdl/grammar/graphdl.lark" in names
+    assert {f"graphdl/codes/{path.name}" for path in (ROOT / "docs" / "codes").glob("*.md")} <= set(names)
     assert not any(name.startswith(("tests/", "examples/", "bench/")) for name in names)
 
     env_dir = tmp_path / "venv"
@@ -38,3 +40,8 @@ def test_the_wheel_installs_and_checks_in_a_fresh_venv(tmp_path):
     assert str(env_dir) in where.stdout.splitlines()[0]
     result = run(bin_dir / "graphdl", "check", EXAMPLES / "mnist.dlg", cwd=tmp_path, env=environment)
     assert "network `mnist` is valid" in result.stdout
+    explained = run(bin_dir / "graphdl", "explain", "E201", cwd=tmp_path, env=environment)
+    assert explained.stdout.startswith("E201: unknown layer kind\n\nA layer is declared")
+    assert "error[E201]: unknown layer kind or block `convolution2D`" in explained.stdout
+    folder = run(bin_dir / "python", "-c", "from graphdl.cli._explain import codes_folder; print(codes_folder())", cwd=tmp_path, env=environment)
+    assert str(env_dir) in folder.stdout, "the explanations come from the installed package"

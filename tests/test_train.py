@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 import graphdl
 from graphdl.datasets import digits
+from graphdl.diagnostics import GraphdlError
 from graphdl.compiler._table import Table
 from graphdl.train import (
     MiniBatchQueue,
@@ -228,8 +229,9 @@ def test_training_options_have_matlabs_defaults_and_names():
     assert (options.momentum, options.l2_regularization, options.shuffle) == (0.9, 1e-4, "once")
     assert (options.validation_frequency, options.plots) == (50, "none")
     assert training_options("sgdm", max_epochs=4).max_epochs == 4
-    with pytest.raises(TypeError, match="did you mean `max_epochs`"):
+    with pytest.raises(ValueError, match="did you mean `max_epochs`") as caught:
         training_options("sgdm", max_epoch=4)
+    assert isinstance(caught.value, GraphdlError) and caught.value.code == "E802"
     with pytest.raises(ValueError, match="shuffle must be"):
         training_options("sgdm", shuffle="always")
     with pytest.raises(ValueError, match="solver must be one of 'sgdm', 'adam', 'rmsprop', not 'adagrad'"):

@@ -182,7 +182,7 @@ def _train(args) -> int:
 
     from graphdl.compiler import dlnetwork
     from graphdl.datasets import digits
-    from graphdl.train import TrainingError, trainnet, training_options
+    from graphdl.train import trainnet, training_options
 
     torch.manual_seed(args.seed)
     train_data = digits("train", args.train_size, seed=args.seed)
@@ -204,11 +204,8 @@ def _train(args) -> int:
     net = dlnetwork(checked.graph, seed=args.seed)
     epochs = f"{options.max_epochs} epoch{'s' if options.max_epochs != 1 else ''}"
     print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of {options.solver}")
-    try:
-        net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)
-    except (TrainingError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    # Every refusal and failure of trainnet is a GraphdlError, printed by main as diagnostics.
+    net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)
     with torch.no_grad():
         scores = net.predict(torch.as_tensor(test_data.images, device=net.device))
         accuracy = (scores.argmax(1).cpu() == torch.as_tensor(test_data.labels)).float().mean().item() * 100
@@ -271,7 +268,7 @@ def _network(args):
             load_weights(net, args.weights)
         return net
     if args.network or args.parameters or getattr(args, "weights", None):
-        raise error("E001", f"{args.file} is a network file: its network, parameters and weights are in it", help="--network, --set and --weights go with a .dlg file")
+        raise error("E011", f"{args.file} is a network file: its network, parameters and weights are in it", help="--network, --set and --weights go with a .dlg file")
     from graphdl.interop import load_network
 
     return load_network(args.file)
@@ -282,14 +279,14 @@ def _check_digits_network(checked: Checked) -> None:
 
     graph, analysis = checked.graph, checked.analysis
     if len(graph.input_names) != 1 or len(graph.output_names) != 1:
-        raise error("E403", f"`graphdl train` trains a network of one input and one output; `{graph.name}` has {len(graph.input_names)} and {len(graph.output_names)}")
+        raise error("E801", f"`graphdl train` trains a network of one input and one output; `{graph.name}` has {len(graph.input_names)} and {len(graph.output_names)}")
     given = analysis[graph.input_names[0]].output
     if given != Shape.image(28, 28, 1):
-        raise error("E403", f"the built-in digits are 28x28x1 images, but the input `{graph.input_names[0]}` takes {given}", help="use `imageInput([28, 28, 1])`")
+        raise error("E801", f"the built-in digits are 28x28x1 images, but the input `{graph.input_names[0]}` takes {given}", help="use `imageInput([28, 28, 1])`")
     output = analysis[graph.output_names[0]]
     if output.outputs != {"out": Shape.features(10)}:
         shown = ", ".join(map(str, output.outputs.values()))
-        raise error("E403", f"the built-in digits have 10 classes, but the output `{output.layer.name}` gives {shown}", help="end the network with `fullyConnected(10)` and `softmax()`")
+        raise error("E801", f"the built-in digits have 10 classes, but the output `{output.layer.name}` gives {shown}", help="end the network with `fullyConnected(10)` and `softmax()`")
 
 
 def _layers(args) -> int:

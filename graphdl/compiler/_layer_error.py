@@ -13,18 +13,19 @@ import torch
 
 from graphdl.analysis import Analysis
 from graphdl.compiler._codegen import GeneratedForward
-from graphdl.diagnostics import Diagnostic, reason, render
+from graphdl.diagnostics import Diagnostic, RunError, reason, render
 from graphdl.graph import instance_labels
 
 
 
-class LayerError(RuntimeError):
-    """A layer failed while the network ran. `layer`, `kind` and `received` (the sizes of the
-    tensors it was given, by variable) say which and with what; the exception that torch raised
-    is the `__cause__`."""
+class LayerError(RunError):
+    """A layer failed while the network ran (E501), a RuntimeError as torch's own errors are.
+    `layer`, `kind` and `received` (the sizes of the tensors it was given, by variable) say which
+    and with what; the exception that torch raised is the `__cause__`."""
 
-    def __init__(self, diagnostic: Diagnostic, text: str, layer: str, kind: str, received: dict[str, tuple[int, ...]]):
-        super().__init__(text)
+    def __init__(self, diagnostic: Diagnostic, sources, layer: str, kind: str, received: dict[str, tuple[int, ...]]):
+        super().__init__([diagnostic], sources)
+        self.args = (render(diagnostic, self.sources),)  # one diagnostic: no count of errors after it
         self.diagnostic = diagnostic
         self.layer = layer
         self.kind = kind
@@ -71,7 +72,7 @@ def layer_error(error: Exception, generated: GeneratedForward, analysis: Analysi
         labels=instance_labels(layer),
         notes=tuple(notes),
     )
-    return LayerError(diagnostic, render(diagnostic, analysis.graph.sources), name, layer.kind, received)
+    return LayerError(diagnostic, analysis.graph.sources, name, layer.kind, received)
 
 
 def _size(value: torch.Tensor) -> str:

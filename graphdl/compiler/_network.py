@@ -275,12 +275,13 @@ class DLNetwork(nn.Module):
     def _check_inputs(self, tensors: list[torch.Tensor]) -> None:
         names = self.input_names
         if len(tensors) != len(names):
-            raise ValueError(f"network `{self.graph.name}` takes {len(names)} input{'s' if len(names) != 1 else ''} ({', '.join(names)}), not {len(tensors)}")
+            raise error("E801", f"network `{self.graph.name}` takes {len(names)} input{'s' if len(names) != 1 else ''} ({', '.join(names)}), not {len(tensors)}")
         for name, x in zip(names, tensors):
             shape = self.analysis[name].output
             length = x.shape[-1] if shape.is_sequence and shape.length is None and x.dim() > 1 else None
             if tuple(x.shape[1:]) != shape.torch_size(1, length)[1:]:
-                raise ValueError(
+                raise error(
+                    "E801",
                     f"the input layer `{name}` takes {shape} observations, tensors of size {shape.torch_text()}, "
                     f"but was given one of size {tuple(x.shape)}"
                 )

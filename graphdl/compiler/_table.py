@@ -53,7 +53,7 @@ class Table:
         value = torch.as_tensor(value)
         if self.live:
             if value.shape != current.shape:
-                raise error("E403", f"{key[0]}/{key[1]} has size {_size(current)}; cannot assign a value of size {_size(value)}")
+                raise error("E502", f"{key[0]}/{key[1]} has size {_size(current)}; cannot assign a value of size {_size(value)}")
             with torch.no_grad():
                 current.copy_(value)
         else:
@@ -63,14 +63,14 @@ class Table:
         """A new table of fn(value, *other values) row by row, as MATLAB's dlupdate."""
         for other in others:
             if other.keys != self.keys:
-                raise error("E211", "tables to combine must have the same rows in the same order")
+                raise error("E802", "tables to combine must have the same rows in the same order")
         return Table((layer, parameter, fn(value, *(other[layer, parameter] for other in others))) for layer, parameter, value in self)
 
     def copy_from(self, other: Table) -> None:
         """Assign every row of `other` (which must have the same rows) into this table."""
         if set(other.keys) != set(self.keys):
             missing = sorted(set(self.keys) - set(other.keys)) or sorted(set(other.keys) - set(self.keys))
-            raise error("E211", f"the tables' rows differ, e.g. at {missing[0][0]}/{missing[0][1]}")
+            raise error("E802", f"the tables' rows differ, e.g. at {missing[0][0]}/{missing[0][1]}")
         for key in self.keys:
             self[key] = other[key]
 

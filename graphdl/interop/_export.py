@@ -36,7 +36,7 @@ def export_onnx(net, path: str | Path, *, opset: int | None = None) -> Path:
     try:
         import onnxscript  # noqa: F401  (the exporter needs it, and says so less clearly)
     except ImportError as e:
-        raise error("E001", "ONNX export needs the packages onnx and onnxscript", help='pip install "graphdl[onnx]"') from e
+        raise error("E008", "ONNX export needs the packages onnx and onnxscript", help='pip install "graphdl[onnx]"') from e
     path = Path(path)
     inputs = example_inputs(net)
     batch = torch.export.Dim("batch", min=1)
@@ -78,7 +78,7 @@ def export_torchscript(net, path: str | Path) -> Path:
         expected, actual = _tuple(net(*check)), _tuple(traced(*check))
     for name, want, got in zip(net.output_names, expected, actual):
         if want.shape != got.shape or not torch.allclose(want, got, rtol=1e-4, atol=1e-5):
-            raise error("E001", f"cannot export network `{net.graph.name}` to TorchScript: its traced output `{name}` differs from the network's at another input size", help="export it to ONNX instead")
+            raise error("E702", f"cannot export network `{net.graph.name}` to TorchScript: its traced output `{name}` differs from the network's at another input size", help="export it to ONNX instead")
     path = Path(path)
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)

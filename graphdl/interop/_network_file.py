@@ -20,7 +20,7 @@ import torch
 
 from graphdl._frontend import check_source
 from graphdl.compiler import dlnetwork, weight_problems, weights_error
-from graphdl.diagnostics import GraphdlError, error, reason
+from graphdl.diagnostics import GraphdlError, error, reason, writing
 from graphdl.graph import to_dlg
 from graphdl.source import Source
 
@@ -47,13 +47,14 @@ def save_network(net, path: str | Path, **metadata) -> Path:
         "metadata": metadata,
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    try:
-        torch.save(payload, partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            torch.save(payload, partial)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
     return path
 
 
@@ -64,7 +65,7 @@ def load_network(path: str | Path, device: str | torch.device = "cpu"):
 
     payload = _read(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise error("E001", f"{path} is not a graphdl network file", help="a network file is written by graphdl.save_network or by trainnet's checkpoints")
+        raise error("E007", f"{path} is not a graphdl network file", help="a network file is written by graphdl.save_network or by trainnet's checkpoints")
     try:
         sources, network, parameters, state = payload["sources"], payload["network"], payload["parameters"], payload["state_dict"]
         main, *_ = sources
@@ -74,7 +75,7 @@ def load_network(path: str | Path, device: str | torch.device = "cpu"):
         # Factors and frozen learnables came with the second version of the format's content.
         learn_rate, l2, frozen = payload.get("learn_rate_factors", []), payload.get("l2_factors", []), payload.get("frozen", [])
     except (KeyError, ValueError, TypeError) as e:
-        raise error("E001", f"cannot read {path}: a graphdl network file with missing or damaged fields ({reason(e)})") from e
+        raise error("E007", f"cannot read {path}: a graphdl network file with missing or damaged fields ({reason(e)})") from e
     checked = check_source(Source(main, text), network, parameters, files=sources)
     checked.raise_errors()
     net = dlnetwork(checked.graph)
@@ -98,7 +99,7 @@ def load_weights(net, path: str | Path) -> None:
     elif isinstance(payload, Mapping) and all(isinstance(value, torch.Tensor) for value in payload.values()):
         state, origin = payload, str(path)
     else:
-        raise error("E001", f"{path} holds neither a graphdl network nor a state_dict")
+        raise error("E007", f"{path} holds neither a graphdl network nor a state_dict")
     net.load_state_dict(state, origin=origin)
 
 
@@ -128,14 +129,14 @@ def _read(path: str | Path) -> object:
     """The file's content, on the CPU: where it goes is the caller's choice, not the file's."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError as e:
-        raise error("E001", f"cannot read {path}: {e.strerror}") from e
     except pickle.UnpicklingError as e:
         raise error(
-            "E001",
+            "E007",
             f"cannot read {path}: it holds Python objects other than tensors, numbers and strings, which only running code from the file could rebuild",
             help="graphdl reads files with torch.load(weights_only=True) and never runs code from them; save weights with graphdl.save_network or torch.save(net.state_dict(), path)",
         ) from e
-    except (OSError, EOFError, RuntimeError, ValueError) as e:
+    except OSError as e:  # missing, a folder, not readable: not a question of what the file holds
+        raise error("E001", f"cannot read {path}: {e.strerror or reason(e)}") from e
+    except (EOFError, RuntimeError, ValueError) as e:
         # A truncated or corrupted file, or one that would need code to unpickle.
-        raise error("E001", f"cannot read {path}: not a whole graphdl network or weights file ({type(e).__name__}: {reason(e)})") from e
+        raise error("E007", f"cannot read {path}: not a whole graphdl network or weights file ({type(e).__name__}: {reason(e)})") from e

@@ -48,7 +48,7 @@ def to_python(net) -> str:
     python = forward_graph(net.analysis, modules).python_code(root_module="self")
     unknown = (_names(python.src) & set(python.globals)) - set(HEADER_IMPORTS) - set(dir(builtins))
     if unknown:
-        raise error("E001", f"cannot write network `{net.graph.name}` as Python: its forward uses {', '.join(sorted(unknown))}")
+        raise error("E701", f"cannot write network `{net.graph.name}` as Python: its forward uses {', '.join(sorted(unknown))}")
     class_name = _class_name(net.graph.name, taken=set(writer.needed) | set(HEADER_IMPORTS))
     lines = [
         f'"""{class_name}: network `{net.graph.name}` of graphdl, as a PyTorch module.',
@@ -91,7 +91,7 @@ class _Writer:
         if cls.__module__.startswith("torch.nn."):
             return f"nn.{cls.__name__}({module.extra_repr()})"
         if not cls.__module__.startswith("graphdl."):
-            raise error("E001", f"{cls.__module__}.{cls.__qualname__} is not a module of torch's or graphdl's")
+            raise error("E701", f"{cls.__module__}.{cls.__qualname__} is not a module of torch's or graphdl's")
         self.need(cls)
         init = next(c.__init__ for c in cls.__mro__ if "__init__" in vars(c))
         if not getattr(init, "__module__", "").startswith("graphdl."):
@@ -121,7 +121,7 @@ class _Writer:
             if isinstance(value, (type, types.FunctionType)) and value.__module__.startswith("graphdl."):
                 self.need(value)
             elif not isinstance(value, types.ModuleType) and name != "annotations":
-                raise error("E001", f"cannot copy {item.__qualname__}: it uses `{name}`")
+                raise error("E701", f"cannot copy {item.__qualname__}: it uses `{name}`")
         self.needed[item.__name__] = item
 
     def sources(self) -> list[str]:
@@ -134,10 +134,10 @@ class _Writer:
         try:
             rebuilt = eval(text, namespace)  # text this module just wrote, of graphdl's and torch's names
         except Exception as e:
-            raise error("E001", f"cannot write layer `{layer}` as Python: {text} fails: {e}") from e
+            raise error("E701", f"cannot write layer `{layer}` as Python: {text} fails: {e}") from e
         shapes = {key: tuple(value.shape) for key, value in module.state_dict().items()}
         if repr(rebuilt) != repr(module) or shapes != {key: tuple(value.shape) for key, value in rebuilt.state_dict().items()}:
-            raise error("E001", f"cannot write layer `{layer}` as Python: {text} builds {rebuilt!r}, not {module!r}")
+            raise error("E701", f"cannot write layer `{layer}` as Python: {text} builds {rebuilt!r}, not {module!r}")
 
 
 def _literal(value) -> str:

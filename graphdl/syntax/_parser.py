@@ -14,6 +14,7 @@ there, which is what parsing the whole blanked text would have done, without doi
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 
 from lark import TextSlice, Token, Transformer, Tree, v_args
@@ -57,8 +58,12 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
     text = source.text
     diagnostics: list[Diagnostic] = []
     broken: list[BrokenDecl] = []
-    marks: list[_Mark] = []
-    resume = _Mark(-1, list(lalr_parser().parse_interactive("", start="start").parser_state.state_stack), [], [], [], None)
+    # The broken statement starts after the last mark passed before the error, or is the line of
+    # a line break that failed (the mark before it then): two marks are all that can be needed,
+    # and holding every one would keep every intermediate tree alive.
+    marks: deque[_Mark] = deque(maxlen=2)
+    beginning = _Mark(-1, list(lalr_parser().parse_interactive("", start="start").parser_state.state_stack), [], [], [], None)
+    resume = beginning
     while True:
         try:
             tree = _parse_from(resume, text, marks)
@@ -77,8 +82,7 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
             # passes the last one before it again and notes it anew.
             while marks and marks[-1].offset >= start:
                 marks.pop()
-            if marks:
-                resume = marks.pop()
+            resume = marks.pop() if marks else beginning
     try:
         definitions = _ToTree(source).transform(tree)
     except (VisitError, RecursionError) as e:
@@ -121,7 +125,7 @@ _OPENS_BRACKET = {"LPAR", "LSQB"}
 _CLOSES_BRACKET = {"RPAR", "RSQB"}
 
 
-def _parse_from(mark: _Mark, text: str, marks: list[_Mark]) -> Tree:
+def _parse_from(mark: _Mark, text: str, marks: deque[_Mark]) -> Tree:
     """Parse `text` from `mark` on, noting a mark at every line break outside brackets. Returns
     the parse tree, or raises _Stopped at the first syntax error with the brackets open there."""
     parser = lalr_parser().parse_interactive(TextSlice(text, max(mark.offset, 0), None), start="start")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from graphdl.diagnostics import error
+
 
 def as_tensor(data) -> torch.Tensor:
     """Arrays and tensors alike, as tensors: floating data as float32, integers as int64."""
@@ -25,15 +27,15 @@ class MiniBatchQueue:
 
     def __init__(self, *data, mini_batch_size: int = 128, partial: str = "return", device: str | torch.device | None = None):
         if not data:
-            raise ValueError("MiniBatchQueue needs at least one array")
+            raise error("E802", "MiniBatchQueue needs at least one array")
         self.data = tuple(as_tensor(d) for d in data)
         lengths = {len(d) for d in self.data}
         if len(lengths) != 1:
-            raise ValueError(f"MiniBatchQueue: the arrays have different numbers of observations: {sorted(lengths)}")
+            raise error("E802", f"MiniBatchQueue: the arrays have different numbers of observations: {sorted(lengths)}")
         if partial not in ("return", "discard"):
-            raise ValueError(f'MiniBatchQueue: partial must be "return" or "discard", not {partial!r}')
+            raise error("E802", f'MiniBatchQueue: partial must be "return" or "discard", not {partial!r}')
         if mini_batch_size < 1:
-            raise ValueError(f"MiniBatchQueue: mini_batch_size must be positive, not {mini_batch_size}")
+            raise error("E802", f"MiniBatchQueue: mini_batch_size must be positive, not {mini_batch_size}")
         self.num_observations = lengths.pop()
         self.mini_batch_size = mini_batch_size
         self.partial = partial

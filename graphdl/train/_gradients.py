@@ -12,6 +12,7 @@ from collections.abc import Callable
 import torch
 
 from graphdl.compiler import Table
+from graphdl.diagnostics import error
 
 
 def dlfeval(fn: Callable, *args, **kwargs):
@@ -24,9 +25,9 @@ def dlgradient(loss: torch.Tensor, learnables: Table, *, retain_graph: bool = Fa
     """The gradient of the scalar `loss` with respect to each row of `learnables`; a learnable the
     loss does not depend on, or a frozen one, gets zeros."""
     if not isinstance(loss, torch.Tensor):
-        raise ValueError(f"dlgradient: the loss must be a scalar tensor computed from the network, not a {type(loss).__name__}")
+        raise error("E802", f"dlgradient: the loss must be a scalar tensor computed from the network, not a {type(loss).__name__}")
     if loss.dim() != 0:
-        raise ValueError(f"dlgradient: the loss must be a scalar, but has size {tuple(loss.shape)}")
+        raise error("E802", f"dlgradient: the loss must be a scalar, but has size {tuple(loss.shape)}")
     # Frozen learnables (requires_grad off) are not differentiated: they get zeros.
     tracked = [value for value in learnables.values if value.requires_grad]
     grads = dict(zip(map(id, tracked), torch.autograd.grad(loss, tracked, retain_graph=retain_graph, allow_unused=True))) if tracked else {}
@@ -46,7 +47,7 @@ def clip_gradients(gradients: Table, threshold: float, method: str = "l2norm") -
 
     Returns a new table; reads nothing back from the device."""
     if not threshold > 0:
-        raise ValueError(f"clip_gradients: the threshold must be positive, not {threshold!r}")
+        raise error("E802", f"clip_gradients: the threshold must be positive, not {threshold!r}")
     grads = list(gradients.values)
     if method == "absolute-value":
         clipped = torch._foreach_clamp_max(torch._foreach_clamp_min(grads, -threshold), threshold)
@@ -58,5 +59,5 @@ def clip_gradients(gradients: Table, threshold: float, method: str = "l2norm") -
         scales = [(threshold / (norm + 1e-30)).clamp(max=1) for norm in norms]
         clipped = [grad * scale for grad, scale in zip(grads, scales)]
     else:
-        raise ValueError(f'clip_gradients: method must be "l2norm", "global-l2norm" or "absolute-value", not {method!r}')
+        raise error("E802", f'clip_gradients: method must be "l2norm", "global-l2norm" or "absolute-value", not {method!r}')
     return Table((layer, parameter, value) for (layer, parameter), value in zip(gradients.keys, clipped))

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from graphdl.compiler import dlnetwork
+from graphdl.diagnostics import Diagnostic, GraphdlError, RunError, error
 from graphdl.graph import LayerGraph
 from graphdl.interop import save_network
 from graphdl.train._data import MiniBatchQueue, as_tensor
@@ -30,8 +31,9 @@ from graphdl.train._schedules import Constant, Piecewise
 from graphdl.train._updates import adamupdate, rmspropupdate, sgdmupdate
 
 
-class TrainingError(RuntimeError):
-    """Training stopped by a failure. Says when, what happened and which checkpoint is intact."""
+class TrainingError(RunError):
+    """Training stopped by a failure (E804). Says when, what happened and which checkpoint is
+    intact; the exception that stopped it, if any, is the `__cause__`."""
 
 
 @dataclass
@@ -72,7 +74,7 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
     device = _device(options.execution_environment)
     _check_data(net, inputs, targets)
     if options.mini_batch_size > len(inputs[0]):
-        raise ValueError(f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(inputs[0])} observations")
+        raise error("E802", f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(inputs[0])} observations")
     validation = None
     if options.validation_data is not None:
         Xv, Tv = options.validation_data
@@ -165,7 +167,7 @@ class _Training:
         except TrainingError:
             raise
         except Exception as e:
-            raise TrainingError(self._failure(epoch, iteration, f"{type(e).__name__}: {e}")) from e
+            raise TrainingError([self._failure(epoch, iteration, _what_failed(e))]) from e
         finally:
             monitor.close()
         self.info.output_iteration = iteration
@@ -246,7 +248,7 @@ class _Training:
     def _check_finite(self, iteration: int, epoch: int) -> None:
         loss = self.monitor.last("loss")
         if loss is not None and not math.isfinite(loss):
-            raise TrainingError(self._failure(epoch, iteration, f"the training loss is {loss}", hint="lower the initial learn rate"))
+            raise TrainingError([self._failure(epoch, iteration, f"the training loss is {loss}", hint="lower the initial learn rate")])
 
     def _end_epoch(self, epoch: int, iteration: int, per_epoch: int, learn_rate: float, start: float) -> None:
         monitor, options = self.monitor, self.options
@@ -270,7 +272,7 @@ class _Training:
         if self.options.plots == "training-progress":
             self.monitor.save(self.options.plots_path, title=f"Training progress: {self.net.graph.name}")
 
-    def _failure(self, epoch: int, iteration: int, what: str, hint: str | None = None) -> str:
+    def _failure(self, epoch: int, iteration: int, what: str, hint: str | None = None) -> Diagnostic:
         where = f"training stopped at epoch {epoch}, iteration {iteration}: {what}"
         kept = self.info.last_checkpoint
         if kept:
@@ -279,7 +281,15 @@ class _Training:
             saved = "; no checkpoint had been written yet"
         else:
             saved = "; no checkpoint was written (set checkpoint_path to keep them)"
-        return where + saved + (f"; {hint}" if hint else "")
+        return Diagnostic("E804", where + saved + (f"; {hint}" if hint else ""))
+
+
+def _what_failed(e: Exception) -> str:
+    """What stopped training, in one line: a GraphdlError's first message with its code (its
+    rendering is several lines), else the exception's type and message."""
+    if isinstance(e, GraphdlError) and e.diagnostics:
+        return f"{e.diagnostics[0].message} ({e.code})"
+    return f"{type(e).__name__}: {e}"
 
 
 def _per_port(net, data, port: str, role: str = "") -> tuple[torch.Tensor, ...]:
@@ -289,13 +299,14 @@ def _per_port(net, data, port: str, role: str = "") -> tuple[torch.Tensor, ...]:
     what = ("X" if port == "input" else "T") if not role else f"{role}{'X' if port == 'input' else 'T'}"
     if len(names) == 1 and isinstance(data, tuple):
         if len(data) != 1:
-            raise ValueError(f"trainnet: `{net.graph.name}` has one {port} ({names[0]}): give {what} as one array, not a tuple of {len(data)}")
+            raise error("E801", f"trainnet: `{net.graph.name}` has one {port} ({names[0]}): give {what} as one array, not a tuple of {len(data)}")
         data = data[0]  # a tuple of one array is the same as the array
     if len(names) == 1:
         data = (data,)
     elif not isinstance(data, (tuple, list)) or len(data) != len(names):
         given = f"{len(data)} arrays" if isinstance(data, (tuple, list)) else "one array"
-        raise ValueError(
+        raise error(
+            "E801",
             f"trainnet: `{net.graph.name}` has {len(names)} {port}s ({', '.join(names)}): give {what} as a tuple of "
             f"{len(names)} arrays, one per {port} in that order, not {given}"
         )
@@ -304,7 +315,7 @@ def _per_port(net, data, port: str, role: str = "") -> tuple[torch.Tensor, ...]:
         try:
             tensors.append(as_tensor(array))
         except (TypeError, ValueError, RuntimeError) as e:
-            raise ValueError(f"trainnet: {what} for the {port} `{name}` is not an array of numbers: {e}") from None
+            raise error("E801", f"trainnet: {what} for the {port} `{name}` is not an array of numbers: {e}") from None
     return tuple(tensors)
 
 
@@ -318,7 +329,8 @@ def _loss(net, loss) -> Callable[[tuple, tuple], torch.Tensor]:
         loss = tuple(getattr(net.graph[name].catalog_kind, "loss", "crossentropy") for name in outputs)
     per_output = (loss,) if isinstance(loss, str) else tuple(loss)
     if len(per_output) != len(outputs):
-        raise ValueError(
+        raise error(
+            "E803",
             f"trainnet: `{net.graph.name}` has {len(outputs)} outputs ({', '.join(outputs)}): give one loss per output, "
             f"(\"crossentropy\", \"mse\"), or a function of the outputs then the targets, not {loss!r}"
         )
@@ -328,7 +340,7 @@ def _loss(net, loss) -> Callable[[tuple, tuple], torch.Tensor]:
             functions.append(each)
             continue
         if each not in LOSSES:
-            raise ValueError(f"unknown loss {each!r}: use one of {', '.join(LOSSES)} or a function of predictions and targets")
+            raise error("E803", f"unknown loss {each!r}: use one of {', '.join(LOSSES)} or a function of predictions and targets")
         if each == "crossentropy":
             _check_probabilities(net, name)
         functions.append(LOSSES[each])
@@ -344,7 +356,8 @@ def _check_probabilities(net, name: str) -> None:
     if output.catalog_kind.category == "output":  # an output layer passes on what it receives
         output = net.graph[net.graph.incoming(output.name)[0].source]
     if output.kind != "softmax":
-        raise ValueError(
+        raise error(
+            "E803",
             f"trainnet: crossentropy takes probabilities, but the output `{output.name}` is a {output.kind} layer: "
             "end the network with `softmax()`"
         )
@@ -359,14 +372,14 @@ def _check_writable(options: TrainingOptions) -> None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise ValueError(f"trainnet: cannot write to {folder}: {e.strerror or e}") from e
+            raise error("E006", f"trainnet: cannot write to {folder}: {e.strerror or e}") from e
         if not os.access(folder, os.W_OK):
-            raise ValueError(f"trainnet: cannot write to {folder}: permission denied")
+            raise error("E006", f"trainnet: cannot write to {folder}: permission denied")
 
 
 def _device(environment: str) -> torch.device:
     if environment == "gpu" and not torch.cuda.is_available():
-        raise ValueError('execution_environment "gpu" needs a CUDA device, and torch sees none')
+        raise error("E802", 'execution_environment "gpu" needs a CUDA device, and torch sees none')
     if environment in ("gpu", "auto") and torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("cpu")
@@ -375,14 +388,15 @@ def _device(environment: str) -> torch.device:
 def _check_data(net, inputs: tuple[torch.Tensor, ...], targets: tuple[torch.Tensor, ...], role: str = "") -> None:
     lengths = {len(d) if d.dim() else 0 for d in inputs + targets}
     if lengths == {0}:
-        raise ValueError(f"trainnet: the {role}data has no observations")
+        raise error("E801", f"trainnet: the {role}data has no observations")
     if len(lengths) != 1:
         counts = ", ".join(f"{len(d)}" for d in inputs + targets)
-        raise ValueError(f"trainnet: the {role}observations and targets must be as many: the arrays hold {counts}")
+        raise error("E801", f"trainnet: the {role}observations and targets must be as many: the arrays hold {counts}")
     for name, T in zip(net.output_names, targets):
         output = net.analysis[name].output
         if output.is_sequence and T.dim() == 1:
-            raise ValueError(
+            raise error(
+                "E801",
                 f"trainnet: the network's output `{name}` is a sequence ({output}), but there is one target per observation: "
                 'to classify or regress a whole sequence, give the recurrent layer outputMode="last"'
             )
@@ -390,7 +404,8 @@ def _check_data(net, inputs: tuple[torch.Tensor, ...], targets: tuple[torch.Tens
         shape = net.analysis[name].output
         expected = shape.torch_size(len(X), X.shape[-1] if shape.is_sequence and X.dim() > 1 else None)
         if tuple(X.shape) != expected:
-            raise ValueError(
+            raise error(
+                "E801",
                 f"trainnet: the network's input `{name}` takes {shape} observations, tensors of size "
                 f"(N, {', '.join(map(str, expected[1:]))}), but the {role}data has size {tuple(X.shape)}"
             )

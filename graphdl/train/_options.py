@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from graphdl.diagnostics import suggest
+from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
 
 # What the training-progress plot can be written as (formats matplotlib writes without extras).
 PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
@@ -57,7 +57,7 @@ class TrainingOptions:
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
-            raise ValueError(f"invalid training options: solver must be one of {', '.join(map(repr, SOLVERS))}, not {self.solver!r}")
+            raise error("E802", f"invalid training option: solver must be one of {', '.join(map(repr, SOLVERS))}, not {self.solver!r}")
         for name, default in _SOLVER_DEFAULTS[self.solver].items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
@@ -69,7 +69,7 @@ class TrainingOptions:
         if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
             wrong.append("validation_data must be a pair (X, T)")
         if wrong:
-            raise ValueError("invalid training options: " + "; ".join(wrong))
+            raise _invalid(wrong)
         checks = [
             (0 < self.initial_learn_rate < math.inf, "initial_learn_rate must be positive and finite"),
             (isinstance(self.max_epochs, int) and self.max_epochs >= 1, "max_epochs must be a positive integer"),
@@ -94,7 +94,12 @@ class TrainingOptions:
         ]
         problems = [message for ok, message in checks if not ok]
         if problems:
-            raise ValueError("invalid training options: " + "; ".join(problems))
+            raise _invalid(problems)
+
+
+def _invalid(problems: list[str]) -> GraphdlError:
+    """One diagnostic per option that is wrong, so that all are fixed at once."""
+    return GraphdlError([Diagnostic("E802", f"invalid training option: {problem}") for problem in problems])
 
 
 def _is_number(value: object) -> bool:
@@ -107,6 +112,5 @@ def training_options(solver: str = "sgdm", **options) -> TrainingOptions:
     known = {f.name for f in fields(TrainingOptions)}
     unknown = sorted(set(options) - known)
     if unknown:
-        hint = suggest(unknown[0], known)
-        raise TypeError(f"unknown training option {unknown[0]!r}" + (f"; {hint}" if hint else ""))
+        raise error("E802", f"unknown training option {unknown[0]!r}", help=suggest(unknown[0], known))
     return TrainingOptions(solver=solver, **options)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from graphdl.compiler import Table
+from graphdl.diagnostics import error
 
 # A rule: (factor, gradients, states) of one group of learnables -> (steps, new states).
 _Rule = Callable[[float, list, list[list]], tuple[list, list[list]]]
@@ -60,7 +61,7 @@ def adamupdate(
     torch.optim.Adam. Returns (net, average_grad, average_sq_grad); the averages are None on the
     first step."""
     if not (isinstance(iteration, int) and iteration >= 1):
-        raise ValueError(f"adamupdate: iteration counts the steps from 1, not {iteration!r}")
+        raise error("E802", f"adamupdate: iteration counts the steps from 1, not {iteration!r}")
     _check_decay("adamupdate", gradient_decay=gradient_decay, squared_gradient_decay=squared_gradient_decay)
     first = 1 - gradient_decay**iteration
     second = math.sqrt(1 - squared_gradient_decay**iteration)
@@ -121,7 +122,7 @@ def dlupdate(fn: Callable[..., torch.Tensor], net, *others: Table):
 def _check_decay(function: str, **decays: float) -> None:
     for name, decay in decays.items():
         if not 0 <= decay < 1:
-            raise ValueError(f"{function}: {name} must be in [0, 1), not {decay!r}")
+            raise error("E802", f"{function}: {name} must be in [0, 1), not {decay!r}")
 
 
 def _update(function: str, net, gradients: Table, states: Sequence[Table | None], rule: _Rule):
@@ -132,7 +133,7 @@ def _update(function: str, net, gradients: Table, states: Sequence[Table | None]
     keys = learnables.keys
     states = [Table((layer, parameter, torch.zeros_like(value)) for layer, parameter, value in learnables) if state is None else state for state in states]
     if gradients.keys != keys or any(state.keys != keys for state in states):
-        raise ValueError(f"{function}: the gradients and the solver's state must have the learnables' rows, in order")
+        raise error("E802", f"{function}: the gradients and the solver's state must have the learnables' rows, in order")
     values, grads = list(learnables.values), list(gradients.values)
     old_states = [list(state.values) for state in states]
     new_values, new_states = list(values), [list(state) for state in old_states]

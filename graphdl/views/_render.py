@@ -93,7 +93,7 @@ def render(graph: LayerGraph, path: str | Path, analysis: Analysis | None = None
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise error("E001", f"cannot render to {path}: unknown format `.{fmt}`", help=f"use one of {', '.join('.' + f for f in FORMATS)}")
+        raise error("E010", f"cannot render to {path}: unknown format `.{fmt}`", help=f"use one of {', '.join('.' + f for f in FORMATS)}")
     dot = to_dot(graph, analysis)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,7 @@ def render(graph: LayerGraph, path: str | Path, analysis: Analysis | None = None
         else:
             path.write_bytes(_run(program, fmt, dot))
     except OSError as e:
-        raise error("E001", f"cannot write {path}: {e.strerror or e}") from e
+        raise error("E006", f"cannot write {path}: {e.strerror or e}") from e
     return path
 
 
@@ -120,7 +120,7 @@ def graphviz_program() -> str:
         found = shutil.which(name, path=where)
         if found:
             return found
-    raise error("E001", "cannot find Graphviz to draw the picture", help="`pip install graphviz-pure` (a dependency of graphdl), or install Graphviz's `dot`; `.dot` output needs neither")
+    raise error("E008", "cannot find Graphviz to draw the picture", help="`pip install graphviz-pure` (a dependency of graphdl), or install Graphviz's `dot`; `.dot` output needs neither")
 
 
 def _run(program: str, fmt: str, dot: str) -> bytes:
@@ -128,9 +128,9 @@ def _run(program: str, fmt: str, dot: str) -> bytes:
     try:
         result = subprocess.run(arguments, input=dot.encode(), capture_output=True, check=False, timeout=120)
     except OSError as e:
-        raise error("E001", f"cannot run Graphviz ({program}): {e.strerror or e}") from e
+        raise error("E009", f"cannot run Graphviz ({program}): {e.strerror or e}") from e
     if result.returncode != 0:
-        raise error("E001", f"Graphviz ({program}) failed: {result.stderr.decode(errors='replace').strip()}")
+        raise error("E009", f"Graphviz ({program}) failed: {result.stderr.decode(errors='replace').strip()}")
     return result.stdout
 
 
