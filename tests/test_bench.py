@@ -24,3 +24,14 @@ def test_training_step_benchmark_smoke_run():
     assert result.returncode == 0, result.stderr
     solvers = [line.split()[0] for line in result.stdout.splitlines() if line.split()[:1] in (["sgdm"], ["adam"])]
     assert solvers == ["sgdm", "adam"]
+
+
+def test_startup_benchmark_smoke_run():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "startup.py"), "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # Each measurement printed its figures and its verdict against the target.
+    verdicts = [line for line in lines if "(target:" in line]
+    assert [line.split()[0] for line in verdicts] == ["check", "broken", "series", "residual"]
+    assert all(line.rstrip(")").endswith(("met", "NOT met")) for line in verdicts)
+    assert any(line.strip().startswith("graphdl check examples/mnist.dlg") for line in lines)
