@@ -3,6 +3,7 @@ graphviz-pure program that graphdl's install brings, or the system's dot)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,15 @@ def test_each_layer_is_drawn_in_its_category_colours():
         colours = CATEGORIES[lookup(layer.kind).category]
         (node,) = [line for line in dot.splitlines() if line.strip().startswith(f'"{layer.name}" [label')]
         assert f'fillcolor="{colours.fill}", color="{colours.border}"' in node
+
+
+def test_pdf_through_graphviz_pure_without_svglib_names_the_extra(tmp_path, monkeypatch):
+    # svglib is the `pdf` extra; a None in sys.modules is how Python says a package is not there.
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("GRAPHDL_DOT", raising=False)
+    monkeypatch.setitem(sys.modules, "svglib.svglib", None)
+    with pytest.raises(ImportError, match="svglib") as caught:
+        graphdl.render(graphdl.load(EXAMPLES / "mnist.dlg"), tmp_path / "mnist.pdf")
+    assert isinstance(caught.value, GraphdlError) and caught.value.code == "E008"
+    assert 'graphdl[pdf]' in str(caught.value)
+    assert not (tmp_path / "mnist.pdf").exists()

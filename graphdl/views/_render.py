@@ -138,8 +138,15 @@ def _svg_to_pdf(svg: bytes, path: Path) -> None:
     import io
     import logging
 
-    from reportlab.graphics import renderPDF
-    from svglib.svglib import svg2rlg
+    try:
+        from reportlab.graphics import renderPDF
+        from svglib.svglib import svg2rlg
+    except ImportError as e:
+        raise error(
+            "E008",
+            "graphviz-pure writes no PDF, and turning its SVG into PDF needs the package svglib",
+            help='pip install "graphdl[pdf]", or install Graphviz\'s `dot`; .svg and .png need neither',
+        ) from e
 
     logging.getLogger("svglib").setLevel(logging.ERROR)
     drawing = svg2rlg(io.BytesIO(svg))
