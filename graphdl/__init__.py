@@ -15,13 +15,7 @@ and rendering a network never pays for importing torch.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
-
-try:
-    __version__ = version("graphdl")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
 
 # Each public name and the package it lives in, in pipeline order.
 _HOMES = {
@@ -44,6 +38,15 @@ _HOME_OF = {name: f"graphdl.{package}" for package, names in _HOMES.items() for 
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # importlib.metadata alone costs more than the rest of `import graphdl`
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("graphdl")
+        except PackageNotFoundError:  # a source tree that is not installed
+            value = "0+unknown"
+        globals()[name] = value
+        return value
     if name in _HOME_OF:
         value = getattr(importlib.import_module(_HOME_OF[name]), name)
         globals()[name] = value

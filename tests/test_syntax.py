@@ -3,6 +3,13 @@ diagnostics)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
 from graphdl.elaborate._evaluate import evaluate
 from graphdl.source import Source
 from graphdl.syntax import BrokenDecl, Chain, LayerDecl, parse
@@ -210,29 +217,41 @@ def test_a_cache_that_cannot_be_written_means_building_quietly(tmp_path, monkeyp
     assert capfd.readouterr() == ("", "")
 
 
+@contextlib.contextmanager
+def read_only(folder: Path):
+    """`folder` as a folder this process cannot write: taken away by its mode, or, for the
+    superuser, whom modes do not stop, seen through a read-only bind mount."""
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o700)
+        return
+    view = folder.with_name(folder.name + "-read-only")
+    view.mkdir(mode=0o700)
+    subprocess.run(["mount", "--bind", str(folder), str(view)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(view)], check=True)
+        yield view
+    finally:
+        subprocess.run(["umount", str(view)], check=True)
+
+
 def test_a_read_only_cache_folder_is_read_and_never_written(tmp_path, monkeypatch, capfd):
-    import os
-
-    import pytest
-
     from graphdl.syntax._grammar import cached_parser, grammar_text
 
-    if os.geteuid() == 0:
-        pytest.skip("the superuser writes into read-only folders")
     builds = _counting_builds(monkeypatch)
     filled, empty = tmp_path / "filled", tmp_path / "empty"
     cached_parser(grammar_text(), filled)
     empty.mkdir(mode=0o700)
-    filled.chmod(0o500)
-    empty.chmod(0o500)
-    try:
-        cached_parser(grammar_text(), filled)
+    with read_only(filled) as filled_view, read_only(empty) as empty_view:
+        with pytest.raises(OSError):
+            (empty_view / "probe").write_text("")  # the folder really is read-only
+        cached_parser(grammar_text(), filled_view)
         assert len(builds) == 1
-        assert cached_parser(grammar_text(), empty).parse(SAMPLE, start="start")
-        assert len(builds) == 2 and list(empty.iterdir()) == []
-    finally:
-        filled.chmod(0o700)
-        empty.chmod(0o700)
+        assert cached_parser(grammar_text(), empty_view).parse(SAMPLE, start="start")
+        assert len(builds) == 2 and list(empty_view.iterdir()) == []
     assert capfd.readouterr() == ("", "")
 
 
