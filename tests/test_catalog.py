@@ -7,11 +7,26 @@ import pytest
 import torch
 
 import graphdl
-from graphdl._frontend import check_source
-from graphdl.catalog import Inferred, Int, LayerKind, LayerProblem, Param, kinds, layer_spec, lookup, register
-from graphdl.catalog._arguments import ArgumentProblem, Choice, Float, IntList, Padding, Size
+from graphdl.catalog import (
+    Inferred,
+    Int,
+    LayerKind,
+    LayerProblem,
+    Param,
+    kinds,
+    layer_spec,
+    lookup,
+    register,
+)
+from graphdl.catalog._arguments import (
+    ArgumentProblem,
+    Choice,
+    Float,
+    IntList,
+    Padding,
+    Size,
+)
 from graphdl.catalog._shape import Shape
-from graphdl.source import Source
 
 
 def test_argument_types_normalise_or_say_what_they_expected():
@@ -215,7 +230,7 @@ def test_a_registered_kind_works_in_text_analysis_compilation_and_pictures():
 
 
 def test_a_registered_kind_reports_its_problems_with_positions():
-    checked = check_source(Source("halves.dlg", SPLIT.replace("[8, 8, 4]", "[8, 8, 3]")))
+    checked = graphdl.check_text(SPLIT.replace("[8, 8, 4]", "[8, 8, 3]"), path="halves.dlg")
     (diagnostic,) = checked.diagnostics
     assert diagnostic.message == "cannot halve 3 channels"
     assert (diagnostic.span.line, diagnostic.span.column) == (4, 13)

@@ -11,8 +11,6 @@ import torch
 import torch.nn.functional as F
 
 import graphdl
-from graphdl._frontend import check_source
-from graphdl.source import Source
 
 FEATURES = "input = featureInput(6)"
 IMAGE = 'input = imageInput([5, 4, 6], normalization="none")'
@@ -163,7 +161,7 @@ def test_unnamed_layers_are_named_as_matlab_names_them():
 
 
 def _errors(body: str) -> list[str]:
-    return [d.code for d in check_source(Source("t.dlg", network(body))).diagnostics if d.is_error]
+    return [d.code for d in graphdl.check_text(network(body), path="t.dlg").diagnostics if d.is_error]
 
 
 @pytest.mark.parametrize(

@@ -11,17 +11,14 @@ import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_shapes import assert_static_equals_runtime
 
 import graphdl
 from graphdl.catalog import Inferred, LayerKind, register
 from graphdl.catalog._arguments import ArgumentProblem
 from graphdl.catalog._convolution import Groups
-from graphdl.catalog._window import Padding1d
-from graphdl._frontend import check_source
 from graphdl.catalog._shape import Shape
-from graphdl.source import Source
-
-from test_shapes import assert_static_equals_runtime
+from graphdl.catalog._window import Padding1d
 
 IMAGE = 'input = imageInput([12, 10, 3], normalization="none")'
 IMAGE3D = 'input = image3dInput([6, 5, 4, 2], normalization="none")'
@@ -33,7 +30,7 @@ def network(body: str) -> str:
 
 
 def checked(body: str):
-    return check_source(Source("t.dlg", network(body)))
+    return graphdl.check_text(network(body), path="t.dlg")
 
 
 # ---- FLOPs --------------------------------------------------------------------------------------

@@ -11,8 +11,6 @@ import torch
 from torch import nn
 
 import graphdl
-from graphdl._frontend import check_source
-from graphdl.source import Source
 
 SEQUENCE = "input = sequenceInput(5)"
 X = torch.randn(3, 5, 7, generator=torch.Generator().manual_seed(0))  # (batch, channels, time)
@@ -79,7 +77,7 @@ def test_lstm_starts_with_matlabs_initializers():
 def test_lstm_fed_features_is_an_error_that_says_what_it_got():
     with pytest.raises(graphdl.GraphdlError, match="lstm needs a sequence of feature vectors, but gets 6 features"):
         graphdl.loads(network("input = featureInput(6)\n l = lstm(4)"))
-    checked = check_source(Source("t.dlg", network("input = featureInput(6)\n l = gru(4)")))
+    checked = graphdl.check_text(network("input = featureInput(6)\n l = gru(4)"), path="t.dlg")
     assert [d.code for d in checked.diagnostics] == ["E403"]
     assert "sequenceInput" in checked.diagnostics[0].help
 
@@ -169,14 +167,14 @@ def test_heads_that_do_not_divide_the_channels_are_an_error_at_the_argument(laye
     text = network(f"{SEQUENCE}\n a = {layer}")
     with pytest.raises(graphdl.GraphdlError, match=message):
         graphdl.loads(text)
-    (diagnostic,) = check_source(Source("t.dlg", text)).diagnostics
+    (diagnostic,) = graphdl.check_text(text, path="t.dlg").diagnostics
     assert diagnostic.code == "E207"
     line = text.splitlines()[diagnostic.span.line - 1]
     assert line[diagnostic.span.column - 1 :].startswith(argument)
 
 
 def test_auto_sizes_take_auto_or_a_positive_integer():
-    checked = check_source(Source("t.dlg", network(f'{SEQUENCE}\n a = selfAttention(2, 8, outputSize="all")')))
+    checked = graphdl.check_text(network(f'{SEQUENCE}\n a = selfAttention(2, 8, outputSize="all")'), path="t.dlg")
     (problem,) = [d for d in checked.diagnostics if d.code == "E207"]
     assert '`outputSize`: expected "auto" or a positive integer, found "all"' in problem.message
 
@@ -196,7 +194,7 @@ def test_a_sequence_longer_than_max_position_is_an_error():
     text = network("input = sequenceInput(4, length=12)\n p = positionEmbedding(4, 10)")
     with pytest.raises(graphdl.GraphdlError, match="up to maxPosition 10 positions, but its input has 12 steps"):
         graphdl.loads(text)
-    (diagnostic,) = check_source(Source("t.dlg", text)).diagnostics
+    (diagnostic,) = graphdl.check_text(text, path="t.dlg").diagnostics
     assert diagnostic.code == "E207" and "at least 12" in diagnostic.help
     with pytest.raises(graphdl.GraphdlError, match="encodes the positions of a sequence, but gets 6 features"):
         graphdl.loads(network("input = featureInput(6)\n p = positionEmbedding(4, 10)"))
@@ -210,7 +208,7 @@ def test_sinusoidal_encoding_follows_the_formula():
             angle = p / 10000 ** (2 * i / 6)
             assert y[1, 2 * i, p].item() == pytest.approx(math.sin(angle), abs=1e-6)
             assert y[1, 2 * i + 1, p].item() == pytest.approx(math.cos(angle), abs=1e-6)
-    checked = check_source(Source("t.dlg", network(f"{SEQUENCE}\n s = sinusoidalPositionEncoding(5)")))
+    checked = graphdl.check_text(network(f"{SEQUENCE}\n s = sinusoidalPositionEncoding(5)"), path="t.dlg")
     assert [d.code for d in checked.diagnostics] == ["E207"] and "even" in checked.diagnostics[0].message
 
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import DIAGNOSTICS
+
+import graphdl
 from graphdl.diagnostics import render_all
-from graphdl._frontend import check_source
-from graphdl.source import Source
 
 CASES = sorted(DIAGNOSTICS.glob("*.dlg"))
 
@@ -18,8 +17,7 @@ CASES = sorted(DIAGNOSTICS.glob("*.dlg"))
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_diagnostics_match_golden(path, golden, monkeypatch):
     monkeypatch.chdir(path.parent)  # imports resolve from the file's folder; paths print short
-    source = Source(path.name, path.read_text(encoding="utf-8"))
-    checked = check_source(source)
+    checked = graphdl.check(path.name)
     assert checked.diagnostics
     code = re.match(r"(E\d{3})_", path.name)
     if code:
@@ -40,13 +38,13 @@ def test_every_code_reachable_from_text_has_a_golden_file():
 
 def test_three_independent_mistakes_give_three_diagnostics():
     path = DIAGNOSTICS / "three_mistakes.dlg"
-    checked = check_source(Source(path.name, path.read_text()))
+    checked = graphdl.check_text(path.read_text(), path=path.name)
     assert [d.code for d in checked.diagnostics] == ["E201", "E101", "E202"]
     assert [(d.span.line, d.span.column) for d in checked.diagnostics] == [(5, 13), (8, 38), (9, 32)]
 
 
 def test_ten_independent_mistakes_give_ten_diagnostics():
     path = DIAGNOSTICS / "ten_mistakes.dlg"
-    checked = check_source(Source(path.name, path.read_text()))
+    checked = graphdl.check_text(path.read_text(), path=path.name)
     assert [d.code for d in checked.diagnostics] == ["E201", "E202", "E203", "E207", "E205", "E101", "E204", "E210", "E402", "E211"]
     assert len({d.span.line for d in checked.diagnostics}) == 10

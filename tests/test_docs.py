@@ -6,12 +6,9 @@ import re
 
 import pytest
 import torch
+from conftest import ROOT
 
 import graphdl
-from graphdl._frontend import check_source
-from graphdl.source import Source
-
-from conftest import ROOT
 
 DOCS = ROOT / "docs" / "language.md"
 EXAMPLES = re.findall(r"```dlg\n(.*?)```", DOCS.read_text(), re.S)
@@ -24,7 +21,7 @@ def test_the_reference_has_examples():
 @pytest.mark.parametrize("text", EXAMPLES, ids=[f"example{i + 1}" for i in range(len(EXAMPLES))])
 def test_documented_example_runs(text, monkeypatch):
     monkeypatch.chdir(DOCS.parent)  # imports in the examples are relative to the page
-    checked = check_source(Source("language.md", text))
+    checked = graphdl.check_text(text, path="language.md")
     assert checked.diagnostics == (), [d.render(checked.sources) for d in checked.diagnostics]
     net = graphdl.dlnetwork(checked.graph, seed=0)
     inputs = [torch.rand(checked.analysis[name].output.torch_size(2)) for name in net.input_names]

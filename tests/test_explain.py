@@ -10,10 +10,9 @@ import sys
 import pytest
 from conftest import ROOT
 
-from graphdl._frontend import check_source
+from graphdl import check_text
 from graphdl.cli._explain import codes_folder, explain, explanation, parse
 from graphdl.diagnostics import CODES, render
-from graphdl.source import Source
 
 CODES_DIR = ROOT / "docs" / "codes"
 # The codes no single file can produce: files that cannot be read or written or are not graphdl's,
@@ -34,7 +33,7 @@ STAGES = {
 
 
 def check(text: str):
-    return check_source(Source("example.dlg", text))
+    return check_text(text, path="example.dlg")
 
 
 def test_the_explanations_are_read_from_docs_codes_in_a_source_tree():

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import EXAMPLES, GOLDEN
 
 import graphdl
 from graphdl import LayerError
 from graphdl.catalog import Inferred, LayerKind, register
-from graphdl._frontend import check_source
-from graphdl.source import Source
-
-from conftest import EXAMPLES, GOLDEN
 
 
 def seed_network():
-    checked = check_source(Source("mnist.dlg", (EXAMPLES / "mnist.dlg").read_text()))
+    checked = graphdl.check_text((EXAMPLES / "mnist.dlg").read_text(), path="mnist.dlg")
     return graphdl.dlnetwork(checked.graph, seed=0)
 
 
@@ -78,7 +75,7 @@ network custom {
 
 
 def test_a_failing_custom_layer_in_a_block_is_named_by_its_path_and_shows_its_instance(golden):
-    checked = check_source(Source("custom.dlg", BLOCK))
+    checked = graphdl.check_text(BLOCK, path="custom.dlg")
     net = graphdl.dlnetwork(checked.graph, seed=0)
     with pytest.raises(LayerError) as caught:
         net(torch.rand(2, 4))

@@ -7,14 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN
 
 import graphdl
 from graphdl import GraphdlError
-from graphdl._frontend import check_source
 from graphdl.views._render import graphviz_program
-from graphdl.source import Source
-
-from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN
 
 MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}
 
@@ -27,7 +24,7 @@ def test_dot_of_each_example_matches_golden(example, golden):
 
 def test_dot_shows_shapes_ports_and_errors(golden):
     text = (DIAGNOSTICS / "E401_addition_sizes.dlg").read_text()
-    checked = check_source(Source("E401_addition_sizes.dlg", text))
+    checked = graphdl.check_text(text, path="E401_addition_sizes.dlg")
     dot = graphdl.to_dot(checked.graph, checked.analysis)
     assert '"add" [label=<<b>add</b>' in dot and 'fillcolor="#fee2e2"' in dot  # the broken layer, red
     assert '"relu1" -> "add" [label=" 28x28x20", headlabel="in2"' in dot

@@ -10,21 +10,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import DIAGNOSTICS, EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphdl
-from graphdl._frontend import check_source
-from graphdl.source import Source
-
-from conftest import DIAGNOSTICS, EXAMPLES
 
 VALID = [p for p in sorted(EXAMPLES.glob("*.dlg"))] + [DIAGNOSTICS / "E401_addition_sizes.dlg"]
 
 
 def front_end(text: str):
     """Everything the front end does with a text, as the CLI's check, summary and render would."""
-    checked = check_source(Source("m.dlg", text))
+    checked = graphdl.check_text(text, path="m.dlg")
     if checked.graph is not None:
         graphdl.to_dot(checked.graph, checked.analysis)
         if checked.ok:

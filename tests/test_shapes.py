@@ -7,15 +7,12 @@ import math
 
 import pytest
 import torch
+from catalog_cases import LENGTH, all_cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphdl
 from graphdl.catalog import kinds
-from graphdl._frontend import check_source
-from graphdl.source import Source
-
-from catalog_cases import LENGTH, all_cases
 
 CASES = all_cases()
 IMAGE = 'input = imageInput([12, 10, 3], normalization="zscore")'
@@ -86,7 +83,7 @@ def test_windows_agree_with_torch_for_any_geometry(height, width, channels, wind
     else:
         layer = f"w = {kind}({list(window)}, stride={list(stride)}, padding={pad})"
     text = f"input = imageInput([{height}, {width}, {channels}], normalization=\"none\")\n {layer}"
-    checked = check_source(Source("t.dlg", network(text)))
+    checked = graphdl.check_text(network(text), path="t.dlg")
     if checked.ok:
         assert_static_equals_runtime(text, batch=2)
     else:
