@@ -60,33 +60,74 @@ def __dir__() -> list[str]:
 
 __all__ = sorted(_HOME_OF)
 
-if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
-    from graphdl._frontend import Checked, check, check_text, load, loads
-    from graphdl.analysis import Analysis, LayerInfo, analyze
-    from graphdl.catalog import Shape
-    from graphdl.compiler import DLNetwork, LayerError, Table, dlnetwork
-    from graphdl.diagnostics import Diagnostic, GraphdlError
-    from graphdl.graph import Connection, Layer, LayerGraph, layer, to_dlg
-    from graphdl.interop import export_onnx, export_torchscript, from_torch, load_network, load_weights, save_network, to_python
-    from graphdl.syntax import format_dlg
-    from graphdl.train import (
-        MiniBatchQueue,
-        Piecewise,
-        TimeBasedDecay,
-        TrainingError,
-        TrainingInfo,
-        TrainingOptions,
-        TrainingProgressMonitor,
-        adamupdate,
-        clip_gradients,
-        crossentropy,
-        dlfeval,
-        dlgradient,
-        dlupdate,
-        mse,
-        rmspropupdate,
-        sgdmupdate,
-        trainnet,
-        training_options,
+if TYPE_CHECKING:  # for type checkers and editors: the same names, re-exported explicitly
+    from graphdl._frontend import (
+        Checked as Checked,
+        check as check,
+        check_text as check_text,
+        load as load,
+        loads as loads,
     )
-    from graphdl.views import render, summary, summary_data, to_dot
+    from graphdl.analysis import (
+        Analysis as Analysis,
+        LayerInfo as LayerInfo,
+        analyze as analyze,
+    )
+    from graphdl.catalog import (
+        Shape as Shape,
+    )
+    from graphdl.compiler import (
+        DLNetwork as DLNetwork,
+        LayerError as LayerError,
+        Table as Table,
+        dlnetwork as dlnetwork,
+    )
+    from graphdl.diagnostics import (
+        Diagnostic as Diagnostic,
+        GraphdlError as GraphdlError,
+    )
+    from graphdl.graph import (
+        Connection as Connection,
+        Layer as Layer,
+        LayerGraph as LayerGraph,
+        layer as layer,
+        to_dlg as to_dlg,
+    )
+    from graphdl.interop import (
+        export_onnx as export_onnx,
+        export_torchscript as export_torchscript,
+        from_torch as from_torch,
+        load_network as load_network,
+        load_weights as load_weights,
+        save_network as save_network,
+        to_python as to_python,
+    )
+    from graphdl.syntax import (
+        format_dlg as format_dlg,
+    )
+    from graphdl.train import (
+        MiniBatchQueue as MiniBatchQueue,
+        Piecewise as Piecewise,
+        TimeBasedDecay as TimeBasedDecay,
+        TrainingError as TrainingError,
+        TrainingInfo as TrainingInfo,
+        TrainingOptions as TrainingOptions,
+        TrainingProgressMonitor as TrainingProgressMonitor,
+        adamupdate as adamupdate,
+        clip_gradients as clip_gradients,
+        crossentropy as crossentropy,
+        dlfeval as dlfeval,
+        dlgradient as dlgradient,
+        dlupdate as dlupdate,
+        mse as mse,
+        rmspropupdate as rmspropupdate,
+        sgdmupdate as sgdmupdate,
+        training_options as training_options,
+        trainnet as trainnet,
+    )
+    from graphdl.views import (
+        render as render,
+        summary as summary,
+        summary_data as summary_data,
+        to_dot as to_dot,
+    )

@@ -18,6 +18,7 @@ numpy only: the front end must stay importable without torch.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -226,7 +227,7 @@ def _plan(way: _Way) -> _Plan:
         points = list(range(first, len(taps)))
         if stroke.closed:
             points.append(first)
-        segments.extend(zip(points[:-1], points[1:]))
+        segments.extend(itertools.pairwise(points))
     return _Plan(np.array(list(index), dtype=np.float64), np.array(taps), np.array(weights),
                  np.array(segments))
 

@@ -128,7 +128,7 @@ def test_registration_checks_the_contract():
             def build(self, args, inputs):
                 return None
 
-    with pytest.raises(TypeError, match="`torch.nn.ReLU` is imported as the kind `relu` already; the importer of `torch.nn.ReLU` must be callable"):
+    with pytest.raises(TypeError, match=r"`torch\.nn\.ReLU` is imported as the kind `relu` already; the importer of `torch\.nn\.ReLU` must be callable"):
 
         @register
         class Claimed(LayerKind):
@@ -191,7 +191,7 @@ class SplitChannels(LayerKind):
         shape = inputs["in"]
         if shape.channels % 2:
             raise LayerProblem(f"cannot halve {shape.channels} channels", help="give it an even number of channels")
-        half = Shape(shape.sizes[:-1] + (shape.channels // 2,), shape.format)
+        half = Shape((*shape.sizes[:-1], shape.channels // 2), shape.format)
         return Inferred({"first": half, "second": half})
 
     def build(self, args, inputs):
@@ -221,7 +221,7 @@ def test_a_registered_kind_works_in_text_analysis_compilation_and_pictures():
     torch.testing.assert_close(a, torch.relu(x[:, :2]))
     assert b.shape == (2, 3, 8, 8)
     # One result per name asked for; a layer with several outputs gives a tuple.
-    (first, second), relu = net.forward(x, outputs=["split", "a"])
+    (_, second), relu = net.forward(x, outputs=["split", "a"])
     torch.testing.assert_close(second, x[:, 2:])
     torch.testing.assert_close(relu, a)
     dot = graphdl.to_dot(graph)

@@ -169,7 +169,7 @@ def _errors(body: str) -> list[str]:
     [
         (f"{FEATURES}\n r = clippedRelu(0)", "E207", "`ceiling`: expected a positive number, found 0"),
         (f"{FEATURES}\n r = clippedRelu(-2)", "E207", "`ceiling`: expected a positive number, found -2"),
-        (f'{FEATURES}\n r = clippedRelu("high")', "E203", "`ceiling`: expected a positive number, found \"high\""),
+        (f'{FEATURES}\n r = clippedRelu("high")', "E203", '`ceiling`: expected a positive number, found "high"'),
         (f"{FEATURES}\n r = clippedRelu()", "E205", "missing required argument `ceiling`"),
         (f'{FEATURES}\n e = elu("one")', "E203", "`alpha`: expected a number"),
         (f'{FEATURES}\n g = gelu(approximation="erf")', "E207", '`approximation`: expected one of "none", "tanh", found "erf"'),

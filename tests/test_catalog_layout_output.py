@@ -88,5 +88,5 @@ def test_fully_connected_takes_a_sequence_a_step_at_a_time():
     x = torch.randn(2, 6, 5)
     torch.testing.assert_close(stepwise(x), torch.nn.functional.linear(x.transpose(1, 2), stepwise.f.weight, stepwise.f.bias).transpose(1, 2))
     # A sequence where one target per observation is expected: said before training starts.
-    with pytest.raises(ValueError, match='one target per observation: .*outputMode="last"'):
+    with pytest.raises(ValueError, match=r'one target per observation: .*outputMode="last"'):
         trainnet(torch.randn(8, 6, 5), torch.zeros(8, dtype=torch.long), stepwise, "mse", training_options("sgdm", verbose=False, mini_batch_size=4))

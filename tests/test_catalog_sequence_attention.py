@@ -97,7 +97,7 @@ def test_word_embedding_counts_words_from_one_and_maps_the_rest_to_the_last_row(
 
 def test_word_embedding_refuses_what_is_no_word_index():
     _, module = compiled("input = sequenceInput(1)\n e = wordEmbedding(3, 10)", "e")
-    with pytest.raises(ValueError, match="whole numbers from 1 to 10, but gets 2.5"):
+    with pytest.raises(ValueError, match=r"whole numbers from 1 to 10, but gets 2\.5"):
         module(torch.tensor([[[1.0, 2.5]]]))
     _, strict = compiled('input = sequenceInput(1)\n e = wordEmbedding(3, 10, oovMode="error")', "e")
     strict(torch.tensor([[[1.0, 10.0]]]))

@@ -9,7 +9,6 @@ import sys
 import pytest
 
 import graphdl as graphdl_api
-
 from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN, ROOT
 
 
@@ -108,7 +107,20 @@ def test_render_draws_a_broken_network_and_says_so(tmp_path):
 
 def test_train_on_the_built_in_digits(tmp_path):
     plot = tmp_path / "progress.png"
-    result = graphdl("train", EXAMPLES / "mnist.dlg", "--max-epochs", "1", "--train-size", "1000", "--test-size", "500", "--plots", plot, "--checkpoint-path", tmp_path / "ckpt")
+    result = graphdl(
+        "train",
+        EXAMPLES / "mnist.dlg",
+        "--max-epochs",
+        "1",
+        "--train-size",
+        "1000",
+        "--test-size",
+        "500",
+        "--plots",
+        plot,
+        "--checkpoint-path",
+        tmp_path / "ckpt",
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "training `mnist` on 1000 built-in digit images, 1 epoch of sgdm"
@@ -120,7 +132,9 @@ def test_train_on_the_built_in_digits(tmp_path):
 
 
 def test_train_with_adam_and_clipped_gradients():
-    result = graphdl("train", EXAMPLES / "mnist.dlg", "--solver", "adam", "--gradient-threshold", "1", "--max-epochs", "2", "--train-size", "1000", "--test-size", "500")
+    result = graphdl(
+        "train", EXAMPLES / "mnist.dlg", "--solver", "adam", "--gradient-threshold", "1", "--max-epochs", "2", "--train-size", "1000", "--test-size", "500"
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "training `mnist` on 1000 built-in digit images, 2 epochs of adam"
@@ -142,7 +156,10 @@ def test_train_refuses_a_network_that_does_not_fit_the_digits(tmp_path):
 def test_layers_lists_the_catalog():
     result = graphdl("layers")
     assert result.returncode == 0
-    assert 'convolution2d(filterSize, numFilters, stride=1, dilationFactor=1, padding=0, weightsInitializer="glorot", biasInitializer="zeros", bias=true)' in result.stdout
+    assert (
+        'convolution2d(filterSize, numFilters, stride=1, dilationFactor=1, padding=0, weightsInitializer="glorot", biasInitializer="zeros", bias=true)'
+        in result.stdout
+    )
     assert "inputs: in1, in2; outputs: out" in result.stdout
     assert "factors: weightLearnRateFactor=1.0, biasLearnRateFactor=1.0, weightL2Factor=1.0, biasL2Factor=0.0" in result.stdout
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DIAGNOSTICS
 
 import graphdl
+from conftest import DIAGNOSTICS
 from graphdl.diagnostics import render_all
 
 CASES = sorted(DIAGNOSTICS.glob("*.dlg"))

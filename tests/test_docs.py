@@ -6,9 +6,9 @@ import re
 
 import pytest
 import torch
-from conftest import ROOT
 
 import graphdl
+from conftest import ROOT
 
 DOCS = ROOT / "docs" / "language.md"
 EXAMPLES = re.findall(r"```dlg\n(.*?)```", DOCS.read_text(), re.S)

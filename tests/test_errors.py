@@ -9,9 +9,9 @@ import warnings
 
 import pytest
 import torch
-from conftest import EXAMPLES
 
 import graphdl
+from conftest import EXAMPLES
 from graphdl.catalog import Inferred, LayerKind, register
 from graphdl.diagnostics import (
     DependencyError,
@@ -45,7 +45,13 @@ def raised(call) -> GraphdlError:
 
 @pytest.mark.parametrize(
     ("code", "kind", "stdlib"),
-    [("E201", InputError, ValueError), ("E001", FileError, OSError), ("E006", FileError, OSError), ("E008", DependencyError, ImportError), ("E009", RunError, RuntimeError)],
+    [
+        ("E201", InputError, ValueError),
+        ("E001", FileError, OSError),
+        ("E006", FileError, OSError),
+        ("E008", DependencyError, ImportError),
+        ("E009", RunError, RuntimeError),
+    ],
 )
 def test_a_code_is_raised_as_one_type_that_is_also_the_stdlib_one(code, kind, stdlib):
     e = error(code, "what went wrong")

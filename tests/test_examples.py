@@ -10,7 +10,6 @@ import pytest
 import torch
 
 import graphdl
-
 from conftest import EXAMPLES, ROOT
 
 DLG = sorted(EXAMPLES.glob("*.dlg"))

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from graphdl import check_text
 from graphdl.cli._explain import codes_folder, explain, explanation, parse
 from graphdl.diagnostics import CODES, render
@@ -58,7 +58,7 @@ def test_no_explanation_of_a_code_that_does_not_exist():
 
 
 def test_a_file_out_of_the_format_is_named_in_the_error():
-    with pytest.raises(ValueError, match="E999.md: the first line is not"):
+    with pytest.raises(ValueError, match=r"E999\.md: the first line is not"):
         parse("E999: no hash\n\nText.\n", "E999.md")
     with pytest.raises(ValueError, match="not `## Example` then `## Fixed`"):
         parse("# E999: t\n\nText.\n\n## Fixed\n\n```dlg\nnetwork n {}\n```\n", "E999.md")

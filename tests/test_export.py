@@ -11,14 +11,13 @@ import numpy as np
 import onnxruntime
 import pytest
 import torch
+from catalog_cases import all_cases
 
 import graphdl
+from conftest import EXAMPLES, GOLDEN
 from graphdl import GraphdlError
 from graphdl.interop._export import example_inputs, export_onnx, export_torchscript
 from graphdl.interop._python import to_python
-
-from catalog_cases import all_cases
-from conftest import EXAMPLES, GOLDEN
 
 EXAMPLE_NAMES = sorted(path.stem for path in EXAMPLES.glob("*.dlg"))
 # One network per catalog kind: every kind exports, each within the suite's time.

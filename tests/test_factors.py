@@ -7,10 +7,9 @@ import pytest
 import torch
 
 import graphdl
-from graphdl import GraphdlError
-from graphdl.train import dlfeval, dlgradient, sgdmupdate, trainnet, training_options
-
 from conftest import EXAMPLES
+from graphdl import GraphdlError
+from graphdl.train import dlfeval, dlgradient, sgdmupdate, training_options, trainnet
 
 TWO = """
 network two {

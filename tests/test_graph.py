@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 import graphdl
+from conftest import EXAMPLES
 from graphdl import GraphdlError, LayerGraph, layer
 from graphdl.graph._layer_graph import Connection
-
-from conftest import EXAMPLES
 
 DAG = """
 network dag {
@@ -60,7 +59,7 @@ def test_python_builds_the_same_dag_as_the_text():
 
 def test_views():
     g = graphdl.loads(DAG)
-    assert [l.name for l in g.layers] == ["input", "conv1", "relu1", "conv2", "add", "out"]
+    assert [layer.name for layer in g.layers] == ["input", "conv1", "relu1", "conv2", "add", "out"]
     assert g.input_names == ("input",)
     assert g.output_names == ("out",)
     assert [str(c) for c in g.connections] == [
@@ -106,7 +105,7 @@ def test_remove_layers_removes_their_connections():
 def test_replace_layer_keeps_connections_and_order():
     g = graphdl.load(EXAMPLES / "mnist.dlg")
     g.replace_layer("relu1", layer("act", "leakyRelu", 0.1))
-    assert [l.name for l in g.layers][2:5] == ["bn1", "act", "pool1"]
+    assert [layer.name for layer in g.layers][2:5] == ["bn1", "act", "pool1"]
     assert {str(c) for c in g.connections} >= {"bn1/out -> act/in", "act/out -> pool1/in"}
     assert graphdl.analyze(g).ok
 

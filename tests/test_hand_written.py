@@ -8,7 +8,6 @@ import torch
 from torch import nn
 
 import graphdl
-
 from conftest import EXAMPLES
 
 

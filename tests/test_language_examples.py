@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from reference_resnet import resnet18, resnet50
 
 import graphdl
-
 from conftest import EXAMPLES
-from reference_resnet import resnet18, resnet50
 
 RESNETS = [("resnet18", resnet18, 11_689_512), ("resnet50", resnet50, 25_557_032)]
 

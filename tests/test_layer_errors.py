@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import EXAMPLES, GOLDEN
 
 import graphdl
+from conftest import EXAMPLES, GOLDEN
 from graphdl import LayerError
 from graphdl.catalog import Inferred, LayerKind, register
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import graphdl
 import pytest
+
+import graphdl
 
 PACKAGE = Path(graphdl.__file__).parent
 
@@ -128,3 +129,13 @@ def test_other_stages_import_a_package_not_its_private_modules():
             if not (module == owner or module.startswith(owner + ".")):
                 reaching_in.append(f"{module}:{line} imports {target}")
     assert not reaching_in, "\n".join(reaching_in)
+
+
+def test_the_public_api_names_each_home_once_for_type_checkers_too():
+    """`graphdl/__init__.py` imports its names on first use from `_HOMES`, and again, eagerly,
+    under TYPE_CHECKING for editors: the two must name the same things in the same places."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    block = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING")
+    declared = {alias.name: node.module for node in block.body for alias in node.names}
+    assert declared == dict(graphdl._HOME_OF.items())
+    assert sorted(declared) == graphdl.__all__

@@ -11,9 +11,8 @@ import pytest
 import torch
 
 import graphdl
-from graphdl import GraphdlError
-
 from conftest import EXAMPLES
+from graphdl import GraphdlError
 
 TINY = 'network tiny {\n input = featureInput(4, normalization="none")\n fc = fullyConnected(3)\n prob = softmax()\n}\n'
 

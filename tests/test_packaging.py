@@ -36,7 +36,13 @@ def test_the_wheel_installs_and_checks_in_a_fresh_venv(tmp_path):
     # The front end's dependencies come from this environment's site-packages (no downloads in a
     # test); graphdl itself only from the fresh venv, and the work directory is not the source tree.
     environment = {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
-    where = run(bin_dir / "python", "-c", "import graphdl; from graphdl.syntax._grammar import grammar_text; print(graphdl.__file__); print(grammar_text()[:20])", cwd=tmp_path, env=environment)
+    where = run(
+        bin_dir / "python",
+        "-c",
+        "import graphdl; from graphdl.syntax._grammar import grammar_text; print(graphdl.__file__); print(grammar_text()[:20])",
+        cwd=tmp_path,
+        env=environment,
+    )
     assert str(env_dir) in where.stdout.splitlines()[0]
     result = run(bin_dir / "graphdl", "check", EXAMPLES / "mnist.dlg", cwd=tmp_path, env=environment)
     assert "network `mnist` is valid" in result.stdout

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN
 
 import graphdl
+from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN
 from graphdl import GraphdlError
 from graphdl.views._render import graphviz_program
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DIAGNOSTICS, EXAMPLES
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import graphdl
+from conftest import DIAGNOSTICS, EXAMPLES
 
-VALID = [p for p in sorted(EXAMPLES.glob("*.dlg"))] + [DIAGNOSTICS / "E401_addition_sizes.dlg"]
+VALID = [*sorted(EXAMPLES.glob("*.dlg")), DIAGNOSTICS / "E401_addition_sizes.dlg"]
 
 
 def front_end(text: str):
@@ -36,7 +35,7 @@ def mutations(text: str):
             continue
 
         def replaced(new: str, what: str, i: int = i):
-            return what, i + 1, "\n".join(lines[:i] + [new] + lines[i + 1 :])
+            return what, i + 1, "\n".join([*lines[:i], new, *lines[i + 1:]])
 
         kind = re.search(r"= (\w+)\(", line)
         if kind:

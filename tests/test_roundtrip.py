@@ -8,8 +8,7 @@ blocks, repetition, anonymous layers, constants and weight sharing.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import graphdl
 from graphdl import LayerGraph, layer
@@ -97,7 +96,7 @@ def python_graphs(draw) -> LayerGraph:
             graph.connect(first, f"{name}/in1")
             graph.connect(second, f"{name}/in2")
         else:
-            shares = draw(st.sampled_from([None] + owners)) if kind == "fullyConnected" else None
+            shares = draw(st.sampled_from([None, *owners])) if kind == "fullyConnected" else None
             graph.add_layers(layer(name, kind, WIDTH, shares=shares) if kind == "fullyConnected" else layer(name, kind))
             graph.connect(draw(st.sampled_from(names)), name)
             if kind == "fullyConnected" and shares is None:

@@ -8,8 +8,7 @@ import math
 import pytest
 import torch
 from catalog_cases import LENGTH, all_cases
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import graphdl
 from graphdl.catalog import kinds
@@ -116,7 +115,11 @@ def test_shapes_print_as_matlab_writes_them():
 
 @pytest.mark.parametrize(
     "body",
-    [f"{IMAGE}\n c = convolution2d([3, 2], 5, stride=2, bias=false)", f"{IMAGE}\n f = fullyConnected(7, bias=false)", f"{IMAGE}\n c = convolution2d(3, 4, padding=\"same\", bias=false)"],
+    [
+        f"{IMAGE}\n c = convolution2d([3, 2], 5, stride=2, bias=false)",
+        f"{IMAGE}\n f = fullyConnected(7, bias=false)",
+        f'{IMAGE}\n c = convolution2d(3, 4, padding="same", bias=false)',
+    ],
 )
 def test_flops_of_matrix_layers_agree_with_torchs_flop_counter(body):
     from torch.utils.flop_counter import FlopCounterMode

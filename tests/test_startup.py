@@ -17,7 +17,7 @@ from conftest import EXAMPLES, ROOT
 
 HEAVY = ("lark", "networkx", "torch", "numpy")
 
-RUN = """
+RUN = f"""
 import contextlib, io, json, sys
 from graphdl.cli import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -25,8 +25,8 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
         status = main(sys.argv[1:])
     except SystemExit as e:
         status = e.code
-print(json.dumps({"status": status, "loaded": [m for m in %r if m in sys.modules]}))
-""" % (HEAVY,)
+print(json.dumps({{"status": status, "loaded": [m for m in {HEAVY!r} if m in sys.modules]}}))
+"""
 
 
 def loaded_by(tmp_path, *argv: str) -> tuple[object, set[str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import graphdl
-
 from conftest import EXAMPLES, GOLDEN
 
 

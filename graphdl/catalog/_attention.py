@@ -83,7 +83,12 @@ class SelfAttention(LayerKind):
                     help=f"make {argument} a multiple of {heads}, or change numHeads",
                 )
         learnables = {}
-        for projection, outputs, features in (("query", keys, shape.channels), ("key", keys, shape.channels), ("value", values, shape.channels), ("output", output, values)):
+        for projection, outputs, features in (
+            ("query", keys, shape.channels),
+            ("key", keys, shape.channels),
+            ("value", values, shape.channels),
+            ("output", output, values),
+        ):
             learnables[f"{projection}.weight"] = (outputs, features)
             learnables[f"{projection}.bias"] = (outputs,)
         return Inferred({"out": Shape.sequence(output, shape.length)}, learnables=learnables)
@@ -94,9 +99,7 @@ class SelfAttention(LayerKind):
 
         channels = inputs["in"].channels
         keys, values, output = self.sizes(args, channels)
-        module = SelfAttention(
-            channels, args["numHeads"], keys, values, output, causal=args["attentionMask"] == "causal", dropout=args["dropoutProbability"]
-        )
+        module = SelfAttention(channels, args["numHeads"], keys, values, output, causal=args["attentionMask"] == "causal", dropout=args["dropoutProbability"])
         # MATLAB's defaults: glorot weights, zero biases.
         for linear in (module.query, module.key, module.value, module.output):
             initialize(linear.weight, "glorot", linear.in_features, linear.out_features)
@@ -174,9 +177,7 @@ class SinusoidalPositionEncoding(LayerKind):
 
     def infer(self, args, inputs):
         if args["outputSize"] % 2:
-            raise LayerProblem(
-                f"outputSize must be even (a sine and a cosine per frequency), not {args['outputSize']}", code="E207", argument="outputSize"
-            )
+            raise LayerProblem(f"outputSize must be even (a sine and a cosine per frequency), not {args['outputSize']}", code="E207", argument="outputSize")
         shape = _sequence(self.name, inputs)
         return Inferred({"out": Shape.sequence(args["outputSize"], shape.length)})
 

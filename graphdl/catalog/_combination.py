@@ -141,7 +141,9 @@ class Concatenation(_Concatenation):
     auto_name = "concat"
     summary = 'Concatenates its inputs along a dimension: "channel", "time", "height", "width", "depth", or numbered as MATLAB does'
     params = (
-        Param("dim", Dimension(), positional=True, doc='the dimension to concatenate along: a name or MATLAB\'s number (for images: height 1, width 2, channels 3)'),
+        Param(
+            "dim", Dimension(), positional=True, doc="the dimension to concatenate along: a name or MATLAB's number (for images: height 1, width 2, channels 3)"
+        ),
         _num_inputs(),
     )
     importers = dict.fromkeys(("torch.cat", "torch.concat"), _cat)

@@ -82,7 +82,7 @@ def _import_convolution(m, x: TracedTensor) -> LayerSpec:
     """torch.nn.Conv1d, Conv2d or Conv3d; grouped ones as groupedConvolution2d."""
     dims = window_dims(m, x)
     refuse_if(m.padding_mode != "zeros", f'padding_mode="{m.padding_mode}": graphdl\'s convolutions pad with zeros only')
-    common = dict(stride=compact(m.stride), dilationFactor=compact(m.dilation), padding=torch_padding(m.padding), bias=m.bias is not None)
+    common = {"stride": compact(m.stride), "dilationFactor": compact(m.dilation), "padding": torch_padding(m.padding), "bias": m.bias is not None}
     if m.groups == 1:
         return layer_spec(f"convolution{dims}d", x, filterSize=compact(m.kernel_size), numFilters=m.out_channels, **common)
     refuse_if(dims != 2, f"groups={m.groups}: the catalog has grouped convolutions in 2-D only (groupedConvolution2d)")
@@ -158,9 +158,14 @@ class _Convolution(LayerKind):
 
         window, groups, filters = self._geometry(args, inputs)
         channels = window.input.channels
-        common = dict(
-            in_channels=channels, out_channels=filters, kernel_size=window.size, stride=window.stride, dilation=window.dilation, bias=args["bias"]
-        )
+        common = {
+            "in_channels": channels,
+            "out_channels": filters,
+            "kernel_size": window.size,
+            "stride": window.stride,
+            "dilation": window.dilation,
+            "bias": args["bias"],
+        }
         if groups > 1:
             common["groups"] = groups
         if window.symmetric:
@@ -298,9 +303,14 @@ class _TransposedConvolution(LayerKind):
         channels, filters = shape.channels, args["numFilters"]
         even = tuple(min(before, after) for before, after in cropping)
         rest = tuple((before - e, after - e) for (before, after), e in zip(cropping, even))
-        common = dict(
-            in_channels=channels, out_channels=filters, kernel_size=args["filterSize"], stride=args["stride"], padding=even, bias=args["bias"]
-        )
+        common = {
+            "in_channels": channels,
+            "out_channels": filters,
+            "kernel_size": args["filterSize"],
+            "stride": args["stride"],
+            "padding": even,
+            "bias": args["bias"],
+        }
         if any(before or after for before, after in rest):
             conv = getattr(convolution, f"CroppedConvTranspose{self.dims}d")(**common, crop=rest)
         else:

@@ -31,11 +31,11 @@ def _scalar(values: tuple[int, ...]) -> int | tuple[int, ...]:
 
 
 def _import_window(m, dims: int) -> dict[str, object]:
-    return dict(
-        poolSize=compact(per_dimension(m.kernel_size, dims)),
-        stride=compact(per_dimension(m.stride, dims)),
-        padding=compact(per_dimension(m.padding, dims)),
-    )
+    return {
+        "poolSize": compact(per_dimension(m.kernel_size, dims)),
+        "stride": compact(per_dimension(m.stride, dims)),
+        "padding": compact(per_dimension(m.padding, dims)),
+    }
 
 
 def _import_max_pool(m, x: TracedTensor) -> LayerSpec:

@@ -22,7 +22,9 @@ class _Layout(LayerKind):
 
 def _not_a_sequence(kind: str, shape: Shape) -> None:
     if shape.is_sequence:
-        raise LayerProblem(f"{kind} works on one observation at a time, but gets {describe_shape(shape)}", help="apply it to the steps before they form a sequence")
+        raise LayerProblem(
+            f"{kind} works on one observation at a time, but gets {describe_shape(shape)}", help="apply it to the steps before they form a sequence"
+        )
 
 
 def _import_flatten(input, start_dim=0, end_dim=-1) -> LayerSpec:
@@ -96,7 +98,9 @@ class Reshape(_Layout):
         out = Shape.features(size[0]) if len(size) == 1 else Shape.image(*size)
         if out.numel != shape.numel:
             raise LayerProblem(
-                f"cannot reshape {shape} ({shape.numel} elements) to {out} ({out.numel} elements)", code="E207", argument="outputSize",
+                f"cannot reshape {shape} ({shape.numel} elements) to {out} ({out.numel} elements)",
+                code="E207",
+                argument="outputSize",
                 help=f"give sizes whose product is {shape.numel}",
             )
         return Inferred({"out": out})
@@ -191,7 +195,7 @@ class CropMode(ArgType):
 class Crop2d(_Layout):
     name = "crop2d"
     auto_name = "crop"
-    summary = 'Crops its input `in` to the height and width of its input `ref`, at the centre or at [x, y] (1-based)'
+    summary = "Crops its input `in` to the height and width of its input `ref`, at the centre or at [x, y] (1-based)"
     params = (Param("mode", CropMode(), "centercrop", positional=True, doc='"centercrop", or [x, y]: the column and row of the top left corner'),)
     no_importer = "PyTorch has no layer that crops to the size of a second input; a forward writes it as slicing, which from_torch does not import"
 

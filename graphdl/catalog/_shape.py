@@ -69,7 +69,7 @@ class Shape:
         return math.prod(1 if size is None else size for size in self.sizes)
 
     def with_length(self, length: int | None) -> Shape:
-        return Shape(self.sizes[:-1] + (length,), self.format)
+        return Shape((*self.sizes[:-1], length), self.format)
 
     def with_channels(self, channels: int) -> Shape:
         return Shape(tuple(channels if label == "C" else size for size, label in zip(self.sizes, self.format)), self.format)
@@ -113,7 +113,7 @@ class Shape:
         """The run-time size as text, `(N, 20, 14, 14)`; a sequence of any length ends in `T`."""
         sizes = ("N", *map(str, self.torch_size(1)[1:]))
         if self.is_sequence and self.length is None:
-            sizes = sizes[:-1] + ("T",)
+            sizes = (*sizes[:-1], "T")
         return f"({', '.join(sizes)})"
 
     def __str__(self) -> str:

@@ -62,15 +62,21 @@ def _parser() -> argparse.ArgumentParser:
     summary = command("summary", _summary, "Print each layer's kind, activation size, learnables and costs, and the totals.")
     summary.add_argument("--json", action="store_true", help="print the summary as JSON")
     render = command("render", _render, "Draw the network with Graphviz.")
-    render.add_argument("-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)")
+    render.add_argument(
+        "-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)"
+    )
     train = command("train", _train, "Train the network on the built-in digit images and report its test accuracy.")
     options = train.add_argument_group("training options (trainingOptions; the defaults are the seed's)")
     options.add_argument("--solver", choices=("sgdm", "adam", "rmsprop"), default="sgdm", help="default: sgdm")
-    options.add_argument("--max-epochs", type=_count, default=4, metavar="N", help="passes over the training data (default: 4; trainingOptions' own default is 30)")
+    options.add_argument(
+        "--max-epochs", type=_count, default=4, metavar="N", help="passes over the training data (default: 4; trainingOptions' own default is 30)"
+    )
     options.add_argument("--initial-learn-rate", type=_positive, metavar="RATE", help="default: 0.01 for sgdm, 0.001 for adam and rmsprop")
     options.add_argument("--mini-batch-size", type=_count, default=128, metavar="N", help="default: 128")
     options.add_argument("--momentum", type=_fraction, default=0.9, help="sgdm's, in [0, 1] (default: 0.9)")
-    options.add_argument("--gradient-threshold", type=_positive, default=math.inf, metavar="T", help="clip each learnable's gradient to an L2 norm of T (default: no clipping)")
+    options.add_argument(
+        "--gradient-threshold", type=_positive, default=math.inf, metavar="T", help="clip each learnable's gradient to an L2 norm of T (default: no clipping)"
+    )
     options.add_argument("--l2-regularization", type=_non_negative, default=1e-4, metavar="FACTOR", help="default: 1e-4")
     options.add_argument("--shuffle", choices=("once", "every-epoch", "never"), default="once", help="default: once")
     options.add_argument("--plots", type=_plot_file, metavar="FILE", help="write the training-progress plot to FILE (.png, .svg or .pdf)")
@@ -81,11 +87,18 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--test-size", type=_count, default=5000, metavar="N", help="built-in test images (default: 5000)")
     data.add_argument("--seed", type=_natural, default=0, help="seed of the data, the initial weights and the shuffling (default: 0)")
     network_file = "a .dlg file, or a network file (graphdl.save_network, trainnet's checkpoints): the network and its weights"
-    compile_ = command("compile", _compile, "Compile a network and print it as a standalone PyTorch module, or as one flat .dlg network.", file_help=network_file)
-    compile_.add_argument("--emit", choices=("python", "dlg"), default="python", help="python: a PyTorch module needing torch alone (default); dlg: the network with its blocks expanded")
+    compile_ = command(
+        "compile", _compile, "Compile a network and print it as a standalone PyTorch module, or as one flat .dlg network.", file_help=network_file
+    )
+    compile_.add_argument(
+        "--emit",
+        choices=("python", "dlg"),
+        default="python",
+        help="python: a PyTorch module needing torch alone (default); dlg: the network with its blocks expanded",
+    )
     compile_.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     export = command("export", _export, "Export a network as ONNX or TorchScript, in inference behaviour, with the batch size free.", file_help=network_file)
-    export.add_argument("--onnx", metavar="FILE", help="write an ONNX model (needs: pip install \"graphdl[onnx]\")")
+    export.add_argument("--onnx", metavar="FILE", help='write an ONNX model (needs: pip install "graphdl[onnx]")')
     export.add_argument("--torchscript", metavar="FILE", help="write a TorchScript module (torch.jit.load)")
     export.add_argument("--weights", metavar="FILE", help="weights for a .dlg network: a network file or a saved state_dict (default: initial weights, seed 0)")
     fmt = command("fmt", _fmt, "Rewrite .dlg files in their canonical form, keeping their comments.", needs_file=False)
@@ -182,7 +195,7 @@ def _train(args) -> int:
 
     from graphdl.compiler import dlnetwork
     from graphdl.datasets import digits
-    from graphdl.train import trainnet, training_options
+    from graphdl.train import training_options, trainnet
 
     torch.manual_seed(args.seed)
     train_data = digits("train", args.train_size, seed=args.seed)
@@ -268,7 +281,9 @@ def _network(args):
             load_weights(net, args.weights)
         return net
     if args.network or args.parameters or getattr(args, "weights", None):
-        raise error("E011", f"{args.file} is a network file: its network, parameters and weights are in it", help="--network, --set and --weights go with a .dlg file")
+        raise error(
+            "E011", f"{args.file} is a network file: its network, parameters and weights are in it", help="--network, --set and --weights go with a .dlg file"
+        )
     from graphdl.interop import load_network
 
     return load_network(args.file)
@@ -279,19 +294,26 @@ def _check_digits_network(checked: Checked) -> None:
 
     graph, analysis = checked.graph, checked.analysis
     if len(graph.input_names) != 1 or len(graph.output_names) != 1:
-        raise error("E801", f"`graphdl train` trains a network of one input and one output; `{graph.name}` has {len(graph.input_names)} and {len(graph.output_names)}")
+        raise error(
+            "E801", f"`graphdl train` trains a network of one input and one output; `{graph.name}` has {len(graph.input_names)} and {len(graph.output_names)}"
+        )
     given = analysis[graph.input_names[0]].output
     if given != Shape.image(28, 28, 1):
-        raise error("E801", f"the built-in digits are 28x28x1 images, but the input `{graph.input_names[0]}` takes {given}", help="use `imageInput([28, 28, 1])`")
+        raise error(
+            "E801", f"the built-in digits are 28x28x1 images, but the input `{graph.input_names[0]}` takes {given}", help="use `imageInput([28, 28, 1])`"
+        )
     output = analysis[graph.output_names[0]]
     if output.outputs != {"out": Shape.features(10)}:
         shown = ", ".join(map(str, output.outputs.values()))
-        raise error("E801", f"the built-in digits have 10 classes, but the output `{output.layer.name}` gives {shown}", help="end the network with `fullyConnected(10)` and `softmax()`")
+        raise error(
+            "E801",
+            f"the built-in digits have 10 classes, but the output `{output.layer.name}` gives {shown}",
+            help="end the network with `fullyConnected(10)` and `softmax()`",
+        )
 
 
 def _layers(args) -> int:
-    from graphdl.catalog import kinds
-    from graphdl.catalog import REQUIRED, is_factor_param
+    from graphdl.catalog import REQUIRED, is_factor_param, kinds
     from graphdl.syntax import format_value
 
     for kind in sorted(kinds(), key=lambda k: (k.category, k.name)):
@@ -320,8 +342,8 @@ def _layers(args) -> int:
 
 
 def _explain(args) -> int:
-    from graphdl.diagnostics import CODES, suggest
     from graphdl.cli._explain import explain, normalize
+    from graphdl.diagnostics import CODES, suggest
 
     color = {"always": True, "never": False}.get(args.color, sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     try:

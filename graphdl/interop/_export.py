@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import torch
+
 from graphdl.diagnostics import error, writing
 
 
@@ -78,7 +79,11 @@ def export_torchscript(net, path: str | Path) -> Path:
         expected, actual = _tuple(net(*check)), _tuple(traced(*check))
     for name, want, got in zip(net.output_names, expected, actual):
         if want.shape != got.shape or not torch.allclose(want, got, rtol=1e-4, atol=1e-5):
-            raise error("E702", f"cannot export network `{net.graph.name}` to TorchScript: its traced output `{name}` differs from the network's at another input size", help="export it to ONNX instead")
+            raise error(
+                "E702",
+                f"cannot export network `{net.graph.name}` to TorchScript: its traced output `{name}` differs from the network's at another input size",
+                help="export it to ONNX instead",
+            )
     path = Path(path)
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,5 +108,3 @@ def _quiet():
 
 def _tuple(value) -> tuple[torch.Tensor, ...]:
     return value if isinstance(value, tuple) else (value,)
-
-

@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 from graphdl._frontend import check_source
-from graphdl.compiler import dlnetwork, weight_problems, weights_error
-from graphdl.diagnostics import GraphdlError, error, reason, writing
+from graphdl.compiler import dlnetwork
+from graphdl.diagnostics import error, reason, writing
 from graphdl.graph import to_dlg
 from graphdl.source import Source
 

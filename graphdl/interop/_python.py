@@ -129,7 +129,7 @@ class _Writer:
 
     def check(self, module: nn.Module, text: str, layer: str) -> None:
         """Build the module again from its text: the same description, the same tensors."""
-        namespace = {name: value for name, value in self.needed.items()}
+        namespace = dict(self.needed.items())
         namespace.update(nn=nn, math=math)
         try:
             rebuilt = eval(text, namespace)  # text this module just wrote, of graphdl's and torch's names

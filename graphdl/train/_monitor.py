@@ -135,7 +135,7 @@ class TrainingProgressMonitor:
                     line = ax.plot(x, y, alpha=0.35, linewidth=1)[0]
                     ax.plot(x, _smooth(y), color=line.get_color(), linewidth=1.6, label=f"{name} (smoothed)")
             last = max((records[-1][0] for records in self._records.values() if records), default=0)
-            bounds = self.epoch_starts + [last + 1]
+            bounds = [*self.epoch_starts, last + 1]
             for i in range(1, len(self.epoch_starts), 2):  # every other epoch shaded, as MATLAB does
                 ax.axvspan(bounds[i] - 0.5, bounds[i + 1] - 0.5, color="0.93", zorder=0)
             ax.set_ylabel("Accuracy (%)" if "accuracy" in names[0] else "Loss")

@@ -64,7 +64,11 @@ class TrainingOptions:
         numbers = [f.name for f in fields(self) if f.type in ("float", "float | None", "int")]
         wrong = [f"{name} must be a number, not {getattr(self, name)!r}" for name in numbers if not _is_number(getattr(self, name))]
         counts = ("max_epochs", "mini_batch_size", "learn_rate_drop_period", "validation_frequency", "verbose_frequency")
-        wrong += [f"{name} must be a whole number, not {getattr(self, name)!r}" for name in counts if _is_number(getattr(self, name)) and not isinstance(getattr(self, name), int)]
+        wrong += [
+            f"{name} must be a whole number, not {getattr(self, name)!r}"
+            for name in counts
+            if _is_number(getattr(self, name)) and not isinstance(getattr(self, name), int)
+        ]
         validation = self.validation_data
         if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
             wrong.append("validation_data must be a pair (X, T)")

@@ -120,7 +120,11 @@ def graphviz_program() -> str:
         found = shutil.which(name, path=where)
         if found:
             return found
-    raise error("E008", "cannot find Graphviz to draw the picture", help="`pip install graphviz-pure` (a dependency of graphdl), or install Graphviz's `dot`; `.dot` output needs neither")
+    raise error(
+        "E008",
+        "cannot find Graphviz to draw the picture",
+        help="`pip install graphviz-pure` (a dependency of graphdl), or install Graphviz's `dot`; `.dot` output needs neither",
+    )
 
 
 def _run(program: str, fmt: str, dot: str) -> bytes:
