@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # each runs a benchmark end to end, in fresh processes
 
 
 def test_forward_benchmark_smoke_run():

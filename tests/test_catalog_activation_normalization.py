@@ -151,7 +151,10 @@ def test_flops_count_the_work_per_element():
 
 
 def test_unnamed_layers_are_named_as_matlab_names_them():
-    kinds = "clippedRelu(1) elu() gelu() tanh() sigmoid() swish() softplus() layerNormalization() groupNormalization(2) instanceNormalization() crossChannelNormalization(3)"
+    kinds = (
+        "clippedRelu(1) elu() gelu() tanh() sigmoid() swish() softplus() "
+        "layerNormalization() groupNormalization(2) instanceNormalization() crossChannelNormalization(3)"
+    )
     graph = graphdl.loads(network(f"{IMAGE}\n input -> " + " -> ".join(kinds.split())))
     names = "clippedrelu elu gelu tanh sigmoid swish softplus layernorm groupnorm instancenorm crossnorm"
     assert [layer.name for layer in graph.layers if layer.name != "input"] == names.split()

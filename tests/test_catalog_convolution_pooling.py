@@ -395,7 +395,10 @@ def test_3d_windows_agree_with_torch_for_any_geometry(sizes, channels, window, s
 )
 def test_transposed_windows_have_matlabs_sizes_for_any_geometry(sizes, window, stride, cropping):
     pad = '"same"' if cropping == "same" else list(cropping)
-    text = f'input = imageInput([{sizes[0]}, {sizes[1]}, 2], normalization="none")\n t = transposedConv2d({list(window)}, 3, stride={list(stride)}, cropping={pad})'
+    text = (
+        f'input = imageInput([{sizes[0]}, {sizes[1]}, 2], normalization="none")\n'
+        f" t = transposedConv2d({list(window)}, 3, stride={list(stride)}, cropping={pad})"
+    )
     result = checked(text)
     crops = ["same"] * 2 if cropping == "same" else [cropping[:2], cropping[2:]]
     if cropping == "same" and any(k < s for k, s in zip(window, stride)):

@@ -105,6 +105,7 @@ def test_render_draws_a_broken_network_and_says_so(tmp_path):
     assert "layers with errors drawn in red" in result.stdout and "error[E401]" in result.stderr
 
 
+@pytest.mark.slow
 def test_train_on_the_built_in_digits(tmp_path):
     plot = tmp_path / "progress.png"
     result = graphdl(
@@ -131,6 +132,7 @@ def test_train_on_the_built_in_digits(tmp_path):
     assert [p.name for p in (tmp_path / "ckpt").iterdir()] == ["mnist_epoch001_iteration7.pt"]
 
 
+@pytest.mark.slow
 def test_train_with_adam_and_clipped_gradients():
     result = graphdl(
         "train", EXAMPLES / "mnist.dlg", "--solver", "adam", "--gradient-threshold", "1", "--max-epochs", "2", "--train-size", "1000", "--test-size", "500"

@@ -33,6 +33,7 @@ def test_every_script_is_tested_here():
     assert [p.name for p in SCRIPTS] == ["digits_two_heads_train.py", "mnist_custom_loop.py"]
 
 
+@pytest.mark.slow
 def test_the_two_heads_example_learns_the_class_and_the_angle(tmp_path):
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "digits_two_heads_train.py"), "--epochs", "2"], capture_output=True, text=True, cwd=tmp_path, timeout=600
@@ -46,6 +47,7 @@ def test_the_two_heads_example_learns_the_class_and_the_angle(tmp_path):
     assert rmse < 15
 
 
+@pytest.mark.slow
 def test_the_custom_loop_example(tmp_path):
     plot = tmp_path / "loss.png"
     result = subprocess.run(
@@ -59,6 +61,7 @@ def test_the_custom_loop_example(tmp_path):
     assert plot.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_the_seed_network_reaches_95_percent_in_four_epochs():
     # The acceptance bar of the quick start: `graphdl train examples/mnist.dlg`, default options.
     result = subprocess.run(

@@ -63,6 +63,7 @@ def assert_onnx_matches(net, path) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_onnx_of_every_example_matches_the_network(name, tmp_path):
     net = compiled(name)
@@ -72,6 +73,7 @@ def test_onnx_of_every_example_matches_the_network(name, tmp_path):
     assert [o.name for o in session.get_outputs()] == list(net.output_names)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(FIRST_CASES))
 def test_onnx_of_every_layer_kind_matches_the_network(kind, tmp_path):
     assert_onnx_matches(case(FIRST_CASES[kind]), tmp_path / "net.onnx")
@@ -88,6 +90,7 @@ TORCHSCRIPT_DEPRECATED = pytest.mark.filterwarnings("ignore:`torch.jit.load` is 
 
 
 @TORCHSCRIPT_DEPRECATED
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_torchscript_of_every_example_runs_without_graphdl(name, tmp_path):
     net = compiled(name)
@@ -99,6 +102,7 @@ def test_torchscript_of_every_example_runs_without_graphdl(name, tmp_path):
     assert set(module.state_dict()) == set(net.state_dict())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_torch_compile_takes_every_example_whole(name):
     """fullgraph=True fails on any graph break; the eager backend keeps the test quick."""
@@ -128,6 +132,7 @@ def assert_python_computes_the_same(net) -> None:
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_the_python_of_every_example_computes_the_same(name):
     assert_python_computes_the_same(compiled(name))
@@ -168,14 +173,19 @@ def test_the_python_holds_any_layer_name_and_names_its_class_apart():
         assert_python_computes_the_same(net)
 
 
+@pytest.mark.slow
 def test_onnx_keeps_the_layer_names_dots_and_all(tmp_path):
-    text = 'block head {\n    b = fullyConnected(3)\n}\nnetwork n {\n    input = featureInput(4, normalization="none")\n    a = head()\n    a_b = fullyConnected(3)\n    input -> a\n    input -> a_b\n}\n'
+    text = (
+        'block head {\n    b = fullyConnected(3)\n}\nnetwork n {\n    input = featureInput(4, normalization="none")\n'
+        "    a = head()\n    a_b = fullyConnected(3)\n    input -> a\n    input -> a_b\n}\n"
+    )
     net = graphdl.dlnetwork(graphdl.loads(text), seed=0)
     export_onnx(net, tmp_path / "n.onnx")
     session = onnxruntime.InferenceSession(str(tmp_path / "n.onnx"))
     assert [o.name for o in session.get_outputs()] == ["a.b", "a_b"]
 
 
+@pytest.mark.slow
 def test_writing_where_nothing_can_be_written_is_a_diagnostic(tmp_path):
     def command(*args):
         return subprocess.run([sys.executable, "-m", "graphdl", *map(str, args)], capture_output=True, text=True, cwd=tmp_path)
@@ -186,6 +196,7 @@ def test_writing_where_nothing_can_be_written_is_a_diagnostic(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_the_python_needs_torch_alone(tmp_path):
     path = tmp_path / "resnet18_module.py"
     path.write_text(to_python(compiled("resnet18")))
@@ -196,6 +207,7 @@ def test_the_python_needs_torch_alone(tmp_path):
 
 
 @TORCHSCRIPT_DEPRECATED
+@pytest.mark.slow
 def test_the_commands_compile_and_export(tmp_path):
     net = compiled("mnist")
     saved = graphdl.save_network(net, tmp_path / "mnist.pt")

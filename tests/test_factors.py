@@ -86,6 +86,7 @@ def test_trainnet_applies_each_learnables_l2_factor():
         torch.testing.assert_close(net.learnables[layer, parameter], expected)
 
 
+@pytest.mark.slow
 def test_freezing_a_block_instance_keeps_its_layers_and_skips_their_gradients():
     net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "resnet18.dlg", parameters={"size": 32, "classes": 4}), seed=0)
     net.freeze("layer1", "conv1")

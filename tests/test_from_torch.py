@@ -110,6 +110,7 @@ def test_a_small_cnn_keeps_its_names_and_its_arguments():
     )
 
 
+@pytest.mark.slow
 def test_resnet18_imports_with_torchvision_names_and_parameter_count():
     module = resnet18(classes=10)
     graph = _assert_imports(module, (64, 64, 3), torch.randn(2, 3, 64, 64))

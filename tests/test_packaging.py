@@ -11,7 +11,11 @@ import sysconfig
 import venv
 import zipfile
 
+import pytest
+
 from conftest import EXAMPLES, ROOT
+
+pytestmark = pytest.mark.slow  # builds the wheel and installs it into a fresh virtual environment
 
 
 def run(*args, **kwargs):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 PLUGIN = '''
 from graphdl.catalog import Float, Inferred, LayerKind, Param, layer_spec, register
 
@@ -87,6 +89,7 @@ def test_a_plugin_kind_works_like_a_built_in_one(tmp_path):
     assert result.stdout.strip() == "ok"
 
 
+@pytest.mark.slow
 def test_a_plugin_kind_imports_from_pytorch(tmp_path):
     install_scale(tmp_path)
     result = run(
