@@ -232,6 +232,11 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
+def counted(n: int, word: str) -> str:
+    """`1 error`, `3 errors`: a number and a noun that agrees with it (nouns with a plain `s`)."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """'did you mean ...?' for a misspelt name, or None when nothing is close."""
     candidates = sorted(set(candidates))
@@ -250,7 +255,7 @@ def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, Source],
     parts = [render(d, sources, color) for d in diagnostics]
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
-    counts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+    counts = [counted(n, word) for n, word in ((errors, "error"), (warnings, "warning")) if n]
     if counts:
         parts.append(_paint(" and ".join(counts) + " found", "bold", color) + "\n")
     return "\n".join(parts)

@@ -36,3 +36,37 @@ def assert_golden(path: Path, actual: str) -> None:
 @pytest.fixture
 def golden():
     return assert_golden
+
+
+# ---- a network of one body, for the catalog's tests -------------------------------------------
+
+
+def network(body: str) -> str:
+    """`body` as the text of a network `t`."""
+    return "network t {\n" + body + "\n}\n"
+
+
+def compiled(body: str, layer: str, scale: float = 1.0):
+    """The network of `body` and its layer `layer`'s module, with random learnables (normal, times
+    `scale`), so that a channel, gate or bias mixed up shows."""
+    import torch
+
+    import graphdl
+
+    net = graphdl.dlnetwork(graphdl.loads(network(body)), seed=0)
+    module = getattr(net, layer)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * scale)
+    return net, module
+
+
+def run(body: str, x, layer: str, scale: float = 1.0):
+    """The layer's output for `x`, in inference, and its module; not `predict`, which takes a
+    sequence of any length only one step long."""
+    import torch
+
+    net, module = compiled(body, layer, scale)
+    with net.inference(), torch.no_grad():
+        return net.forward(x, outputs=[layer]), module

@@ -11,34 +11,11 @@ import torch
 import torch.nn.functional as F
 
 import graphdl
+from conftest import compiled, network, run
 
 FEATURES = "input = featureInput(6)"
 IMAGE = 'input = imageInput([5, 4, 6], normalization="none")'
 SEQUENCE = "input = sequenceInput(6)"
-
-
-def network(body: str) -> str:
-    return "network t {\n" + body + "\n}\n"
-
-
-def compiled(body: str, layer: str):
-    """The network of `body` and its layer `layer`'s module, with random scales and offsets so
-    that a channel mixed up shows."""
-    net = graphdl.dlnetwork(graphdl.loads(network(body)), seed=0)
-    module = getattr(net, layer)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for parameter in module.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator))
-    return net, module
-
-
-def run(body: str, x: torch.Tensor, layer: str):
-    """The layer's output for `x`, in inference; not `predict`, which takes a sequence of any length
-    only one step long."""
-    net, module = compiled(body, layer)
-    with net.inference(), torch.no_grad():
-        return net.forward(x, outputs=[layer]), module
 
 
 X_FEATURES = torch.randn(4, 6, generator=torch.Generator().manual_seed(0)) * 3

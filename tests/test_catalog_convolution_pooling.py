@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from test_shapes import assert_static_equals_runtime
 
 import graphdl
+from conftest import network
 from graphdl.catalog import Inferred, LayerKind, register
 from graphdl.catalog._arguments import ArgumentProblem
 from graphdl.catalog._convolution import Groups
@@ -22,10 +23,6 @@ from graphdl.catalog._window import Padding1d
 IMAGE = 'input = imageInput([12, 10, 3], normalization="none")'
 IMAGE3D = 'input = image3dInput([6, 5, 4, 2], normalization="none")'
 SEQUENCE = "input = sequenceInput(6, length=9)"
-
-
-def network(body: str) -> str:
-    return "network t {\n" + body + "\n}\n"
 
 
 def checked(body: str):

@@ -8,11 +8,12 @@ import torch
 import torch.nn.functional as F
 
 import graphdl
+from conftest import network
 from graphdl.train import training_options, trainnet
 
 
 def net(body: str) -> graphdl.DLNetwork:
-    return graphdl.dlnetwork(graphdl.loads("network t {\n" + body + "\n}\n"), seed=0)
+    return graphdl.dlnetwork(graphdl.loads(network(body)), seed=0)
 
 
 IMAGE = 'input = imageInput([6, 4, 2], normalization="none")'
@@ -65,7 +66,7 @@ def test_multiplication_multiplies():
 )
 def test_layout_mistakes_are_diagnostics(body, message):
     with pytest.raises(graphdl.GraphdlError, match=message):
-        graphdl.loads("network t {\n" + body + "\n}\n")
+        graphdl.loads(network(body))
 
 
 def test_output_layers_pass_through_and_name_the_loss():

@@ -11,31 +11,14 @@ import torch
 from torch import nn
 
 import graphdl
+from conftest import compiled, network, run as run_layer
 
 SEQUENCE = "input = sequenceInput(5)"
 X = torch.randn(3, 5, 7, generator=torch.Generator().manual_seed(0))  # (batch, channels, time)
 
 
-def network(body: str) -> str:
-    return "network t {\n" + body + "\n}\n"
-
-
-def compiled(body: str, layer: str):
-    """The network of `body` and its layer `layer`'s module, with random learnables so that a
-    gate or a bias mixed up shows."""
-    net = graphdl.dlnetwork(graphdl.loads(network(body)), seed=0)
-    module = getattr(net, layer)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for parameter in module.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) / 2)
-    return net, module
-
-
 def run(body: str, x: torch.Tensor, layer: str):
-    net, module = compiled(body, layer)
-    with net.inference(), torch.no_grad():
-        return net.forward(x, outputs=[layer]), module
+    return run_layer(body, x, layer, scale=0.5)
 
 
 def reference(torch_class, module: nn.Module, **kwargs) -> nn.Module:
@@ -96,10 +79,10 @@ def test_word_embedding_counts_words_from_one_and_maps_the_rest_to_the_last_row(
 
 
 def test_word_embedding_refuses_what_is_no_word_index():
-    _, module = compiled("input = sequenceInput(1)\n e = wordEmbedding(3, 10)", "e")
+    _, module = compiled("input = sequenceInput(1)\n e = wordEmbedding(3, 10)", "e", scale=0.5)
     with pytest.raises(ValueError, match=r"whole numbers from 1 to 10, but gets 2\.5"):
         module(torch.tensor([[[1.0, 2.5]]]))
-    _, strict = compiled('input = sequenceInput(1)\n e = wordEmbedding(3, 10, oovMode="error")', "e")
+    _, strict = compiled('input = sequenceInput(1)\n e = wordEmbedding(3, 10, oovMode="error")', "e", scale=0.5)
     strict(torch.tensor([[[1.0, 10.0]]]))
     with pytest.raises(ValueError, match='OOVMode "error" gets 0'):
         strict(torch.tensor([[[1.0, 0.0]]]))
@@ -136,14 +119,14 @@ def test_self_attention_is_multi_head_scaled_dot_product_attention(mask):
 
 
 def test_causal_attention_at_a_step_does_not_see_later_steps():
-    net, _ = compiled(f'{SEQUENCE}\n a = selfAttention(2, 8, attentionMask="causal")', "a")
+    net, _ = compiled(f'{SEQUENCE}\n a = selfAttention(2, 8, attentionMask="causal")', "a", scale=0.5)
     later = X.clone()
     later[..., 4:] += 10
     with torch.no_grad():
         y, changed = net(X), net(later)
     torch.testing.assert_close(changed[..., :4], y[..., :4])
     assert not torch.allclose(changed[..., 4:], y[..., 4:])
-    free, _ = compiled(f"{SEQUENCE}\n a = selfAttention(2, 8)", "a")
+    free, _ = compiled(f"{SEQUENCE}\n a = selfAttention(2, 8)", "a", scale=0.5)
     with torch.no_grad():
         assert not torch.allclose(free(later)[..., :4], free(X)[..., :4])
 

@@ -11,14 +11,11 @@ from catalog_cases import LENGTH, all_cases
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import graphdl
+from conftest import network
 from graphdl.catalog import kinds
 
 CASES = all_cases()
 IMAGE = 'input = imageInput([12, 10, 3], normalization="zscore")'
-
-
-def network(body: str) -> str:
-    return "network t {\n" + body + "\n}\n"
 
 
 def assert_static_equals_runtime(text: str, batch: int = 3) -> None:

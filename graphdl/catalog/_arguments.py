@@ -13,7 +13,7 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graphdl.diagnostics import suggest
+from graphdl.diagnostics import counted, suggest
 from graphdl.syntax import format_value
 
 # Sizes and counts beyond this are mistakes, not networks (and would overflow torch's int32 sizes).
@@ -332,7 +332,7 @@ def bind(params: Sequence[Param], arguments: Sequence[tuple[str | None, object]]
     problems: list[BindingProblem] = []
     for index, ((name, value), bound) in enumerate(zip(arguments, parameter_names(params, arguments))):
         if bound is None:
-            what = f"takes {len(positional)} positional argument{'s' if len(positional) != 1 else ''}"
+            what = f"takes {counted(len(positional), 'positional argument')}"
             # The learn-rate and L2 factors are left out: a stray positional value is not one.
             names = [p.name for p in params if not p.positional and p.name not in given and not is_factor_param(p)]
             hint = f"name it: one of {', '.join(names)}" if names else None

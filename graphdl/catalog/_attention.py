@@ -11,6 +11,7 @@ from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem
 from graphdl.catalog._sequence import sequence_of_features
 from graphdl.catalog._shape import Shape
 from graphdl.catalog._window import describe_shape
+from graphdl.diagnostics import counted
 
 
 class AutoOrInt(Int):
@@ -119,7 +120,7 @@ class SelfAttention(LayerKind):
     def describe(self, args):
         heads = args["numHeads"]
         causal = ", causal" if args["attentionMask"] == "causal" else ""
-        return f"self-attention with {heads} head{'s' if heads != 1 else ''} and {args['numKeyChannels']} key channels{causal}"
+        return f"self-attention with {counted(heads, 'head')} and {args['numKeyChannels']} key channels{causal}"
 
 
 @register

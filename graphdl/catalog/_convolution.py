@@ -13,6 +13,7 @@ from graphdl.catalog._importing import LayerSpec, TracedTensor, compact, layer_s
 from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog._shape import Shape
 from graphdl.catalog._window import Padding1d, Window, describe_window, image_input, show_padding, show_size, slid_sizes
+from graphdl.diagnostics import counted
 from graphdl.syntax import format_value
 
 WEIGHT_INITIALIZERS = ("glorot", "he", "narrow-normal", "zeros", "ones")
@@ -246,7 +247,7 @@ class GroupedConvolution2d(_Convolution):
 
     def describe(self, args):
         groups = args["numGroups"]
-        what = "channel-wise groups" if groups == "channel-wise" else f"{groups} group{'s' if groups != 1 else ''}"
+        what = "channel-wise groups" if groups == "channel-wise" else counted(groups, "group")
         return f"{what} of {args['numFiltersPerGroup']} " + describe_window("convolutions", args, "filterSize")
 
 
@@ -415,4 +416,4 @@ class FullyConnected(LayerKind):
 
     def describe(self, args):
         n = args["outputSize"]
-        return f"{n} fully connected output{'s' if n != 1 else ''}"
+        return counted(n, "fully connected output")

@@ -8,6 +8,7 @@ from graphdl.catalog._arguments import Float, Int, Param
 from graphdl.catalog._importing import LayerSpec, TracedTensor, layer_spec, refuse_if, window_dims
 from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog._window import describe_shape
+from graphdl.diagnostics import counted
 
 
 def _epsilon() -> Param:
@@ -181,7 +182,7 @@ class GroupNormalization(_Normalization):
 
     def describe(self, args):
         n = args["numGroups"]
-        return f"group normalization with {n} group{'s' if n != 1 else ''}"
+        return f"group normalization with {counted(n, 'group')}"
 
 
 @register

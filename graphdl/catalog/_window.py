@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from graphdl.catalog._arguments import Padding
 from graphdl.catalog._registry import LayerProblem
 from graphdl.catalog._shape import Shape
+from graphdl.diagnostics import counted
 
 # (before, after) per slid dimension; None where MATLAB's "same" depends on a length known only
 # at run time (a sequence of any length, at a stride above 1).
@@ -118,7 +119,7 @@ class Window:
             if extent > n + before + after:
                 dilated = f" (dilated to {extent})" if d > 1 else ""
                 if len(self.size) == 1:
-                    what, of = f"window of {k}", (f"of {n} step{'s' if n != 1 else ''}" if self.over_time else f"of width {n}")
+                    what, of = f"window of {k}", (f"of {counted(n, 'step')}" if self.over_time else f"of width {n}")
                 else:
                     what, of = f"{show_size(self.size)} window", show_size(self.input.spatial)
                 raise LayerProblem(

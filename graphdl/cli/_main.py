@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphdl.diagnostics import GraphdlError, error, render_all, writing
+from graphdl.diagnostics import GraphdlError, counted, error, render_all, writing
 
 # Each command imports what it needs when it runs, so that `graphdl --help`, `layers`, `explain`
 # and `fmt` start without loading the front end (networkx) or torch.
@@ -215,7 +215,7 @@ def _train(args) -> int:
         execution_environment=args.execution_environment,
     )
     net = dlnetwork(checked.graph, seed=args.seed)
-    epochs = f"{options.max_epochs} epoch{'s' if options.max_epochs != 1 else ''}"
+    epochs = counted(options.max_epochs, "epoch")
     print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of {options.solver}")
     # Every refusal and failure of trainnet is a GraphdlError, printed by main as diagnostics.
     net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import torch
 
-from graphdl.diagnostics import GraphdlError, error
+from graphdl.diagnostics import GraphdlError, counted, error
 
 
 def weight_problems(net, state: Mapping[str, torch.Tensor], *, strict: bool = True) -> list[str]:
@@ -19,9 +19,9 @@ def weight_problems(net, state: Mapping[str, torch.Tensor], *, strict: bool = Tr
         missing = [key for key in own if key not in state]
         unexpected = [key for key in state if key not in own]
         if missing:
-            problems.append(f"{_count(missing, 'tensor')} of the network missing, e.g. {_examples(missing)}")
+            problems.append(f"{counted(len(missing), 'tensor')} of the network missing, e.g. {_examples(missing)}")
         if unexpected:
-            problems.append(f"{_count(unexpected, 'tensor')} the network does not have, e.g. {_examples(unexpected)}")
+            problems.append(f"{counted(len(unexpected), 'tensor')} the network does not have, e.g. {_examples(unexpected)}")
     for key, value in state.items():
         if not isinstance(value, torch.Tensor):
             problems.append(f"`{key}` is a {type(value).__name__}, not a tensor")
@@ -39,9 +39,6 @@ def weights_error(net, problems: list[str], origin: str) -> GraphdlError:
         help="the network was left as it was; load weights saved from this network (or one with the same layers)",
     )
 
-
-def _count(keys: list[str], word: str) -> str:
-    return f"{len(keys)} {word}{'s' if len(keys) != 1 else ''}"
 
 
 def _examples(keys: list[str]) -> str:

@@ -10,6 +10,7 @@ of the forward (a multiply-add counts two) and bytes of the activations a layer 
 from __future__ import annotations
 
 from graphdl.analysis import Analysis, analyze
+from graphdl.diagnostics import counted
 from graphdl.graph import LayerGraph
 
 
@@ -36,7 +37,7 @@ def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
     inputs, outputs = graph.input_names, graph.output_names
     header = (
         f"{graph.name}: {kind}, {len(graph)} layers, {len(graph.connections)} connections, "
-        f"{_count(inputs, 'input')} ({', '.join(inputs)}), {_count(outputs, 'output')} ({', '.join(outputs)})"
+        f"{counted(len(inputs), 'input')} ({', '.join(inputs)}), {counted(len(outputs), 'output')} ({', '.join(outputs)})"
     )
     per = "per observation" + (" (per step of a sequence)" if any(s.is_sequence for i in analysis.layers.values() for s in i.outputs.values()) else "")
     totals = [
@@ -84,9 +85,6 @@ def summary_data(graph: LayerGraph, analysis: Analysis | None = None) -> dict:
         "memory_bytes": analysis.memory,
     }
 
-
-def _count(names, word: str) -> str:
-    return f"{len(names)} {word}{'s' if len(names) != 1 else ''}"
 
 
 def _si(number: int) -> str:
