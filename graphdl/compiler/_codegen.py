@@ -2,9 +2,9 @@
 
 The forward is a torch.fx Graph built directly (no tracing): each layer, in the analysis'
 execution order, writes its part (a call of its module, or cheap operations inline); fx's code
-generator turns it into Python, which runs as the network's own method. The result reads like a
-hand-written forward, frees each activation after its last use, and works with torch.compile, ONNX
-export and state_dict like any module.
+generator turns it into Python, which the network's class defines as its `forward`. The result
+reads like a hand-written forward, frees each activation after its last use, and works with
+torch.compile, ONNX export and state_dict like any module.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import linecache
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -47,9 +47,10 @@ def build_modules(analysis: Analysis) -> dict[str, nn.Module]:
     return modules
 
 
-def forward_graph(analysis: Analysis, modules: dict[str, nn.Module], outputs: Iterable[str] | None = None) -> fx.Graph:
+def forward_graph(analysis: Analysis, modules: Collection[str], outputs: Iterable[str] | None = None) -> fx.Graph:
     """The fx Graph computing `outputs` (default: the network's outputs) from the network's
-    inputs, with only the layers they need. Every node records its layer in `meta["layer"]`."""
+    inputs, with only the layers they need; `modules` names the layers that own a module (a dict
+    of them will do). Every node records its layer in `meta["layer"]`."""
     graph = analysis.graph
     wanted = tuple(graph.output_names if outputs is None else outputs)
     needed = set(wanted)
@@ -113,8 +114,9 @@ def _named(code: fx.Graph, result: fx.Node, name: str, before: int) -> fx.Node:
 @dataclass(frozen=True)
 class GeneratedForward:
     """A forward as Python source and as the function compiled from it, `function(net, *inputs)`,
-    run as the network's own method: `self.conv1` is the network's module, so nothing is copied
-    and nothing goes stale when the network moves to another device."""
+    a method of the network's class: `self.conv1` is the module of whichever network runs it (a
+    copy, a DataParallel replica), so nothing is copied and nothing goes stale when the network
+    moves to another device."""
 
     graph: fx.Graph
     code: str
@@ -122,14 +124,14 @@ class GeneratedForward:
     filename: str  # of the compiled code, as tracebacks name it
 
 
-def generate_forward(analysis: Analysis, modules: dict[str, nn.Module], outputs: Iterable[str] | None = None) -> GeneratedForward:
+def generate_forward(analysis: Analysis, modules: Collection[str], outputs: Iterable[str] | None = None) -> GeneratedForward:
     """The function computing `outputs` (default: the network's outputs) from the inputs."""
     graph = forward_graph(analysis, modules, outputs)
     python = graph.python_code(root_module="self")
     return _compile(graph, python, python.src.strip("\n").rstrip().splitlines())
 
 
-def generate_entry(analysis: Analysis, modules: dict[str, nn.Module]) -> GeneratedForward:
+def generate_entry(analysis: Analysis, modules: Collection[str]) -> GeneratedForward:
     """The network's `forward`: fx's code for the network's outputs inside the little a call
     needs, so that a call costs what a hand-written forward costs, with no frame in between:
     `outputs=` hands over to the forward of those layers, and an error raised by a layer goes to

@@ -1,7 +1,9 @@
 """DLNetwork: a compiled network, a real torch.nn.Module with MATLAB's view on top.
 
 Its children are the layers' modules, named as the layers are, so `state_dict()` keys read
-`conv1.weight`. Calling it runs the generated forward (`net.code` shows it). On top, MATLAB's
+`conv1.weight`. Each network has a class of its own, `DLNetwork_<name>`, whose `forward` is the
+generated code (`net.code` shows it), defined on the class as a hand-written module's is, so
+that DataParallel, torch.fx, torch.compile, copy and pickle treat it as one. On top, MATLAB's
 dlnetwork view: `learnables` and `state` tables, `input_names`, `output_names`, `forward` and
 `predict` that can return any named layer's output, and `graph`, the LayerGraph it came from.
 
@@ -13,11 +15,10 @@ inference (dropout off, batch normalisation with its running statistics), as MAT
 from __future__ import annotations
 
 import contextlib
-import types
 from collections.abc import Sequence
 
 import torch
-from torch import nn
+from torch import fx, nn
 
 from graphdl.analysis import Analysis, analyze
 from graphdl.compiler._codegen import GeneratedForward, build_modules, generate_entry, generate_forward, seeded
@@ -32,7 +33,13 @@ class DLNetwork(nn.Module):
     """A compiled network. Call it as any module, `net(x)`, or as MATLAB does,
     `net.forward(*inputs, outputs=None)`: the network's outputs (one tensor, or a tuple for
     several), or, with `outputs`, those layers' outputs in that order. Behaviour follows the
-    module's mode (training by default). `forward` is generated for each network (`net.code`)."""
+    module's mode (training by default). `forward` is generated for each network (`net.code`)
+    and defined on the network's own subclass, made by `network_class`."""
+
+    # Set on each network's class by `network_class`: the generated forward, and the forwards of
+    # named outputs, made on request.
+    _main: GeneratedForward
+    _variants: dict[tuple[str, ...], GeneratedForward]
 
     def __init__(self, graph: LayerGraph, analysis: Analysis, modules: dict[str, nn.Module]):
         super().__init__()
@@ -45,20 +52,16 @@ class DLNetwork(nn.Module):
         factors = {(layer, parameter): analysis[layer].layer.catalog_kind.learnable_factors(analysis[layer].layer.args, parameter) for layer, parameter, _ in self.learnables}
         object.__setattr__(self, "_learn_rate_factors", {row: learn_rate for row, (learn_rate, _) in factors.items()})
         object.__setattr__(self, "_l2_factors", {row: l2 for row, (_, l2) in factors.items()})
-        self._generate()
-
-    def _generate(self) -> None:
-        """Compile the forward and install it as this network's own method (no wrapper around
-        it: a call costs what a hand-written forward costs)."""
-        modules = {name: self.get_submodule(name) for name in self._owners}
-        main = generate_entry(self.analysis, modules)
-        object.__setattr__(self, "_main", main)
-        object.__setattr__(self, "_variants", {})
-        object.__setattr__(self, "forward", types.MethodType(main.function, self))
 
     # ---- running ----------------------------------------------------------------------------------
 
     def _forward_outputs(self, outputs: Sequence[str], *inputs: torch.Tensor):
+        if isinstance(outputs, fx.Proxy):
+            # torch.fx.symbolic_trace makes every parameter of `forward` a placeholder, `outputs`
+            # too (its default, None): the trace is of the network's outputs, taking its inputs
+            # alone, as a hand-written forward's would.
+            outputs.node.graph.erase_node(outputs.node)
+            return self.forward(*inputs)
         generated = self._variant(outputs)
         try:
             return generated.function(self, *inputs)
@@ -268,8 +271,7 @@ class DLNetwork(nn.Module):
             unknown = [name for name in key if name not in self.analysis.layers]
             if unknown:
                 raise error("E211", f"no layer named `{unknown[0]}` in network `{self.graph.name}`", help=suggest(unknown[0], self.analysis.layers))
-            modules = {name: self.get_submodule(name) for name in self._owners}
-            self._variants[key] = generate_forward(self.analysis, modules, key)
+            self._variants[key] = generate_forward(self.analysis, self._owners, key)
         return self._variants[key]
 
     def _check_inputs(self, tensors: list[torch.Tensor]) -> None:
@@ -300,17 +302,26 @@ class DLNetwork(nn.Module):
             raise weights_error(self, problems, origin)
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
-    def __getstate__(self) -> dict:
-        # The generated functions are made again on unpickling: code made by exec cannot be pickled.
-        return {key: value for key, value in self.__dict__.items() if key not in ("forward", "_main", "_variants")}
+    def __reduce_ex__(self, protocol):
+        # The class is made at run time, so pickle cannot find it by name: unpickling (and
+        # copy.deepcopy) makes it again from the analysis, then restores the instance's attributes,
+        # modules and tensors as for any module.
+        return _instance, (self.analysis, self._owners), self.__dict__
 
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._generate()
+    def __prepare_scriptable__(self):
+        # torch.jit.script calls this first: a clear refusal rather than TorchScript's error about
+        # the first construct of the generated code it cannot compile.
+        raise error(
+            "E702",
+            f"cannot script network `{self.graph.name}`: TorchScript compiles a subset of Python that the generated forward "
+            "(its `try`, its `outputs=` handover) and the layers' modules are not written in",
+            help="export it with graphdl.export_torchscript (traced, then checked), or to ONNX with graphdl.export_onnx",
+        )
 
-    def __repr__(self) -> str:
+    def extra_repr(self) -> str:
+        # One line above the tree of modules that nn.Module prints.
         count = sum(p.numel() for p in self.parameters())
-        return f"DLNetwork {self.graph.name!r}: {len(self.analysis.layers)} layers, {count:,} learnables, inputs {list(self.input_names)}, outputs {list(self.output_names)}"
+        return f"{len(self.analysis.layers)} layers, {count:,} learnables, inputs {list(self.input_names)}, outputs {list(self.output_names)}"
 
 
 def _factor(value: float) -> float:
@@ -329,4 +340,21 @@ def dlnetwork(graph: LayerGraph, *, seed: int | None = None):
         raise GraphdlError(analysis.diagnostics, graph.sources)
     with seeded(seed):
         modules = build_modules(analysis)
-    return DLNetwork(graph, analysis, modules)
+    return network_class(analysis, frozenset(modules))(graph, analysis, modules)
+
+
+def network_class(analysis: Analysis, owners: frozenset[str]) -> type[DLNetwork]:
+    """The class of one network: a subclass of DLNetwork named after it (`DLNetwork_mnist`), its
+    `forward` the generated code, defined on the class as a hand-written module's `forward` is.
+    `owners` are the layers that own a module."""
+    main = generate_entry(analysis, owners)
+    name = f"DLNetwork_{analysis.graph.name}"
+    main.function.__qualname__ = f"{name}.forward"
+    namespace = {"forward": main.function, "_main": main, "_variants": {}, "__module__": __name__, "__qualname__": name}
+    return type(name, (DLNetwork,), namespace)
+
+
+def _instance(analysis: Analysis, owners: frozenset[str]) -> DLNetwork:
+    """An empty instance of the network's class, made again: pickle then restores its attributes."""
+    cls = network_class(analysis, owners)
+    return cls.__new__(cls)
