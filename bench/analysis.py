@@ -20,6 +20,7 @@ import statistics
 import time
 
 import torch
+from networks import residual_text, series_text  # bench/networks.py
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
@@ -29,40 +30,11 @@ from graphdl.source import Source
 from graphdl.syntax import parse
 
 
-def series_text(layers: int) -> str:
-    lines = ["network series {", "    input = featureInput(64)"]
-    for i in range((layers - 1) // 2):
-        lines += [f"    fc{i} = fullyConnected(64)", f"    act{i} = relu()"]
-    return "\n".join(lines + ["}"]) + "\n"
-
-
 def series_torch(layers: int) -> nn.Module:
     modules = []
     for _ in range((layers - 1) // 2):
         modules += [nn.Linear(64, 64), nn.ReLU()]
     return nn.Sequential(*modules)
-
-
-def residual_text(layers: int) -> str:
-    units = (layers - 1) // 4
-    lines = [
-        "block unit(channels) {",
-        "    input x",
-        "    output y",
-        "    conv = convolution2d(3, channels, padding=1, bias=false)",
-        "    bn   = batchNormalization()",
-        "    act  = relu()",
-        "    add  = addition()",
-        "    x -> conv -> bn -> act -> add/in1",
-        "    x -> add/in2",
-        "    add -> y",
-        "}",
-        "network residual {",
-        "    input = imageInput([8, 8, 16], normalization=\"none\")",
-        f"    units = unit(16) for i in 1..{units}",
-        "}",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 class Unit(nn.Module):

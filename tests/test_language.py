@@ -6,15 +6,14 @@ import pytest
 import torch
 
 import graphdl
-from graphdl.elaborate._evaluate import EvaluationError, evaluate
-from graphdl.source import Source
-from graphdl.syntax._parser import lalr_parser, _ToTree
-
 from conftest import EXAMPLES
+from graphdl.elaborate._evaluate import EvaluationError, evaluate
+from graphdl.syntax import parse_expression
 
 
 def expression(text: str, **env):
-    tree = _ToTree(Source("e", text)).transform(lalr_parser().parse(text, start="expr"))
+    tree = parse_expression(text)
+    assert tree is not None, text
     return evaluate(tree, env)
 
 
@@ -37,7 +36,9 @@ def test_expressions_follow_python_precedence_and_matlab_division():
 
 
 def test_inline_layers_are_named_as_matlab_names_them():
-    graph = graphdl.loads("network n {\n input = featureInput(4)\n fc = fullyConnected(4)\n input -> relu() -> fc -> relu() -> fullyConnected(2) -> softmax()\n}\n")
+    graph = graphdl.loads(
+        "network n {\n input = featureInput(4)\n fc = fullyConnected(4)\n input -> relu() -> fc -> relu() -> fullyConnected(2) -> softmax()\n}\n"
+    )
     assert [layer.name for layer in graph.layers] == ["input", "fc", "relu", "relu_1", "fc_1", "softmax"]
 
 
@@ -75,9 +76,11 @@ network n {
 
 
 def test_a_layer_can_share_another_layers_parameters():
-    graph = graphdl.loads("network n {\n a = featureInput(4)\n b = featureInput(4)\n fa = fullyConnected(3)\n fb = fullyConnected(3) shares fa\n a -> fa\n b -> fb\n}\n")
+    graph = graphdl.loads(
+        "network n {\n a = featureInput(4)\n b = featureInput(4)\n fa = fullyConnected(3)\n fb = fullyConnected(3) shares fa\n a -> fa\n b -> fb\n}\n"
+    )
     net = graphdl.dlnetwork(graph, seed=0)
-    assert [key for key in net.state_dict()] == ["fa.weight", "fa.bias"]
+    assert list(net.state_dict()) == ["fa.weight", "fa.bias"]
     x = torch.randn(2, 4)
     ya, yb = net(x, x)
     torch.testing.assert_close(ya, yb)

@@ -92,6 +92,34 @@ def test_an_error_that_cannot_be_recovered_from_stops_with_one_diagnostic():
     assert document.networks == ()
 
 
+def test_parentheses_belong_to_the_expression_around_them_not_to_the_one_inside():
+    # As in Python's own spans: `(1 + 2)` spans `1 + 2`; `(1 + 2) * 3` starts at the parenthesis.
+    text = "network n {\n  a = kind((1 + 2) * 3, -(x))\n}\n"
+    first, second = parse_ok(text).networks[0].body[0].call.arguments
+    assert text[first.span.start : first.span.end] == "(1 + 2) * 3"
+    assert text[first.value.left.span.start : first.value.left.span.end] == "1 + 2"
+    assert text[second.value.span.start : second.value.span.end] == "-(x)"
+    assert text[second.value.operand.span.start : second.value.operand.span.end] == "x"
+
+
+@pytest.mark.parametrize("value", ["-" * 150 + "1", " + ".join(["1"] * 150), "[" * 4 + "1" + "]" * 4, "1" + "0" * 200])
+def test_a_value_too_deep_or_too_long_to_read_is_one_diagnostic(value):
+    # Later stages walk expressions recursively: the parser refuses what would exhaust them.
+    text = f"network n {{\n  a = kind(1)\n  b = kind({value})\n  c = kind(2 3)\n}}\n"
+    document, diagnostics = parse(Source("t.dlg", text))
+    assert [d.code for d in diagnostics] == ["E101", "E101"]  # the syntax error, then the value
+    assert diagnostics[1].span.line == 3 and document.definitions == ()
+
+
+def test_a_value_in_a_broken_statement_is_not_read():
+    # The parser reads `1000...0` before it meets the missing comma; the statement is blanked, and
+    # with it what was noted about it.
+    text = "network n {\n  a = kind(1)\n  b = kind(1" + "0" * 200 + ", 2 3)\n  c = kind(2)\n}\n"
+    document, diagnostics = parse(Source("t.dlg", text))
+    assert [d.message for d in diagnostics] == ["expected `)` or `,`, found `3`"]
+    assert [type(s).__name__ for s in document.networks[0].body] == ["LayerDecl", "BrokenDecl", "LayerDecl"]
+
+
 def test_keywords_are_contextual():
     # `network`, `true` and `false` are keywords only where the grammar expects them.
     document = parse_ok("network n {\n  network = relu()\n  true = relu()\n  network2 = relu()\n}\n")
@@ -151,7 +179,7 @@ def test_each_broken_statement_is_reported_once_in_order_up_to_the_cap():
     document, diagnostics = parse(Source("t.dlg", text))
     assert len(diagnostics) == _MAX_SYNTAX_ERRORS
     assert [d.span.line for d in diagnostics] == [3 + 2 * i for i in range(_MAX_SYNTAX_ERRORS)]
-    assert all(d.message == "expected `)` or `,`, found `{}`".format(i) for i, d in enumerate(diagnostics))
+    assert all(d.message == f"expected `)` or `,`, found `{i}`" for i, d in enumerate(diagnostics))
 
     fewer = "network n {\n" + "".join(lines[:20]) + "}\n"
     document, diagnostics = parse(Source("t.dlg", fewer))

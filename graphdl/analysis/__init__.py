@@ -67,7 +67,10 @@ class Analysis:
 def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     """Check a LayerGraph and infer its shapes. `quiet` names layers whose problems an earlier
     stage has reported already."""
-    looped = cycles(graph)
+    order = execution_order(graph)
+    # Kahn's algorithm orders every layer of a network without cycles, the usual case: only a
+    # network it cannot order all of has cycles to look for.
+    looped = cycles(graph) if len(order) < len(graph) else []
     diagnostics = [*check_layers(graph, quiet), *check_names(graph, quiet), *check_sharing(graph), *check_connections(graph, quiet), *check_cycles(graph, looped)]
     missing_input = list(check_has_input(graph, quiet))
     if missing_input and graph.layers:
@@ -77,7 +80,9 @@ def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     diagnostics += check_inputs_connected(graph, quiet)
     diagnostics += check_outputs(graph, quiet)
     cyclic = {name for component in looped for name in component}
-    infos, shape_diagnostics = infer_shapes(graph, execution_order(graph, cyclic), cyclic | set(quiet))
+    if cyclic:
+        order = execution_order(graph, cyclic)  # the layers after a cycle too
+    infos, shape_diagnostics = infer_shapes(graph, order, cyclic | set(quiet))
     shape_diagnostics += check_shared_sizes(infos)
     return Analysis(graph, tuple(diagnostics + shape_diagnostics), infos)
 
@@ -87,15 +92,16 @@ def execution_order(graph: LayerGraph, cyclic: set[str] = frozenset()) -> list[s
     declared first runs first, so that generated code reads in the order of the source."""
     # Kahn's algorithm with the ready layers in a heap by declaration position: networkx's
     # lexicographical sort does the same, several times slower on large networks.
+    # networkx's adjacency dicts (`_pred`, `_succ`), as LayerGraph reads them: its views cost more.
     position = {name: i for i, name in enumerate(graph.nx) if name not in cyclic}
-    waiting = {name: sum(1 for source in graph.nx.predecessors(name) for _ in graph.nx[source][name] if source in position) for name in position}
+    waiting = {name: sum(len(edges) for source, edges in graph.nx._pred[name].items() if source in position) for name in position}
     ready = [(position[name], name) for name, count in waiting.items() if count == 0]
     heapq.heapify(ready)
     order = []
     while ready:
         _, name = heapq.heappop(ready)
         order.append(name)
-        for successor, edges in graph.nx.adj[name].items():
+        for successor, edges in graph.nx._succ[name].items():
             if successor in waiting:
                 waiting[successor] -= len(edges)
                 if waiting[successor] == 0:

@@ -163,7 +163,7 @@ def check_outputs(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnost
                 yield Diagnostic("E211", f"the output `{name}` is not a layer of network `{graph.name}`", graph.span, help=suggest(name, graph.nx))
     if quiet:
         return  # connections were dropped for mistakes reported already: what looks unused may not be
-    outputs = set(graph.output_names)
+    declared = set(graph.outputs) if graph.outputs is not None else None
     for layer in graph.layers:
         if not layer.valid:
             continue
@@ -173,14 +173,14 @@ def check_outputs(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnost
                 help=f"connect it with arrows (`some_layer -> {layer.name}`), or remove it", severity=Severity.WARNING,
             )
             continue
-        open_ports = graph.open_outputs(layer.name)
-        if not open_ports or layer.name in outputs:
+        # Without declared outputs, the layers with an output that feeds nothing are the network's
+        # outputs (`LayerGraph.output_names`).
+        if declared is None or layer.name in declared:
             continue
-        if graph.outputs is not None or len(open_ports) < len(layer.output_ports):
+        open_ports = graph.open_outputs(layer.name)
+        if open_ports:
             ports = ", ".join(f"`{layer.name}/{p}`" if len(layer.output_ports) > 1 else f"`{layer.name}`" for p in open_ports)
-            consequence = "it is computed for nothing" if graph.outputs is not None else "it becomes an output of the network"
             yield Diagnostic(
-                "E306", f"the output of {ports} feeds nothing and is not declared an output: {consequence}", layer.name_span or layer.span, "",
-                help=f"connect it, or declare it: `output {layer.name}`" if graph.outputs is not None else "connect it to a layer",
-                severity=Severity.WARNING,
+                "E306", f"the output of {ports} feeds nothing and is not declared an output: it is computed for nothing", layer.name_span or layer.span, "",
+                help=f"connect it, or declare it: `output {layer.name}`", severity=Severity.WARNING,
             )

@@ -64,25 +64,31 @@ class Layer:
         return lookup(self.kind)
 
     @functools.cached_property
-    def problems(self) -> tuple[BindingProblem, ...]:
-        """What is wrong with the kind or the arguments; empty for a valid layer."""
+    def _binding(self) -> tuple[dict[str, object] | None, tuple[BindingProblem, ...]]:
+        """Every argument, defaults included, in normal form (None for an invalid layer), and what
+        is wrong with the kind or the arguments: one binding for both `args` and `problems`."""
         kind = self.catalog_kind
         if kind is None:
             names = [k.name for k in kinds()]
-            return (BindingProblem(None, "E201", f"unknown layer kind `{self.kind}`", suggest(self.kind, names)),)
-        return tuple(bind(kind.params, self.arguments)[1])
+            return None, (BindingProblem(None, "E201", f"unknown layer kind `{self.kind}`", suggest(self.kind, names)),)
+        given, problems = bind(kind.params, self.arguments)
+        return (None if problems else kind.complete(given)), tuple(problems)
+
+    @property
+    def problems(self) -> tuple[BindingProblem, ...]:
+        """What is wrong with the kind or the arguments; empty for a valid layer."""
+        return self._binding[1]
 
     @functools.cached_property
     def args(self) -> dict[str, object]:
         """Every argument, defaults included, in normal form. Raises GraphdlError for an invalid
         layer."""
         _check(self)
-        kind = self.catalog_kind
-        return kind.complete(bind(kind.params, self.arguments)[0])
+        return self._binding[0]
 
     @property
     def valid(self) -> bool:
-        return not self.problems
+        return not self._binding[1]
 
     @property
     def input_ports(self) -> tuple[str, ...]:
@@ -173,26 +179,32 @@ class LayerGraph:
 
     # ---- views ------------------------------------------------------------------------------------
 
+    # These views read networkx's own dicts (`_node`, `_succ`, `_pred`, documented in its "graph
+    # internals"), not its read-only views: analysis asks them of every layer, and the views cost
+    # several times more.
+
     @property
     def layers(self) -> tuple[Layer, ...]:
         """The layers, in the order they were added."""
-        return tuple(data["layer"] for _, data in self.nx.nodes(data=True))
+        return tuple(data["layer"] for data in self.nx._node.values())
 
     @property
     def connections(self) -> tuple[Connection, ...]:
         """The connections, grouped by source layer in layer order."""
-        return tuple(data["connection"] for *_, data in self.nx.edges(keys=True, data=True))
+        return tuple(data["connection"] for successors in self.nx._succ.values() for edges in successors.values() for data in edges.values())
 
     def __getitem__(self, name: str) -> Layer:
-        if name not in self.nx:
+        data = self.nx._node.get(name) if isinstance(name, str) else None
+        if data is None:
             raise self._unknown(name)
-        return self.nx.nodes[name]["layer"]
+        return data["layer"]
 
     def __contains__(self, name: object) -> bool:
         return name in self.nx
 
     def get(self, name: str) -> Layer | None:
-        return self.nx.nodes[name]["layer"] if name in self.nx else None
+        data = self.nx._node.get(name) if isinstance(name, str) else None
+        return data["layer"] if data is not None else None
 
     def __len__(self) -> int:
         return len(self.nx)
@@ -201,9 +213,6 @@ class LayerGraph:
         return iter(self.layers)
 
     def incoming(self, name: str) -> tuple[Connection, ...]:
-        # networkx's adjacency dicts themselves (`_pred`, `_succ`, documented in its "graph
-        # internals"), not its read-only views: analysis asks this of every layer, and the views
-        # cost several times more.
         return tuple(data["connection"] for edges in self.nx._pred[name].values() for data in edges.values())
 
     def outgoing(self, name: str) -> tuple[Connection, ...]:

@@ -1,8 +1,10 @@
 """The grammar, and the Lark parser built from it: built once per machine, loaded once per process.
 
 The grammar lives at the top of the repository (`grammar/graphdl.lark`) and ships inside the wheel
-as `graphdl/grammar/`. It is LALR with positions on; a post-lexer drops line breaks inside (...) and
-[...], where statements may wrap.
+as `graphdl/grammar/`. It is LALR; a post-lexer drops line breaks inside (...) and [...], where
+statements may wrap. Lark builds no tree of its own: the parser's callbacks (`tree_builder`) build
+graphdl's syntax tree as it reduces, its spans taken from the tokens, so Lark's position tracking
+(`propagate_positions`) is off.
 
 Building the LALR tables costs a third of a second or more (more when `interegular` is installed:
 Lark then compares every pair of terminals), loading built ones a few milliseconds. So the built
@@ -29,8 +31,9 @@ import tempfile
 from importlib.resources import files
 from pathlib import Path
 
-from lark import Lark
+from lark import Lark, Tree
 from lark.lark import PostLex
+from lark.parse_tree_builder import ParseTreeBuilder
 
 OPENING = {"LPAR": "RPAR", "LSQB": "RSQB"}
 
@@ -64,12 +67,20 @@ class _FreeLinesInBrackets(PostLex):
             yield token
 
 
-_OPTIONS = {"parser": "lalr", "start": ["start", "expr"], "propagate_positions": True, "maybe_placeholders": True}
+_OPTIONS = {"parser": "lalr", "start": ["start", "expr"], "propagate_positions": False, "maybe_placeholders": True}
 
 
 @functools.cache
 def lalr_parser() -> Lark:
     return cached_parser(grammar_text(), cache_folder())
+
+
+@functools.cache
+def tree_builder() -> ParseTreeBuilder:
+    """What turns an object with a method per rule into the parser's callbacks, as Lark does for
+    its `transformer=` option: it drops the tokens written as strings, inlines `_rules`, expands
+    `?rules` of one child, and puts None for an absent `[optional]`."""
+    return ParseTreeBuilder(lalr_parser().rules, Tree, maybe_placeholders=_OPTIONS["maybe_placeholders"])
 
 
 def build_parser(grammar: str) -> Lark:

@@ -9,20 +9,26 @@ It is one pass, not one pass per error: the parser is Lark's interactive one, fe
 and at every line break outside brackets (where a statement ends) the driver notes the parser's
 stacks. After blanking, it puts back the last note made before the blanked text and lexes on from
 there, which is what parsing the whole blanked text would have done, without doing it again.
+
+The syntax tree is built by the parser's callbacks as it reduces each rule (`_Builder`), with spans
+from the tokens, not from a Lark tree afterwards: a tree with positions, then a pass over it,
+cost twice what the rest of parsing does. The builder's state goes back with the parser's stacks.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
+from copy import copy
 from dataclasses import dataclass
 
-from lark import TextSlice, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedInput, VisitError
+from lark import TextSlice, Token, Tree
+from lark.exceptions import UnexpectedInput
+from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from graphdl.diagnostics import Diagnostic
 from graphdl.source import Source, Span
-from graphdl.syntax._grammar import lalr_parser
+from graphdl.syntax._grammar import lalr_parser, tree_builder
 from graphdl.syntax._recovery import OpenBrackets, broken_statement, syntax_error
 from graphdl.syntax._tree import (
     Argument,
@@ -58,15 +64,17 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
     text = source.text
     diagnostics: list[Diagnostic] = []
     broken: list[BrokenDecl] = []
+    builder = _Builder(source.path)
+    callbacks = tree_builder().create_callback(builder)
     # The broken statement starts after the last mark passed before the error, or is the line of
     # a line break that failed (the mark before it then): two marks are all that can be needed,
     # and holding every one would keep every intermediate tree alive.
     marks: deque[_Mark] = deque(maxlen=2)
-    beginning = _Mark(-1, list(lalr_parser().parse_interactive("", start="start").parser_state.state_stack), [], [], [], None)
+    beginning = _Mark(-1, list(lalr_parser().parse_interactive("", start="start").parser_state.state_stack), [], [], [], None, 0)
     resume = beginning
     while True:
         try:
-            tree = _parse_from(resume, text, marks)
+            definitions = _parse_from(resume, text, marks, callbacks, builder)
             break
         except _Stopped as stopped:
             diagnostic, region = syntax_error(stopped.error, text, source, stopped.still_open)
@@ -83,13 +91,11 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
             while marks and marks[-1].offset >= start:
                 marks.pop()
             resume = marks.pop() if marks else beginning
-    try:
-        definitions = _ToTree(source).transform(tree)
-    except (VisitError, RecursionError) as e:
-        problem = e.orig_exc if isinstance(e, VisitError) else e
-        span = problem.span if isinstance(problem, _LiteralProblem) else None
-        message = problem.message if isinstance(problem, _LiteralProblem) else "the file is nested too deeply to read"
-        return Document(source, ()), diagnostics + [Diagnostic("E101", message, span)]
+    if builder.problems:
+        # A number or a nesting later stages cannot take: the first, in the order of the text, and
+        # nothing of the file goes on.
+        problem = builder.problems[0]
+        return Document(source, ()), diagnostics + [Diagnostic("E101", problem.message, problem.span)]
     return Document(source, tuple(_with_broken(d, broken) for d in definitions)), diagnostics
 
 
@@ -104,6 +110,7 @@ class _Mark:
     braces: list[Token]
     any: list[Token]
     last: Token | None
+    problems: int  # how many problems the builder had noted
 
     def restored_values(self) -> list:
         # Lark builds a left-recursive list (the statements of a body) by appending to the list
@@ -125,22 +132,24 @@ _OPENS_BRACKET = {"LPAR", "LSQB"}
 _CLOSES_BRACKET = {"RPAR", "RSQB"}
 
 
-def _parse_from(mark: _Mark, text: str, marks: deque[_Mark]) -> Tree:
+def _parse_from(mark: _Mark, text: str, marks: deque[_Mark], callbacks: dict, builder: _Builder) -> tuple:
     """Parse `text` from `mark` on, noting a mark at every line break outside brackets. Returns
-    the parse tree, or raises _Stopped at the first syntax error with the brackets open there."""
-    parser = lalr_parser().parse_interactive(TextSlice(text, max(mark.offset, 0), None), start="start")
+    the definitions, or raises _Stopped at the first syntax error with the brackets open there."""
+    parser = _interactive(TextSlice(text, max(mark.offset, 0), None), "start", callbacks)
     state = parser.parser_state
     state.state_stack[:] = mark.states
     state.value_stack[:] = mark.restored_values()
+    del builder.problems[mark.problems:]
     brackets: list[Token] = []  # none is open at a mark: the post-lexer keeps line breaks only outside
     braces, nesting, last = list(mark.braces), list(mark.any), mark.last
+    feed = state.feed_token  # what `parser.feed_token` calls, without its frame: once per token
     try:
         for token in parser.lexer_thread.lex(state):
             kind = token.type
             if kind == "_NL":
                 values = [(v, len(v.children) if isinstance(v, Tree) else None) for v in state.value_stack]
-                marks.append(_Mark(token.start_pos, list(state.state_stack), values, list(braces), list(nesting), last))
-            parser.feed_token(token)
+                marks.append(_Mark(token.start_pos, list(state.state_stack), values, list(braces), list(nesting), last, len(builder.problems)))
+            feed(token)
             last = token
             if kind in _OPENS_BRACKET:
                 brackets.append(token)
@@ -158,12 +167,26 @@ def _parse_from(mark: _Mark, text: str, marks: deque[_Mark]) -> Tree:
         raise _Stopped(e, OpenBrackets(brackets, braces, nesting)) from None
 
 
+def _interactive(text: TextSlice | str, start: str, callbacks: dict) -> InteractiveParser:
+    """Lark's interactive parser, calling `callbacks` as it reduces. The callbacks a Lark parser
+    is built with are fixed, and these carry the file's path: the parser gets a configuration of
+    its own with them, as Lark's `InteractiveParser.accepts` does to run without callbacks."""
+    parser = lalr_parser().parse_interactive(text, start=start)
+    configuration = copy(parser.parser_state.parse_conf)
+    configuration.callbacks = callbacks
+    parser.parser_state.parse_conf = configuration
+    return parser
+
+
 def parse_expression(text: str) -> Expr | None:
     """One expression (`100`, `[32, 32, 3]`, `2 * 64`) as a syntax tree; None if `text` is not one."""
+    builder = _Builder("<value>")
     try:
-        return _ToTree(Source("<value>", text)).transform(lalr_parser().parse(text, start="expr"))
-    except (UnexpectedInput, VisitError):
+        parsed = _interactive(text, "expr", tree_builder().create_callback(builder)).resume_parse()
+    except UnexpectedInput:
         return None
+    expr = builder.whole_expression(parsed)
+    return None if builder.problems else expr
 
 
 def _with_broken(definition, broken: list[BrokenDecl]):
@@ -177,178 +200,214 @@ def _with_broken(definition, broken: list[BrokenDecl]):
     return type(definition)(definition.name, definition.name_span, definition.parameters, tuple(body), definition.span)
 
 
-# ---- parse tree to syntax tree --------------------------------------------------------------------
+# ---- the syntax tree, built as the parser reduces ------------------------------------------------
 
 # No argument takes lists of lists of lists; deeper nesting is a mistake, and would only exhaust
 # the recursion of later stages.
 _MAX_LIST_DEPTH = 3
+# Later stages walk an expression recursively (evaluating it, printing it): one nested deeper than
+# this (`-(-(-(...)))`, a sum of a hundred terms) is refused here, where it does no harm yet.
+_MAX_EXPRESSION_DEPTH = 100
 
 
-class _LiteralProblem(Exception):
-    def __init__(self, message: str, span: Span):
-        super().__init__(message)
-        self.message = message
+@dataclass(frozen=True)
+class _LiteralProblem:
+    """A text that parses but cannot be read: a number too long, lists or an expression nested
+    too deeply."""
+
+    message: str
+    span: Span
+
+
+class _Parenthesised:
+    """An expression in parentheses, as the parser hands it on: the expression keeps its own span,
+    and the expressions around it start or end at the parentheses, as Python's spans do."""
+
+    __slots__ = ("expr", "span")
+
+    def __init__(self, expr: Expr, span: Span):
+        self.expr = expr
         self.span = span
 
 
+def _expr(value) -> Expr:
+    return value.expr if isinstance(value, _Parenthesised) else value
+
+
 def _binary(op: str):
-    @v_args(meta=True)
-    def method(self, meta, children):
-        left, right = children[0], children[-1]
-        return Binary(op, left, right, self._span(meta))
+    def method(self, children):
+        left, right = children
+        return Binary(op, _expr(left), _expr(right), self._span(left, right))
 
     return method
 
 
-class _ToTree(Transformer):
-    def __init__(self, source: Source):
-        super().__init__()
-        self.path = source.path
+class _Builder:
+    """The parser's callbacks, one method per rule of the grammar, named after it: given the
+    rule's children (tokens, and what the callbacks made of its sub-rules), each returns a node of
+    the syntax tree. Rules without a method (the inlined `_body`, `_node`, ...) become Lark trees
+    that their parent rule takes apart, so no other method here may bear a rule's name.
 
-    def _span(self, meta) -> Span:
-        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+    A node spans its first child to its last; a rule whose span starts or ends at a keyword or a
+    bracket names that terminal in the grammar, so that the token reaches its callback.
+
+    The callbacks run as the parser goes, also over text it may blank out later: the problems they
+    note are cut back with the parser's stacks when it resumes from a mark."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[_LiteralProblem] = []
+
+    def _span(self, first, last) -> Span:
+        """From the start of `first` to the end of `last`, each a token or a node."""
+        if isinstance(first, Token):
+            line, column, start = first.line, first.column, first.start_pos
+        else:
+            span = first.span
+            line, column, start = span.line, span.column, span.start
+        if isinstance(last, Token):
+            return Span(self.path, line, column, last.end_line, last.end_column, start, last.end_pos)
+        span = last.span
+        return Span(self.path, line, column, span.end_line, span.end_column, start, span.end)
+
+    def _token_span(self, token: Token) -> Span:
+        return Span(self.path, token.line, token.column, token.end_line, token.end_column, token.start_pos, token.end_pos)
+
+    def whole_expression(self, value) -> Expr:
+        """A whole expression (an argument, a default, a bound, a constant), its nesting checked."""
+        expr = _expr(value)
+        if _deeper_than(expr, _MAX_EXPRESSION_DEPTH):
+            self.problems.append(_LiteralProblem(f"an expression nested more than {_MAX_EXPRESSION_DEPTH} deep", expr.span))
+        return expr
 
     # ---- definitions ----
 
     def start(self, definitions):
         return tuple(definitions)
 
-    @v_args(meta=True)
-    def import_(self, meta, children):
+    def import_(self, children):
         (path,) = children
-        return Import(str(path)[1:-1], self._span(path))
+        return Import(str(path)[1:-1], self._token_span(path))
 
-    def _definition(self, kind, meta, children):
-        name, parameters, *body = children
-        return kind(str(name), self._span(name), parameters or (), tuple(s for s in body if s is not None), self._span(meta))
+    def _named_body(self, kind, children):
+        keyword, name, parameters, *body, end = children
+        return kind(str(name), self._token_span(name), parameters or (), tuple(s for s in body if s is not None), self._span(keyword, end))
 
-    @v_args(meta=True)
-    def network(self, meta, children):
-        return self._definition(NetworkDecl, meta, children)
+    def network(self, children):
+        return self._named_body(NetworkDecl, children)
 
-    @v_args(meta=True)
-    def block(self, meta, children):
-        return self._definition(BlockDecl, meta, children)
+    def block(self, children):
+        return self._named_body(BlockDecl, children)
 
     def parameters(self, children):
         return tuple(c for c in children if c is not None)
 
-    @v_args(meta=True)
-    def parameter(self, meta, children):
+    def parameter(self, children):
         name, default = children
-        return Parameter(str(name), self._span(name), default)
+        return Parameter(str(name), self._token_span(name), self.whole_expression(default) if default is not None else None)
 
     # ---- statements ----
 
-    @v_args(meta=True)
-    def layer(self, meta, children):
+    def layer(self, children):
         name, call, repeat, shares = children
+        last = shares if shares is not None else repeat if repeat is not None else call
         return LayerDecl(
-            str(name), self._span(name), call, self._span(meta), repeat,
-            str(shares) if shares is not None else None, self._span(shares) if shares is not None else None,
+            str(name), self._token_span(name), call, self._span(name, last), repeat,
+            str(shares) if shares is not None else None, self._token_span(shares) if shares is not None else None,
         )
 
     def shares(self, children):
         return children[0]
 
-    @v_args(meta=True)
-    def repeat(self, meta, children):
-        index, first, last = children
-        return Repeat(str(index), self._span(index), first, last, self._span(meta))
+    def repeat(self, children):
+        keyword, index, first, last = children
+        return Repeat(str(index), self._token_span(index), self.whole_expression(first), self.whole_expression(last), self._span(keyword, last))
 
-    @v_args(meta=True)
-    def call(self, meta, children):
-        callee, *arguments = children
-        return Call(str(callee), self._span(callee), tuple(a for a in arguments if a is not None), self._span(meta))
+    def call(self, children):
+        callee, *arguments, end = children
+        return Call(str(callee), self._token_span(callee), tuple(a for a in arguments if a is not None), self._span(callee, end))
 
-    @v_args(meta=True)
-    def positional(self, meta, children):
-        return Argument(None, children[0], self._span(meta))
+    def positional(self, children):
+        (value,) = children
+        return Argument(None, self.whole_expression(value), self._span(value, value))
 
-    @v_args(meta=True)
-    def keyword(self, meta, children):
+    def keyword(self, children):
         name, value = children
-        return Argument(str(name), value, self._span(meta), self._span(name))
+        return Argument(str(name), self.whole_expression(value), self._span(name, value), self._token_span(name))
 
-    @v_args(meta=True)
-    def ports(self, meta, children):
+    def ports(self, children):
         keyword, *names = children
-        return Ports(str(keyword), self._span(keyword), tuple(map(str, names)), tuple(self._span(n) for n in names), self._span(meta))
+        return Ports(str(keyword), self._token_span(keyword), tuple(map(str, names)), tuple(map(self._token_span, names)), self._span(keyword, names[-1]))
 
-    @v_args(meta=True)
-    def let(self, meta, children):
+    def let(self, children):
         keyword, name, value = children
-        return Let(str(keyword), self._span(keyword), str(name), self._span(name), value, self._span(meta))
+        return Let(str(keyword), self._token_span(keyword), str(name), self._token_span(name), self.whole_expression(value), self._span(keyword, value))
 
-    @v_args(meta=True)
-    def chain(self, meta, children):
-        return Chain(tuple(children), self._span(meta))
+    def chain(self, children):
+        return Chain(tuple(children), self._span(children[0], children[-1]))
 
-    @v_args(meta=True)
-    def port(self, meta, children):
+    def port(self, children):
         layer, port = children
-        return PortRef(str(layer), str(port) if port is not None else None, self._span(meta), self._span(layer))
+        return PortRef(str(layer), str(port) if port is not None else None, self._span(layer, port if port is not None else layer), self._token_span(layer))
 
     # ---- expressions ----
 
-    def _int(self, meta, token) -> int:
+    def int(self, children):
+        (token,) = children
         if len(token) > 100:  # Python refuses to convert integers of thousands of digits
-            raise _LiteralProblem(f"a number of {len(token)} digits is too long", self._span(meta))
-        return int(token)
+            self.problems.append(_LiteralProblem(f"a number of {len(token)} digits is too long", self._token_span(token)))
+            return Literal(0, self._token_span(token))  # never read: a problem drops the document
+        return Literal(int(token), self._token_span(token))
 
-    @v_args(meta=True)
-    def int(self, meta, children):
-        return Literal(self._int(meta, children[0]), self._span(meta))
+    def float(self, children):
+        (token,) = children
+        return Literal(float(token), self._token_span(token))
 
-    @v_args(meta=True)
-    def float(self, meta, children):
-        return Literal(float(children[0]), self._span(meta))
+    def string(self, children):
+        (token,) = children
+        return Literal(str(token)[1:-1], self._token_span(token))
 
-    @v_args(meta=True)
-    def string(self, meta, children):
-        return Literal(str(children[0])[1:-1], self._span(meta))
+    def true(self, children):
+        return Literal(True, self._token_span(children[0]))
 
-    @v_args(meta=True)
-    def true(self, meta, children):
-        return Literal(True, self._span(meta))
+    def false(self, children):
+        return Literal(False, self._token_span(children[0]))
 
-    @v_args(meta=True)
-    def false(self, meta, children):
-        return Literal(False, self._span(meta))
+    def name(self, children):
+        (token,) = children
+        return Name(str(token), self._token_span(token))
 
-    @v_args(meta=True)
-    def name(self, meta, children):
-        return Name(str(children[0]), self._span(meta))
+    def function(self, children):
+        name, *arguments, end = children
+        return Function(str(name), self._token_span(name), tuple(_expr(a) for a in arguments if a is not None), self._span(name, end))
 
-    @v_args(meta=True)
-    def function(self, meta, children):
-        name, *arguments = children
-        return Function(str(name), self._span(name), tuple(a for a in arguments if a is not None), self._span(meta))
-
-    @v_args(meta=True)
-    def list(self, meta, children):
-        items = tuple(c for c in children if c is not None)
+    def list(self, children):
+        start, *items, end = children
+        items = tuple(_expr(c) for c in items if c is not None)
+        span = self._span(start, end)
         if _depth(items) >= _MAX_LIST_DEPTH:
-            raise _LiteralProblem(f"lists nested more than {_MAX_LIST_DEPTH} deep", self._span(meta))
-        return ListExpr(items, self._span(meta))
+            self.problems.append(_LiteralProblem(f"lists nested more than {_MAX_LIST_DEPTH} deep", span))
+        return ListExpr(items, span)
 
-    @v_args(meta=True)
-    def negate(self, meta, children):
-        return Unary("-", children[-1], self._span(meta))
+    def parenthesised(self, children):
+        start, value, end = children
+        return _Parenthesised(_expr(value), self._span(start, end))
 
-    @v_args(meta=True)
-    def not_(self, meta, children):
-        return Unary("not", children[-1], self._span(meta))
+    def negate(self, children):
+        sign, operand = children
+        return Unary("-", _expr(operand), self._span(sign, operand))
 
-    @v_args(meta=True)
-    def compare(self, meta, children):
+    def not_(self, children):
+        keyword, operand = children
+        return Unary("not", _expr(operand), self._span(keyword, operand))
+
+    def compare(self, children):
         left, op, right = children
-        return Binary(str(op), left, right, self._span(meta))
+        return Binary(str(op), _expr(left), _expr(right), self._span(left, right))
 
-    @v_args(meta=True)
-    def conditional(self, meta, children):
+    def conditional(self, children):
         then, condition, otherwise = children
-        return Conditional(then, condition, otherwise, self._span(meta))
+        return Conditional(_expr(then), _expr(condition), _expr(otherwise), self._span(then, otherwise))
 
     add = _binary("+")
     subtract = _binary("-")
@@ -363,3 +422,21 @@ class _ToTree(Transformer):
 
 def _depth(items: tuple) -> int:
     return max((1 + _depth(item.items) for item in items if isinstance(item, ListExpr)), default=0)
+
+
+def _deeper_than(expr: Expr, limit: int) -> bool:
+    """Whether `expr` nests more than `limit` levels: it looks no deeper than that."""
+    if limit < 0:
+        return True
+    match expr:
+        case Literal() | Name():
+            return False
+        case ListExpr(items=parts) | Function(arguments=parts):
+            return any(_deeper_than(part, limit - 1) for part in parts)
+        case Unary(operand=operand):
+            return _deeper_than(operand, limit - 1)
+        case Binary(left=left, right=right):
+            return _deeper_than(left, limit - 1) or _deeper_than(right, limit - 1)
+        case Conditional(then=then, condition=condition, otherwise=otherwise):
+            return any(_deeper_than(part, limit - 1) for part in (then, condition, otherwise))
+    raise TypeError(f"not an expression: {expr!r}")
