@@ -236,7 +236,8 @@ def main(argv=None) -> None:
             runs = [pool.apply(run_case, (network, batch, device, seconds, args.quick, args.threads)) for _ in range(processes)]
             results.append((network, batch, summarize(runs)))
 
-    rows = machine(torch.device(device)) + [
+    rows = [
+        *machine(torch.device(device)),
         ("rounds", f"for {args.seconds if not args.quick else 0:g} s per case over {processes} process(es), compiled and hand-written interleaved"),
         ("ratio", "compiled / hand-written, median of the per-round ratios of all processes"),
     ]

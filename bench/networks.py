@@ -14,7 +14,7 @@ def series_text(layers: int) -> str:
     lines = ["network series {", "    input = featureInput(64)"]
     for i in range((layers - 1) // 2):
         lines += [f"    fc{i} = fullyConnected(64)", f"    act{i} = relu()"]
-    return "\n".join(lines + ["}"]) + "\n"
+    return "\n".join([*lines, "}"]) + "\n"
 
 
 def residual_text(layers: int) -> str:

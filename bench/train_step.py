@@ -30,7 +30,7 @@ import torch
 import graphdl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forward import build_pair, format_time, machine, measure, summarize  # noqa: E402
+from forward import build_pair, format_time, machine, measure, summarize
 
 SOLVERS = ("sgdm", "adam")
 

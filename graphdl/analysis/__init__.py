@@ -7,10 +7,9 @@ does, but each with its place in the source.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import heapq
 
 from graphdl.analysis._inference import LayerInfo, check_shared_sizes, infer_shapes
 from graphdl.analysis._structure import (
@@ -71,7 +70,13 @@ def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
     # Kahn's algorithm orders every layer of a network without cycles, the usual case: only a
     # network it cannot order all of has cycles to look for.
     looped = cycles(graph) if len(order) < len(graph) else []
-    diagnostics = [*check_layers(graph, quiet), *check_names(graph, quiet), *check_sharing(graph), *check_connections(graph, quiet), *check_cycles(graph, looped)]
+    diagnostics = [
+        *check_layers(graph, quiet),
+        *check_names(graph, quiet),
+        *check_sharing(graph),
+        *check_connections(graph, quiet),
+        *check_cycles(graph, looped),
+    ]
     missing_input = list(check_has_input(graph, quiet))
     if missing_input and graph.layers:
         # The first layer is where the missing input layer belongs: one diagnostic says both.

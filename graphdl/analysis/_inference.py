@@ -12,11 +12,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from graphdl.catalog import LayerProblem
-from graphdl.catalog import parameter_names
+from graphdl.catalog import LayerProblem, Shape, parameter_names
 from graphdl.diagnostics import Diagnostic, Label
 from graphdl.graph import Layer, LayerGraph, instance_labels
-from graphdl.catalog import Shape
 from graphdl.source import Span
 
 

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import networkx as nx
 
 from graphdl.diagnostics import Diagnostic, Label, Severity, suggest
-from graphdl.graph import LayerGraph, binding_diagnostics, instance_labels
-from graphdl.graph import name_problem
+from graphdl.graph import LayerGraph, binding_diagnostics, instance_labels, name_problem
 
 
 def check_layers(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
@@ -84,7 +83,14 @@ def check_cycles(graph: LayerGraph, cycles: list[set[str]]) -> Iterator[Diagnost
             if span.line not in lines:
                 lines.add(span.line)
                 labels.append(Label(span, "and here"))
-        yield Diagnostic("E301", f"the network has a cycle: {path}", primary, "part of the cycle", tuple(labels), help="a network is a directed acyclic graph: remove one of these connections")
+        yield Diagnostic(
+            "E301",
+            f"the network has a cycle: {path}",
+            primary,
+            "part of the cycle",
+            tuple(labels),
+            help="a network is a directed acyclic graph: remove one of these connections",
+        )
 
 
 def cycles(graph: LayerGraph) -> list[set[str]]:
@@ -113,7 +119,9 @@ def check_inputs_connected(graph: LayerGraph, quiet: frozenset[str]) -> Iterator
 def check_has_input(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnostic]:
     if not graph.layers:
         if not quiet:
-            yield Diagnostic("E304", f"network `{graph.name}` has no layers", graph.span, "empty", help="start it with an input layer such as `imageInput([28, 28, 1])`")
+            yield Diagnostic(
+                "E304", f"network `{graph.name}` has no layers", graph.span, "empty", help="start it with an input layer such as `imageInput([28, 28, 1])`"
+            )
     elif not graph.input_names and all(layer.valid for layer in graph.layers):
         first = graph.layers[0]
         yield Diagnostic(
@@ -169,8 +177,12 @@ def check_outputs(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnost
             continue
         if graph.isolated(layer.name):
             yield Diagnostic(
-                "E307", f"`{layer.name}` is connected to nothing: it is left out of the network", layer.name_span or layer.span, "",
-                help=f"connect it with arrows (`some_layer -> {layer.name}`), or remove it", severity=Severity.WARNING,
+                "E307",
+                f"`{layer.name}` is connected to nothing: it is left out of the network",
+                layer.name_span or layer.span,
+                "",
+                help=f"connect it with arrows (`some_layer -> {layer.name}`), or remove it",
+                severity=Severity.WARNING,
             )
             continue
         # Without declared outputs, the layers with an output that feeds nothing are the network's
@@ -181,6 +193,10 @@ def check_outputs(graph: LayerGraph, quiet: frozenset[str]) -> Iterator[Diagnost
         if open_ports:
             ports = ", ".join(f"`{layer.name}/{p}`" if len(layer.output_ports) > 1 else f"`{layer.name}`" for p in open_ports)
             yield Diagnostic(
-                "E306", f"the output of {ports} feeds nothing and is not declared an output: it is computed for nothing", layer.name_span or layer.span, "",
-                help=f"connect it, or declare it: `output {layer.name}`", severity=Severity.WARNING,
+                "E306",
+                f"the output of {ports} feeds nothing and is not declared an output: it is computed for nothing",
+                layer.name_span or layer.span,
+                "",
+                help=f"connect it, or declare it: `output {layer.name}`",
+                severity=Severity.WARNING,
             )

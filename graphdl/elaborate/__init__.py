@@ -82,12 +82,16 @@ def _choose(document: Document, scope: Scope, name: str | None, diagnostics: lis
     if candidates:
         networks = candidates
         names = ", ".join(f"`{n}`" for n in networks)
-        diagnostics.append(Diagnostic("E002", f"{path} defines several networks ({names}); say which to use", help="pass its name (`--network NAME` on the command line)"))
+        diagnostics.append(
+            Diagnostic("E002", f"{path} defines several networks ({names}); say which to use", help="pass its name (`--network NAME` on the command line)")
+        )
     elif document.blocks:
         names = ", ".join(f"`{b.name}`" for b in document.blocks)
         diagnostics.append(
             Diagnostic(
-                "E002", f"{path} defines blocks ({names}) but no network", severity=Severity.WARNING,
+                "E002",
+                f"{path} defines blocks ({names}) but no network",
+                severity=Severity.WARNING,
                 help="its blocks are checked where a network uses them: import this file from one",
             )
         )
@@ -115,6 +119,12 @@ def _parameters(decl: NetworkDecl, given: Mapping[str, object], diagnostics: lis
         else:
             env[parameter.name] = UNSET
             diagnostics.append(
-                Diagnostic("E224", f"the parameter `{parameter.name}` of network `{decl.name}` has no value", parameter.span, "no default", help=f"give one: `--set {parameter.name}=...`, or a default here")
+                Diagnostic(
+                    "E224",
+                    f"the parameter `{parameter.name}` of network `{decl.name}` has no value",
+                    parameter.span,
+                    "no default",
+                    help=f"give one: `--set {parameter.name}=...`, or a default here",
+                )
             )
     return env

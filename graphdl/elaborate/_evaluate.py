@@ -13,8 +13,7 @@ from collections.abc import Mapping
 
 from graphdl.diagnostics import suggest
 from graphdl.source import Span
-from graphdl.syntax import format_value
-from graphdl.syntax import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary
+from graphdl.syntax import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary, format_value
 
 
 class EvaluationError(Exception):
@@ -69,7 +68,7 @@ FUNCTIONS = {
     "max": _min_max(max),
     "floor": _of_a_number(math.floor),
     "ceil": _of_a_number(math.ceil),
-    "round": _of_a_number(lambda x: int(round(x))),
+    "round": _of_a_number(round),
     "abs": _of_a_number(abs),
 }
 
@@ -151,7 +150,9 @@ def _binary(expr: Binary, env: Mapping[str, object]) -> object:
 def _call(expr: Function, env: Mapping[str, object]) -> object:
     function = FUNCTIONS.get(expr.name)
     if function is None:
-        raise EvaluationError(f"unknown function `{expr.name}`", expr.name_span, "E217", suggest(expr.name, FUNCTIONS) or f"the functions: {', '.join(FUNCTIONS)}")
+        raise EvaluationError(
+            f"unknown function `{expr.name}`", expr.name_span, "E217", suggest(expr.name, FUNCTIONS) or f"the functions: {', '.join(FUNCTIONS)}"
+        )
     values = [evaluate(argument, env) for argument in expr.arguments]
     try:
         return function(*values)

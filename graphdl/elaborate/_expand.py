@@ -13,11 +13,11 @@ that lose an input that way are *quiet*, so that analysis says nothing more abou
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from graphdl.catalog import kinds, lookup
-from graphdl.catalog import REQUIRED, Any, Param, bind
+from graphdl.catalog import REQUIRED, Any, Param, bind, kinds, lookup
 from graphdl.diagnostics import Diagnostic, Label, Severity, suggest
 from graphdl.elaborate._evaluate import EvaluationError, evaluate
 from graphdl.elaborate._imports import Scope
@@ -156,11 +156,25 @@ class Expander:
 
     def _ports(self, body: _Body, ports: Ports) -> None:
         if ports.keyword not in ("input", "output"):
-            self.report(Diagnostic("E101", f"expected `input` or `output`, found `{ports.keyword}`", ports.keyword_span, help="a block's ports are written `input x, y` and `output z`"))
+            self.report(
+                Diagnostic(
+                    "E101",
+                    f"expected `input` or `output`, found `{ports.keyword}`",
+                    ports.keyword_span,
+                    help="a block's ports are written `input x, y` and `output z`",
+                )
+            )
             return
         if not body.is_block:
             if ports.keyword == "input":
-                self.report(Diagnostic("E220", "a network's inputs are its input layers, not `input` statements", ports.keyword_span, help="declare them as layers: `image = imageInput([28, 28, 1])`"))
+                self.report(
+                    Diagnostic(
+                        "E220",
+                        "a network's inputs are its input layers, not `input` statements",
+                        ports.keyword_span,
+                        help="declare them as layers: `image = imageInput([28, 28, 1])`",
+                    )
+                )
             else:
                 body.network_outputs.extend(zip(ports.names, ports.name_spans))
             return
@@ -190,8 +204,12 @@ class Expander:
         if decl.name in body.declared:
             self.report(
                 Diagnostic(
-                    "E210", f"the layer name `{decl.name}` is declared twice", decl.name_span, "declared again here",
-                    (Label(body.declared[decl.name], "first declared here"),), help="give each layer its own name",
+                    "E210",
+                    f"the layer name `{decl.name}` is declared twice",
+                    decl.name_span,
+                    "declared again here",
+                    (Label(body.declared[decl.name], "first declared here"),),
+                    help="give each layer its own name",
                 )
             )
             return
@@ -235,7 +253,12 @@ class Expander:
         if count < 1:
             shown = f"{first}..{last}"
             self.report(
-                Diagnostic("E218", f"a repetition needs whole numbers from..to with to >= from, not {shown}", repeat.span, help="`for i in 1..3` makes three, numbered 1, 2, 3")
+                Diagnostic(
+                    "E218",
+                    f"a repetition needs whole numbers from..to with to >= from, not {shown}",
+                    repeat.span,
+                    help="`for i in 1..3` makes three, numbered 1, 2, 3",
+                )
             )
             return self._invalid(body, decl.name, decl.call)
         members = []
@@ -244,9 +267,11 @@ class Expander:
             member = self.make(body, decl.call, f"{decl.name}.{index}", decl.name_span, env, owner)
             body.items[member.name] = member
             members.append(member)
-        for previous, member in zip(members, members[1:]):
+        for previous, member in itertools.pairwise(members):
             self._connect_series(body, previous, member, decl.span)
-        group = Item(decl.name, decl.call.callee, decl.call.span, members[0].inputs, members[-1].outputs, all(m.valid for m in members), body.prefix + decl.name + ".")
+        group = Item(
+            decl.name, decl.call.callee, decl.call.span, members[0].inputs, members[-1].outputs, all(m.valid for m in members), body.prefix + decl.name + "."
+        )
         return group
 
     def make(self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None = None) -> Item:
@@ -301,7 +326,11 @@ class Expander:
         block, home = definition
         full = body.prefix + name
         if block.name in body.blocks:
-            self.report(Diagnostic("E225", f"block `{block.name}` instantiates itself", call.span, "", help="a block cannot contain itself, directly or through another block"))
+            self.report(
+                Diagnostic(
+                    "E225", f"block `{block.name}` instantiates itself", call.span, "", help="a block cannot contain itself, directly or through another block"
+                )
+            )
             return self._invalid(body, name, call)
         env = self._block_arguments(block, call, arguments)
         if env is None:
@@ -310,7 +339,7 @@ class Expander:
         sharing = _Sharing(owner.prefix, full + ".") if owner else None
         origins = self._origins(body, block, call)
         interface = self._with_sharing(
-            sharing, lambda: self.body(block, home, env, full + ".", body.instances + (instance,), body.blocks + (block.name,), origins)
+            sharing, lambda: self.body(block, home, env, full + ".", (*body.instances, instance), (*body.blocks, block.name), origins)
         )
         if not interface.valid:
             # Something inside is reported already: its layers cannot be wired in.
@@ -376,7 +405,13 @@ class Expander:
         if other is None or other.kind != call.callee:
             found = f"a {other.kind} layer" if other is not None else "nothing"
             self.report(
-                Diagnostic("E223", f"`{full}` has no counterpart to share: `{counterpart}` is {found}", name_span, "", help="instances that share parameters must have the same layers")
+                Diagnostic(
+                    "E223",
+                    f"`{full}` has no counterpart to share: `{counterpart}` is {found}",
+                    name_span,
+                    "",
+                    help="instances that share parameters must have the same layers",
+                )
             )
             return None
         return _root(self.graph, counterpart)
@@ -392,7 +427,7 @@ class Expander:
 
     def _wire_series(self, body: _Body) -> None:
         items = body.order
-        for previous, item in zip(items, items[1:]):
+        for previous, item in itertools.pairwise(items):
             self._connect_series(body, previous, item, item.span)
 
     def _connect_series(self, body: _Body, previous: Item, item: Item, span: Span) -> None:
@@ -405,7 +440,10 @@ class Expander:
             if layer is not None and layer.valid and layer.catalog_kind.is_input:
                 self.report(
                     Diagnostic(
-                        "E305", f"input layer `{layer.name}` must come first", layer.span, "declared after other layers",
+                        "E305",
+                        f"input layer `{layer.name}` must come first",
+                        layer.span,
+                        "declared after other layers",
                         help="a network without arrows connects its layers in the order they are declared: move the input layer to the top",
                     )
                 )
@@ -424,7 +462,7 @@ class Expander:
     def _wire(self, body: _Body, chain: Chain) -> None:
         nodes = [self._node(body, node) for node in chain.nodes]
         last = len(nodes) - 1
-        for i, ((source, source_ref), (destination, destination_ref)) in enumerate(zip(nodes, nodes[1:])):
+        for i, ((source, source_ref), (destination, destination_ref)) in enumerate(itertools.pairwise(nodes)):
             span = _join(source_ref.span, destination_ref.span)
             src = self._resolve(body, source, source_ref, "output", through=i > 0)
             dst = self._resolve(body, destination, destination_ref, "input", through=i + 1 < last)
@@ -467,7 +505,10 @@ class Expander:
             block = body.items[head].callee
             self.report(
                 Diagnostic(
-                    "E219", f"`{ref.layer}` is inside `{head}`, an instance of block `{block}`", ref.layer_span, "not visible here",
+                    "E219",
+                    f"`{ref.layer}` is inside `{head}`, an instance of block `{block}`",
+                    ref.layer_span,
+                    "not visible here",
                     help=f"connect to the ports of `{head}` (its inputs and outputs), not to the layers inside it",
                 )
             )
@@ -485,7 +526,13 @@ class Expander:
             if node.direction != wanted:
                 role = "start" if node.direction == "input" else "end"
                 self.report(
-                    Diagnostic("E220", f"`{node.name}` is the block's {node.direction}: it can only {role} a connection", ref.span, "", help="connect it on the other side of the arrow")
+                    Diagnostic(
+                        "E220",
+                        f"`{node.name}` is the block's {node.direction}: it can only {role} a connection",
+                        ref.span,
+                        "",
+                        help="connect it on the other side of the arrow",
+                    )
                 )
                 return None
             return node
@@ -504,7 +551,15 @@ class Expander:
         if side == "input" and not ports:
             layer = self.graph.get(node.prefix)
             if layer is not None and layer.catalog_kind and layer.catalog_kind.is_input:
-                self.report(Diagnostic("E305", f"input layer `{layer.name}` has an incoming connection", ref.span, "input layers start a network", help="remove the connection into it"))
+                self.report(
+                    Diagnostic(
+                        "E305",
+                        f"input layer `{layer.name}` has an incoming connection",
+                        ref.span,
+                        "input layers start a network",
+                        help="remove the connection into it",
+                    )
+                )
             return None
         options = " or ".join(f"`{node.name}/{p}`" for p in ports)
         self.report(Diagnostic("E213", f"`{node.name}` has several {side}s; say which", ref.span, f"which {side} of `{node.name}`?", help=f"specify {options}"))
@@ -521,7 +576,9 @@ class Expander:
 
     def _connect(self, body: _Body, src, dst, span: Span, source_ref, destination_ref) -> None:
         if isinstance(src, BlockPort) and isinstance(dst, BlockPort):
-            self.report(Diagnostic("E220", f"the block's input `{src.name}` goes straight to its output `{dst.name}`", span, "", help="connect them through a layer"))
+            self.report(
+                Diagnostic("E220", f"the block's input `{src.name}` goes straight to its output `{dst.name}`", span, "", help="connect them through a layer")
+            )
             return
         if isinstance(src, BlockPort):
             body.inputs[src.name].extend(dst[0].inputs[dst[1]])
@@ -557,7 +614,9 @@ class Expander:
             item = body.items.get(name)
             if item is None:
                 if name not in body.broken:
-                    self.report(Diagnostic("E211", f"no layer named `{name}` in network `{body.decl.name}`", span, "not declared", help=suggest(name, body.items)))
+                    self.report(
+                        Diagnostic("E211", f"no layer named `{name}` in network `{body.decl.name}`", span, "not declared", help=suggest(name, body.items))
+                    )
                 continue
             if not item.valid:
                 continue
@@ -589,18 +648,36 @@ class Expander:
         if not body.ports:
             self.report(
                 Diagnostic(
-                    "E220", f"block `{body.decl.name}` is wired with arrows but declares no inputs or outputs", body.decl.name_span, "",
+                    "E220",
+                    f"block `{body.decl.name}` is wired with arrows but declares no inputs or outputs",
+                    body.decl.name_span,
+                    "",
                     help="declare them: `input x` and `output y`, and connect them with arrows",
                 )
             )
             return Interface({}, {}, False)
         for name in declared_out:
             if name not in body.outputs and name not in body.quiet_ports:
-                self.report(Diagnostic("E221", f"the output `{name}` of block `{body.decl.name}` is never produced", body.ports[name][1], "", help=f"connect a layer to it: `some_layer -> {name}`"))
+                self.report(
+                    Diagnostic(
+                        "E221",
+                        f"the output `{name}` of block `{body.decl.name}` is never produced",
+                        body.ports[name][1],
+                        "",
+                        help=f"connect a layer to it: `some_layer -> {name}`",
+                    )
+                )
         for name in declared_in:
             if not body.inputs.get(name) and name not in body.quiet_ports:
                 self.report(
-                    Diagnostic("E222", f"the input `{name}` of block `{body.decl.name}` is never used", body.ports[name][1], "", help=f"connect it: `{name} -> some_layer`", severity=Severity.WARNING)
+                    Diagnostic(
+                        "E222",
+                        f"the input `{name}` of block `{body.decl.name}` is never used",
+                        body.ports[name][1],
+                        "",
+                        help=f"connect it: `{name} -> some_layer`",
+                        severity=Severity.WARNING,
+                    )
                 )
         outputs = {name: body.outputs[name] for name in declared_out if name in body.outputs}
         return Interface({name: body.inputs.get(name, []) for name in declared_in}, outputs, len(outputs) == len(declared_out))
@@ -620,8 +697,11 @@ def names_in(expr) -> list[str]:
     if isinstance(expr, Name):
         return [expr.name]
     children = {
-        ListExpr: lambda e: e.items, Unary: lambda e: [e.operand], Binary: lambda e: [e.left, e.right],
-        Conditional: lambda e: [e.then, e.condition, e.otherwise], Function: lambda e: e.arguments,
+        ListExpr: lambda e: e.items,
+        Unary: lambda e: [e.operand],
+        Binary: lambda e: [e.left, e.right],
+        Conditional: lambda e: [e.then, e.condition, e.otherwise],
+        Function: lambda e: e.arguments,
     }
     for kind, parts in children.items():
         if isinstance(expr, kind):

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from graphdl.catalog import lookup
 from graphdl.diagnostics import Diagnostic, Label
 from graphdl.source import Source, Span
-from graphdl.syntax import parse
-from graphdl.syntax import BlockDecl, Document, NetworkDecl
+from graphdl.syntax import BlockDecl, Document, NetworkDecl, parse
 
 Definition = NetworkDecl | BlockDecl
 
@@ -63,7 +62,7 @@ class _Loader:
         for definition in document.networks + document.blocks:
             self._define(scope, definition)
         for imported in document.imports:
-            self._import(scope, imported.path, imported.span, loading + (key,))
+            self._import(scope, imported.path, imported.span, (*loading, key))
         return scope
 
     def _define(self, scope: Scope, definition: Definition) -> None:
@@ -88,7 +87,9 @@ class _Loader:
         path = os.path.normpath(os.path.join(os.path.dirname(scope.path), relative))
         if _key(path) in loading:
             cycle = " -> ".join([os.path.basename(p) for p in loading[loading.index(_key(path)) :]] + [os.path.basename(path)])
-            self.diagnostics.append(Diagnostic("E004", f"import cycle: {cycle}", span, "imports a file that imports this one", help="move what both files need into a third file"))
+            self.diagnostics.append(
+                Diagnostic("E004", f"import cycle: {cycle}", span, "imports a file that imports this one", help="move what both files need into a third file")
+            )
             return
         if _key(path) not in self.scopes:
             try:
@@ -105,11 +106,17 @@ class _Loader:
             if name in scope.names:
                 first = scope.names[name][0]
                 self.diagnostics.append(
-                    Diagnostic("E005", f"`{name}` is defined here and in {relative}", first.name_span, "defined here", (Label(span, f"and imported from {relative}"),), help="rename one of them")
+                    Diagnostic(
+                        "E005",
+                        f"`{name}` is defined here and in {relative}",
+                        first.name_span,
+                        "defined here",
+                        (Label(span, f"and imported from {relative}"),),
+                        help="rename one of them",
+                    )
                 )
             else:
                 scope.names[name] = (definition, imported)
-
 
     def _read(self, path: str) -> Source:
         if self.files is None:

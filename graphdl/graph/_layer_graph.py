@@ -14,6 +14,7 @@ their arguments as written, so that the text it came from can be printed back.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -99,9 +100,15 @@ class Layer:
         return self.catalog_kind.outputs(self.args)
 
     def __str__(self) -> str:
-        args = ", ".join(format_value(value) if name is None else f"{name}={format_value(value)}" for name, value in self.arguments)
-        shares = f" shares {self.shares}" if self.shares else ""
-        return f"{self.name} = {self.kind}({args}){shares}"
+        return f"{self.name} = {declaration(self)}"
+
+
+def declaration(layer: Layer) -> str:
+    """The right-hand side of a layer's declaration as `.dlg` text, arguments as written:
+    `convolution2d(5, 20, padding="same")`, `fullyConnected(10) shares fc1`."""
+    arguments = ", ".join(format_value(value) if name is None else f"{name}={format_value(value)}" for name, value in layer.arguments)
+    shares = f" shares {layer.shares}" if layer.shares else ""
+    return f"{layer.kind}({arguments}){shares}"
 
 
 def layer(name: str, kind: str, *args: object, shares: str | None = None, **kwargs: object) -> Layer:
@@ -339,7 +346,7 @@ class LayerGraph:
 
     def _connect_in_series(self, layers: tuple[Layer, ...]) -> None:
         """Each layer's output to the next one's first input, as MATLAB's layer arrays connect."""
-        for previous, new in zip(layers, layers[1:]):
+        for previous, new in itertools.pairwise(layers):
             _check(new)
             if not new.input_ports:
                 raise error("E305", f"input layer `{new.name}` must come first: it cannot follow `{previous.name}`")

@@ -7,15 +7,16 @@ order. Parsing the text gives back an equal graph: `loads(to_dlg(graph)) == grap
 
 from __future__ import annotations
 
-from graphdl.graph._layer_graph import Connection, Layer, LayerGraph
-from graphdl.syntax import format_value
+import itertools
+
+from graphdl.graph._layer_graph import Connection, Layer, LayerGraph, declaration
 
 
 def to_dlg(graph: LayerGraph) -> str:
     layers = graph.layers
     width = max((len(layer.name) for layer in layers), default=0)
     lines = [f"network {graph.name} {{"]
-    lines += [f"    {layer.name.ljust(width)} = {_call(layer)}" for layer in layers]
+    lines += [f"    {layer.name.ljust(width)} = {declaration(layer)}" for layer in layers]
     series = _series(layers)
     if series is None or set(graph.connections) != series:
         lines.append("")
@@ -26,19 +27,13 @@ def to_dlg(graph: LayerGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _call(layer: Layer) -> str:
-    arguments = ", ".join(format_value(value) if name is None else f"{name}={format_value(value)}" for name, value in layer.arguments)
-    shares = f" shares {layer.shares}" if layer.shares else ""
-    return f"{layer.kind}({arguments}){shares}"
-
-
 def _series(layers: tuple[Layer, ...]) -> set[Connection] | None:
     """The connections a body without arrows would make of these layers (None when some
     layer's ports are unknown: then the arrows are always written)."""
     if not all(layer.valid for layer in layers):
         return None
     made = set()
-    for previous, layer in zip(layers, layers[1:]):
+    for previous, layer in itertools.pairwise(layers):
         if layer.input_ports:
             made.add(Connection(previous.name, previous.output_ports[0], layer.name, layer.input_ports[0]))
     return made

@@ -23,6 +23,7 @@ replaced; a folder that cannot be made or written (read-only, full) only means b
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -146,7 +147,7 @@ def _load(path: Path, header: bytes) -> Lark | None:
             if f.readline() != header:
                 return None
             return Lark.load(f)
-    except Exception:  # noqa: BLE001 - a damaged pickle fails in many ways; each means "rebuild"
+    except Exception:  # a damaged or foreign file, whatever unpickling it raises, is built anew
         return None
 
 
@@ -163,8 +164,6 @@ def _store(parser: Lark, path: Path, header: bytes) -> None:
             f.write(header)
             parser.save(f)
         os.replace(temporary, path)
-    except Exception:  # noqa: BLE001 - a cache that cannot be written is no error: build next time
-        try:
+    except Exception:  # a cache that cannot be written is only a slower start, never an error
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass

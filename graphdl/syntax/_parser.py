@@ -95,7 +95,7 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
         # A number or a nesting later stages cannot take: the first, in the order of the text, and
         # nothing of the file goes on.
         problem = builder.problems[0]
-        return Document(source, ()), diagnostics + [Diagnostic("E101", problem.message, problem.span)]
+        return Document(source, ()), [*diagnostics, Diagnostic("E101", problem.message, problem.span)]
     return Document(source, tuple(_with_broken(d, broken) for d in definitions)), diagnostics
 
 

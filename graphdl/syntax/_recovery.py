@@ -10,7 +10,6 @@ The brackets still open where the parser stopped come from the parser, which saw
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 
 from lark import Token
