@@ -39,6 +39,9 @@ def assert_same(a, b) -> None:
         torch.testing.assert_close(x, y, rtol=0, atol=0)
 
 
+_TWO_LAYERS = "network two {\n input = featureInput(4)\n fc = fullyConnected(3)\n}\n"
+
+
 def test_each_network_has_a_class_whose_forward_is_the_generated_code():
     net = mnist()
     cls = type(net)
@@ -48,9 +51,6 @@ def test_each_network_has_a_class_whose_forward_is_the_generated_code():
     other = graphdl.dlnetwork(graphdl.loads(_TWO_LAYERS))
     assert type(other).__name__ == "DLNetwork_two" and type(other).forward is not cls.forward
     assert "self.fc(" in other.code and "self.conv1(" not in other.code
-
-
-_TWO_LAYERS = "network two {\n input = featureInput(4)\n fc = fullyConnected(3)\n}\n"
 
 
 def test_a_data_parallel_replica_runs_its_own_modules():
