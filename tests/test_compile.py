@@ -8,9 +8,8 @@ import torch
 from torch import nn
 
 import graphdl
+from conftest import EXAMPLES, GOLDEN, network
 from graphdl import GraphdlError
-
-from conftest import EXAMPLES, GOLDEN
 
 
 class HandWrittenSeed(nn.Module):
@@ -225,7 +224,8 @@ def test_reserved_names_cover_every_attribute_of_a_compiled_network():
 
 
 def test_uneven_same_padding_puts_the_extra_row_and_column_after():
-    graph = graphdl.loads('network p {\n input = imageInput([3, 3, 1], normalization="none")\n c = convolution2d(2, 1, padding="same", weightsInitializer="ones")\n}\n')
+    body = 'input = imageInput([3, 3, 1], normalization="none")\n c = convolution2d(2, 1, padding="same", weightsInitializer="ones")'
+    graph = graphdl.loads(network(body))
     net = graphdl.dlnetwork(graph)
     expected = torch.tensor([[4.0, 4.0, 2.0], [4.0, 4.0, 2.0], [2.0, 2.0, 1.0]])
     torch.testing.assert_close(net(torch.ones(1, 1, 3, 3))[0, 0], expected)

@@ -9,13 +9,13 @@ its name, kind and declaration in the `.dlg` file, what it received and what it 
 from __future__ import annotations
 
 import re
+
 import torch
 
 from graphdl.analysis import Analysis
 from graphdl.compiler._codegen import GeneratedForward
 from graphdl.diagnostics import Diagnostic, RunError, reason, render
 from graphdl.graph import instance_labels
-
 
 
 class LayerError(RunError):

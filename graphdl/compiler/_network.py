@@ -22,11 +22,11 @@ from torch import fx, nn
 
 from graphdl.analysis import Analysis, analyze
 from graphdl.compiler._codegen import GeneratedForward, build_modules, generate_entry, generate_forward, seeded
-from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
-from graphdl.graph import LayerGraph
 from graphdl.compiler._layer_error import layer_error
-from graphdl.compiler._weights import weight_problems, weights_error
 from graphdl.compiler._table import Table
+from graphdl.compiler._weights import weight_problems, weights_error
+from graphdl.diagnostics import Diagnostic, GraphdlError, counted, error, suggest
+from graphdl.graph import LayerGraph
 
 
 class DLNetwork(nn.Module):
@@ -49,7 +49,10 @@ class DLNetwork(nn.Module):
         object.__setattr__(self, "graph", graph)
         object.__setattr__(self, "analysis", analysis)
         object.__setattr__(self, "_owners", frozenset(modules))
-        factors = {(layer, parameter): analysis[layer].layer.catalog_kind.learnable_factors(analysis[layer].layer.args, parameter) for layer, parameter, _ in self.learnables}
+        factors = {
+            (layer, parameter): analysis[layer].layer.catalog_kind.learnable_factors(analysis[layer].layer.args, parameter)
+            for layer, parameter, _ in self.learnables
+        }
         object.__setattr__(self, "_learn_rate_factors", {row: learn_rate for row, (learn_rate, _) in factors.items()})
         object.__setattr__(self, "_l2_factors", {row: l2 for row, (_, l2) in factors.items()})
 
@@ -205,7 +208,7 @@ class DLNetwork(nn.Module):
             return layer, parameter
         rows = self._rows_of(layer, parameter)
         if len(rows) != 1:
-            raise error("E211", f"`{layer}/{parameter}` names {len(rows)} learnables: name one of {', '.join(f'{l}/{p}' for l, p in rows)}")
+            raise error("E211", f"`{layer}/{parameter}` names {len(rows)} learnables: name one of {', '.join(f'{name}/{p}' for name, p in rows)}")
         return rows[0]
 
     def _rows_of(self, layer: str, parameter: str | None, *, learnables_only: bool = True) -> list[tuple[str, str]]:
@@ -277,7 +280,7 @@ class DLNetwork(nn.Module):
     def _check_inputs(self, tensors: list[torch.Tensor]) -> None:
         names = self.input_names
         if len(tensors) != len(names):
-            raise error("E801", f"network `{self.graph.name}` takes {len(names)} input{'s' if len(names) != 1 else ''} ({', '.join(names)}), not {len(tensors)}")
+            raise error("E801", f"network `{self.graph.name}` takes {counted(len(names), 'input')} ({', '.join(names)}), not {len(tensors)}")
         for name, x in zip(names, tensors):
             shape = self.analysis[name].output
             length = x.shape[-1] if shape.is_sequence and shape.length is None and x.dim() > 1 else None

@@ -133,7 +133,10 @@ def _read(path: str | Path) -> object:
         raise error(
             "E007",
             f"cannot read {path}: it holds Python objects other than tensors, numbers and strings, which only running code from the file could rebuild",
-            help="graphdl reads files with torch.load(weights_only=True) and never runs code from them; save weights with graphdl.save_network or torch.save(net.state_dict(), path)",
+            help=(
+                "graphdl reads files with torch.load(weights_only=True) and never runs code from them; "
+                "save weights with graphdl.save_network or torch.save(net.state_dict(), path)"
+            ),
         ) from e
     except OSError as e:  # missing, a folder, not readable: not a question of what the file holds
         raise error("E001", f"cannot read {path}: {e.strerror or reason(e)}") from e
