@@ -8,25 +8,23 @@ import torch
 
 import graphdl
 from graphdl.catalog import (
+    ArgumentProblem,
+    Choice,
+    Float,
     Inferred,
     Int,
+    IntList,
     LayerKind,
     LayerProblem,
+    Padding,
     Param,
+    Shape,
+    Size,
     kinds,
     layer_spec,
     lookup,
     register,
 )
-from graphdl.catalog._arguments import (
-    ArgumentProblem,
-    Choice,
-    Float,
-    IntList,
-    Padding,
-    Size,
-)
-from graphdl.catalog._shape import Shape
 
 
 def test_argument_types_normalise_or_say_what_they_expected():

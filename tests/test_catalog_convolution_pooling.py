@@ -14,10 +14,8 @@ from test_shapes import assert_static_equals_runtime
 
 import graphdl
 from conftest import network
-from graphdl.catalog import Inferred, LayerKind, register
-from graphdl.catalog._arguments import ArgumentProblem
+from graphdl.catalog import ArgumentProblem, Inferred, LayerKind, Shape, register
 from graphdl.catalog._convolution import Groups
-from graphdl.catalog._shape import Shape
 from graphdl.catalog._window import Padding1d
 
 IMAGE = 'input = imageInput([12, 10, 3], normalization="none")'

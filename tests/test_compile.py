@@ -211,7 +211,7 @@ def test_a_compiled_network_is_an_ordinary_module():
 
 
 def test_reserved_names_cover_every_attribute_of_a_compiled_network():
-    from graphdl.graph._names import NETWORK_ATTRIBUTES, name_problem
+    from graphdl.graph import NETWORK_ATTRIBUTES, name_problem
 
     net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
     # TorchScript export runs the forward as an fx GraphModule: its attributes are reserved too.

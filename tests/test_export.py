@@ -16,8 +16,7 @@ from catalog_cases import all_cases
 import graphdl
 from conftest import EXAMPLES, GOLDEN
 from graphdl import GraphdlError
-from graphdl.interop._export import example_inputs, export_onnx, export_torchscript
-from graphdl.interop._python import to_python
+from graphdl.interop import example_inputs, export_onnx, export_torchscript, to_python
 
 EXAMPLE_NAMES = sorted(path.stem for path in EXAMPLES.glob("*.dlg"))
 # One network per catalog kind: every kind exports, each within the suite's time.

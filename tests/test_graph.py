@@ -7,7 +7,7 @@ import pytest
 import graphdl
 from conftest import EXAMPLES
 from graphdl import GraphdlError, LayerGraph, layer
-from graphdl.graph._layer_graph import Connection
+from graphdl.graph import Connection
 
 DAG = """
 network dag {

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 import graphdl
 from conftest import EXAMPLES
-from graphdl.compiler._table import Table
+from graphdl.compiler import Table
 from graphdl.datasets import digits
 from graphdl.diagnostics import GraphdlError
 from graphdl.train import (
