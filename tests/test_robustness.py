@@ -8,6 +8,8 @@ the language's alphabet is thrown at the front end.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -84,3 +86,19 @@ def test_arbitrary_edits_of_an_example_give_diagnostics_not_tracebacks(data):
         insert = data.draw(st.lists(ALPHABET, max_size=3).map("".join))
         text = text[:position] + insert + text[position + cut :]
     front_end(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[" * 5000 + "1" + "]" * 5000, "max(" * 5000 + "1" + ")" * 5000, "-" * 5000 + "1", "(" * 5000 + "[" * 9 + "1" + "]" * 9 + ")" * 5000],
+    ids=["lists", "calls", "signs", "lists in parentheses"],
+)
+def test_values_nested_thousands_deep_are_diagnostics_in_a_file_and_with_set(value, tmp_path):
+    (diagnostic,) = front_end("network n {\n input = featureInput(" + value + ")\n}\n").diagnostics
+    assert diagnostic.code == "E101" and "nested more than" in diagnostic.message
+    path = tmp_path / "n.dlg"
+    path.write_text("network n(width=4) {\n input = featureInput(width)\n}\n")
+    # `--set` takes a text that is no expression of constants as a string, which the argument refuses.
+    result = subprocess.run([sys.executable, "-m", "graphdl", "check", str(path), "--set", f"width={value}"], capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
+    assert "error[E203]" in result.stdout + result.stderr

@@ -385,7 +385,7 @@ class _Builder:
         start, *items, end = children
         items = tuple(_expr(c) for c in items if c is not None)
         span = self._span(start, end)
-        if _depth(items) >= _MAX_LIST_DEPTH:
+        if _nests_lists(items, _MAX_LIST_DEPTH):
             self.problems.append(_LiteralProblem(f"lists nested more than {_MAX_LIST_DEPTH} deep", span))
         return ListExpr(items, span)
 
@@ -420,8 +420,12 @@ class _Builder:
     or_ = _binary("or")
 
 
-def _depth(items: tuple) -> int:
-    return max((1 + _depth(item.items) for item in items if isinstance(item, ListExpr)), default=0)
+def _nests_lists(items: tuple, levels: int) -> bool:
+    """Whether `items` hold lists nested `levels` deep. It looks no deeper than that, so a list
+    nested thousands deep costs a few steps per bracket, not a recursion through all of them."""
+    if levels == 0:
+        return True
+    return any(isinstance(item, ListExpr) and _nests_lists(item.items, levels - 1) for item in items)
 
 
 def _deeper_than(expr: Expr, limit: int) -> bool:
