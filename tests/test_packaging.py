@@ -5,6 +5,7 @@ environment, it checks the example and explains a code from any directory."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,10 +26,16 @@ def run(*args, **kwargs):
 
 
 def test_the_wheel_installs_and_checks_in_a_fresh_venv(tmp_path):
+    # Built from a copy without the checkout's build/ folder, whose stale files (a module since
+    # deleted) setuptools would put in the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns("build", "dist", ".venv", ".git", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"))
     dist = tmp_path / "dist"
-    run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, ROOT)
+    run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, source)
     (wheel,) = dist.glob("graphdl-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
+    modules = {path.relative_to(ROOT).as_posix() for path in (ROOT / "graphdl").rglob("*.py")}
+    assert {name for name in names if name.endswith(".py")} == modules, "the wheel holds graphdl's modules, no more, no less"
     assert "graphdl/grammar/graphdl.lark" in names
     assert {f"graphdl/codes/{path.name}" for path in (ROOT / "docs" / "codes").glob("*.md")} <= set(names)
     assert not any(name.startswith(("tests/", "examples/", "bench/")) for name in names)
