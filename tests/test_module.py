@@ -167,3 +167,14 @@ def test_print_shows_the_tree_of_modules():
     assert "  (layer1): Module(" in repr(resnet).splitlines()
     # The tables stay short.
     assert repr(net.learnables).splitlines()[0] == "6x3 table (Layer, Parameter, Value)"
+
+
+def test_the_class_itself_makes_a_network_of_its_own_class():
+    graph = graphdl.load(EXAMPLES / "mnist.dlg")
+    made = graphdl.dlnetwork(graph, seed=0)
+    net = graphdl.DLNetwork(made.graph, made.analysis, made.layer_modules)
+    assert type(net).__name__ == "DLNetwork_mnist" and isinstance(net, graphdl.DLNetwork)
+    assert net.code == made.code
+    x = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(net(x), made(x), rtol=0, atol=0)  # the same modules, so the same numbers
+    assert list(net.layer_modules) == [name for name in made.layer_names if name in ("input", "conv1", "bn1", "relu1", "pool1", "fc", "prob")]

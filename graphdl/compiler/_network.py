@@ -41,6 +41,16 @@ class DLNetwork(nn.Module):
     _main: GeneratedForward
     _variants: dict[tuple[str, ...], GeneratedForward]
 
+    def __new__(cls, graph: LayerGraph | None = None, analysis: Analysis | None = None, modules: dict[str, nn.Module] | None = None):
+        # `DLNetwork(graph, analysis, modules)` makes an instance of the network's own class, as
+        # `dlnetwork` does: DLNetwork itself has no forward. A network's class is made bare, with
+        # no arguments, by DataParallel's replicas and by pickle.
+        if cls is DLNetwork:
+            if analysis is None or modules is None:
+                raise TypeError("DLNetwork(graph, analysis, modules) needs all three; graphdl.dlnetwork(graph) compiles a graph")
+            cls = network_class(analysis, frozenset(modules))
+        return super().__new__(cls)
+
     def __init__(self, graph: LayerGraph, analysis: Analysis, modules: dict[str, nn.Module]):
         super().__init__()
         for name, module in modules.items():
@@ -114,6 +124,12 @@ class DLNetwork(nn.Module):
     @property
     def layer_names(self) -> tuple[str, ...]:
         return self.analysis.order
+
+    @property
+    def layer_modules(self) -> dict[str, nn.Module]:
+        """The modules of the layers that own one, by layer name, in execution order: a layer
+        that shares uses its owner's, and one that computes inline (an addition) has none."""
+        return {name: self.get_submodule(name) for name in self.analysis.order if name in self._owners}
 
     @property
     def learnables(self) -> Table:
@@ -343,7 +359,7 @@ def dlnetwork(graph: LayerGraph, *, seed: int | None = None):
         raise GraphdlError(analysis.diagnostics, graph.sources)
     with seeded(seed):
         modules = build_modules(analysis)
-    return network_class(analysis, frozenset(modules))(graph, analysis, modules)
+    return DLNetwork(graph, analysis, modules)
 
 
 def network_class(analysis: Analysis, owners: frozenset[str]) -> type[DLNetwork]:

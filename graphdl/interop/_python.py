@@ -38,13 +38,13 @@ def to_python(net) -> str:
     keys: `model.load_state_dict(net.state_dict())` gives it the network's weights."""
     writer = _Writer()
     tree: dict = {}
-    for name in sorted(net._owners, key=net.analysis.order.index):
+    modules = net.layer_modules
+    for name, module in modules.items():
         *holders, last = name.split(".")
         node = tree
         for holder in holders:
             node = node.setdefault(holder, {})
-        node[last] = writer.construct(net.get_submodule(name), name)
-    modules = {name: net.get_submodule(name) for name in net._owners}
+        node[last] = writer.construct(module, name)
     python = forward_graph(net.analysis, modules).python_code(root_module="self")
     unknown = (_names(python.src) & set(python.globals)) - set(HEADER_IMPORTS) - set(dir(builtins))
     if unknown:
