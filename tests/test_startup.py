@@ -46,10 +46,12 @@ def loaded_by(tmp_path, *argv: str) -> tuple[object, set[str]]:
         (["explain", "E201"], 0, {"torch", "numpy"}),
         (["check", str(EXAMPLES / "mnist.dlg")], 0, {"torch"}),
         (["summary", str(EXAMPLES / "mnist.dlg")], 0, {"torch"}),
+        (["render", str(EXAMPLES / "mnist.dlg"), "-o", "{tmp}/mnist.dot"], 0, {"torch"}),
     ],
-    ids=["help", "layers", "fmt", "explain", "check", "summary"],
+    ids=["help", "layers", "fmt", "explain", "check", "summary", "render"],
 )
 def test_a_command_leaves_out_what_it_does_not_use(tmp_path, argv, status, left_out):
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
     ran, loaded = loaded_by(tmp_path, *argv)
     assert ran == status
     assert not loaded & left_out, f"graphdl {' '.join(argv)} loaded {sorted(loaded & left_out)}"

@@ -259,7 +259,7 @@ class DLNetwork(nn.Module):
         holder: nn.Module = self
         for depth, part in enumerate(parts, 1):
             if hasattr(holder, part) and part not in holder._modules:
-                # A name that graphdl.names does not know, with another version of torch.
+                # A name that graph's NETWORK_ATTRIBUTES does not know, with another version of torch.
                 problem = Diagnostic("E216", f"`{part}` cannot name a layer: the compiled network has an attribute `{part}`", graph[name].name_span)
                 raise GraphdlError([problem], graph.sources)
             if depth == len(parts):

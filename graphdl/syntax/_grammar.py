@@ -96,7 +96,8 @@ def cache_key(grammar: str) -> str:
     postlex = _FreeLinesInBrackets
     parts = (
         _CACHE_FORMAT, grammar, sorted(_OPTIONS.items()), lark.__version__, sys.version_info[:3],
-        # The post-lexer is not stored (it is code); its terminals always accepted shape the tables.
+        # The post-lexer is pickled by reference to its class, whose code may change while its name
+        # does not; its name and the terminals it always accepts, which shape the tables, are keyed.
         f"{postlex.__module__}.{postlex.__qualname__}", postlex.always_accept,
     )
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
