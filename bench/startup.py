@@ -98,7 +98,10 @@ def syntax_errors(lines: int, errors: int, runs: int) -> None:
     print(f"  {'':22} {'parse':>7}  {'check':>7}")
     times = {}
     for name, source in (("whole", clean_source), (f"{errors} broken statements", broken_source)):
-        times[name] = (median_seconds(lambda source=source: parse(source), runs), median_seconds(lambda source=source: check_text(source.text, path=source.path), runs))
+        times[name] = (
+            median_seconds(lambda source=source: parse(source), runs),
+            median_seconds(lambda source=source: check_text(source.text, path=source.path), runs),
+        )
         print(f"  {name:22} {times[name][0]:7.3f}  {times[name][1]:7.3f}")
     (parse_clean, check_clean), (parse_broken, check_broken) = times.values()
     ratio = check_broken / check_clean
