@@ -157,7 +157,25 @@ def test_registration_checks_the_contract():
             def build(self, args, inputs):
                 return None
 
-    assert not {"noRules", "order", "unqualified", "claimed", "both"} & {kind.name for kind in kinds()}
+    with pytest.raises(
+        TypeError, match=r"`imported_by` names `torch\.nn\.Hardswish`, which no registered kind imports; .*it is imported by another kind's importer"
+    ):
+
+        @register
+        class Unmade(LayerKind):
+            name = "unmade"
+            category = "activation"
+            summary = "x"
+            imported_by = ("torch.nn.Hardswish",)
+            no_importer = "no reason"
+
+            def infer(self, args, inputs):
+                return Inferred({"out": inputs["in"]})
+
+            def build(self, args, inputs):
+                return None
+
+    assert not {"noRules", "order", "unqualified", "claimed", "both", "unmade"} & {kind.name for kind in kinds()}
 
 
 BUILT_IN = sorted(kind.name for kind in kinds() if type(kind).__module__.startswith("graphdl.catalog."))
@@ -166,7 +184,9 @@ BUILT_IN = sorted(kind.name for kind in kinds() if type(kind).__module__.startsw
 @pytest.mark.parametrize("name", BUILT_IN)
 def test_every_built_in_kind_imports_from_pytorch_or_says_why_not(name):
     kind = lookup(name)
-    assert kind.importers or kind.no_importer, f"{name} has no importer from PyTorch (`importers`) and no `no_importer` saying why"
+    assert kind.importers or kind.imported_by or kind.no_importer, (
+        f"{name} has no importer from PyTorch (`importers`), is made by no other kind's (`imported_by`), and has no `no_importer` saying why"
+    )
 
 
 class _Halves(torch.nn.Module):

@@ -14,7 +14,7 @@ from torch import nn
 
 import graphdl
 from graphdl import from_torch
-from graphdl.catalog import Inferred, LayerKind, importers, layer_spec, refuse_if, register
+from graphdl.catalog import Inferred, LayerKind, importers, kinds, layer_spec, refuse_if, register
 from graphdl.diagnostics import Diagnostic
 
 
@@ -283,6 +283,41 @@ def test_every_importer_names_something_this_torch_has():
 
     for qualified, (kind, _) in importers().items():
         assert pydoc.locate(qualified) is not None, f"{kind.name} imports `{qualified}`, which torch does not have"
+
+
+class _Concatenate(nn.Module):
+    """Images joined along their channels by the function it is given (torch.cat, torch.concat)."""
+
+    def __init__(self, concatenate):
+        super().__init__()
+        self.concatenate = concatenate
+
+    def forward(self, x):
+        return self.concatenate([x, torch.relu(x)], dim=1)
+
+
+# Each kind that another kind's importer makes (`imported_by`), for each name it gives: a module
+# that uses what the name stands for with the settings that make the kind, its input size, and the
+# layer made of it (named after the module, or after fx's node of the function).
+MADE_BY_ANOTHER_KINDS_IMPORTER = {
+    ("groupedConvolution2d", "torch.nn.Conv2d"): (nn.Sequential(OrderedDict(conv=nn.Conv2d(4, 8, 3, groups=2))), (6, 6, 4), "conv"),
+    ("depthConcatenation", "torch.cat"): (_Concatenate(torch.cat), (6, 6, 3), "cat"),
+    ("depthConcatenation", "torch.concat"): (_Concatenate(torch.concat), (6, 6, 3), "concat"),
+}
+
+
+def test_every_imported_by_of_a_built_in_kind_has_its_case():
+    declared = {(kind.name, qualified) for kind in kinds() if type(kind).__module__.startswith("graphdl.catalog.") for qualified in kind.imported_by}
+    assert declared == set(MADE_BY_ANOTHER_KINDS_IMPORTER)
+
+
+@pytest.mark.parametrize(("kind", "qualified"), list(MADE_BY_ANOTHER_KINDS_IMPORTER))
+def test_the_importer_a_kind_names_in_imported_by_makes_it(kind, qualified):
+    module, size, layer_name = MADE_BY_ANOTHER_KINDS_IMPORTER[kind, qualified]
+    owner = importers()[qualified][0]
+    assert owner.name != kind
+    graph = _assert_imports(module, size, torch.randn(2, *graphdl.Shape.image(*size).torch_size(1)[1:]))
+    assert graph[layer_name].kind == kind
 
 
 # ---- a kind registered from Python ----------------------------------------------------------------

@@ -164,7 +164,7 @@ class DepthConcatenation(_Concatenation):
     auto_name = "depthcat"
     summary = "Concatenates its inputs along the channels; they must agree in height and width"
     params = (_num_inputs(),)
-    no_importer = "torch.cat of images along their channels imports as it, by concatenation's importer"
+    imported_by = ("torch.cat", "torch.concat")  # concatenation's importer, for images along their channels
 
     def matlab_dim(self, args, first):
         return first.format.index("C") + 1

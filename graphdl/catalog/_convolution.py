@@ -14,7 +14,7 @@ from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem
 from graphdl.catalog._shape import Shape
 from graphdl.catalog._window import Padding1d, Window, describe_window, image_input, show_padding, show_size, slid_sizes
 from graphdl.diagnostics import counted
-from graphdl.syntax import format_value
+from graphdl.syntax import show_value
 
 WEIGHT_INITIALIZERS = ("glorot", "he", "narrow-normal", "zeros", "ones")
 BIAS_INITIALIZERS = ("zeros", "ones", "narrow-normal")
@@ -57,7 +57,7 @@ class Groups(ArgType):
             return Int(min=1).normalize(value)
         except ArgumentProblem as problem:
             code = "E207" if isinstance(value, str) else problem.code
-            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", code) from None
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", code) from None
 
 
 _EXTENT = {1: "width of the filters (length, over time)", 2: "height and width of the filters", 3: "height, width and depth of the filters"}
@@ -222,7 +222,7 @@ class GroupedConvolution2d(_Convolution):
     auto_name = "groupedconv"
     dims = 2
     summary = "2-D grouped convolution: the channels split into numGroups groups, each convolved with its own numFiltersPerGroup filters"
-    no_importer = "torch.nn.Conv2d with groups > 1 imports as it, by convolution2d's importer"
+    imported_by = ("torch.nn.Conv2d",)  # convolution2d's importer, for groups > 1
     params = _window_params(
         2,
         (

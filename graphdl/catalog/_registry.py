@@ -90,7 +90,11 @@ class LayerKind:
     # "torch.Tensor.relu", "operator.add"), each with its importer (see _importing.py). Names, not
     # objects, so that the catalog loads without torch.
     importers: ClassVar[Mapping[str, Callable[..., object]]] = {}
-    # Why a kind has no importer, in one line ("made from from_torch's input_size").
+    # The qualified names, each another kind's, whose importer makes this kind for some settings:
+    # convolution2d's importer of "torch.nn.Conv2d" makes a groupedConvolution2d when groups > 1.
+    # A name has one importer, but what it makes may be a kin of its kind.
+    imported_by: ClassVar[tuple[str, ...]] = ()
+    # Why a kind has no importer and is made by none, in one line ("made from from_torch's input_size").
     no_importer: ClassVar[str | None] = None
 
     def inputs(self, args: Arguments) -> tuple[str, ...]:
@@ -190,23 +194,34 @@ def register(cls: type[LayerKind]) -> type[LayerKind]:
 
 
 def _importer_problems(cls: type[LayerKind]) -> list[str]:
-    importers, reason = cls.importers, cls.no_importer
+    importers, imported_by, reason = cls.importers, cls.imported_by, cls.no_importer
     if not isinstance(importers, Mapping):
         return ["its `importers` must map qualified names to importers"]
     problems = []
     for qualified, importer in importers.items():
-        if not isinstance(qualified, str) or len(qualified.split(".")) < 2 or not all(p.isidentifier() for p in qualified.split(".")):
+        if not _is_qualified(qualified):
             problems.append(f'its `importers` are keyed by qualified names such as "torch.nn.ReLU", not {qualified!r}')
         elif qualified in _IMPORTED:
             # A subclass of a registered kind inherits its importers: it declares its own, {} for none.
             problems.append(f"`{qualified}` is imported as the kind `{_IMPORTED[qualified]}` already")
         if not callable(importer):
             problems.append(f"the importer of `{qualified}` must be callable")
+    if not isinstance(imported_by, tuple) or not all(_is_qualified(q) for q in imported_by):
+        problems.append('its `imported_by` must be a tuple of qualified names such as ("torch.nn.Conv2d",)')
+    else:
+        # The kind that owns the name registers first, so that a name no importer has fails here.
+        problems += [f"its `imported_by` names `{q}`, which no registered kind imports" for q in imported_by if q not in _IMPORTED]
     if reason is not None and (not isinstance(reason, str) or not reason.strip() or "\n" in reason):
         problems.append("its `no_importer` must be one line saying why it has no importer")
     elif reason is not None and importers:
         problems.append("it has importers, so it needs no `no_importer`")
+    elif reason is not None and imported_by:
+        problems.append("it is imported by another kind's importer (`imported_by`), so it needs no `no_importer`")
     return problems
+
+
+def _is_qualified(name: object) -> bool:
+    return isinstance(name, str) and len(name.split(".")) >= 2 and all(p.isidentifier() for p in name.split("."))
 
 
 def factor_params(factors: Mapping[str, Factors]) -> tuple[Param, ...]:
