@@ -1,8 +1,11 @@
-"""Every example in docs/language.md checks clean, compiles and runs, as the page promises."""
+"""Every example in docs/language.md checks clean, compiles and runs, as the page promises; so does
+docs/custom-layers.md's custom kind."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -30,6 +33,11 @@ def test_documented_example_runs(text, monkeypatch):
 
 
 def test_the_custom_layer_example_runs():
+    """In a fresh interpreter, as tests/test_plugins.py runs plugins: the example registers its kind
+    for good, and the rest of this session's tests must not see it. Warnings are errors there too,
+    as they are here (pyproject's filterwarnings)."""
     page = (ROOT / "docs" / "custom-layers.md").read_text()
     (example,) = re.findall(r"```python\n(.*?)```", page, re.S)
-    exec(compile(example, "custom-layers.md", "exec"), {})
+    run = f"exec(compile({example!r}, 'custom-layers.md', 'exec'), {{}})"
+    result = subprocess.run([sys.executable, "-W", "error", "-c", run], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
