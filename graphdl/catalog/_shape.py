@@ -68,9 +68,6 @@ class Shape:
         """Elements of one observation; of one step, for a sequence of any length."""
         return math.prod(1 if size is None else size for size in self.sizes)
 
-    def with_length(self, length: int | None) -> Shape:
-        return Shape((*self.sizes[:-1], length), self.format)
-
     def with_channels(self, channels: int) -> Shape:
         return Shape(tuple(channels if label == "C" else size for size, label in zip(self.sizes, self.format)), self.format)
 

@@ -53,7 +53,7 @@ class Table:
         value = torch.as_tensor(value)
         if self.live:
             if value.shape != current.shape:
-                raise error("E502", f"{key[0]}/{key[1]} has size {_size(current)}; cannot assign a value of size {_size(value)}")
+                raise error("E502", f"{key[0]}/{key[1]} has size {size_text(current)}; cannot assign a value of size {size_text(value)}")
             with torch.no_grad():
                 current.copy_(value)
         else:
@@ -86,9 +86,10 @@ class Table:
         width = max([len(layer) for layer, _ in self._rows] + [5])
         pwidth = max([len(parameter) for _, parameter in self._rows] + [9])
         for (layer, parameter), value in self._rows.items():
-            lines.append(f"  {layer:<{width}}  {parameter:<{pwidth}}  {_size(value)} {str(value.dtype).removeprefix('torch.')}")
+            lines.append(f"  {layer:<{width}}  {parameter:<{pwidth}}  {size_text(value)} {str(value.dtype).removeprefix('torch.')}")
         return "\n".join(lines)
 
 
-def _size(value: torch.Tensor) -> str:
+def size_text(value: torch.Tensor) -> str:
+    """A tensor's size as MATLAB writes it, 3x3x20 ("scalar" for none)."""
     return "x".join(map(str, value.shape)) or "scalar"

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import torch
 
+from graphdl.compiler._table import size_text
 from graphdl.diagnostics import GraphdlError, counted, error
 
 
@@ -26,8 +27,7 @@ def weight_problems(net, state: Mapping[str, torch.Tensor], *, strict: bool = Tr
         if not isinstance(value, torch.Tensor):
             problems.append(f"`{key}` is a {type(value).__name__}, not a tensor")
         elif key in own and tuple(value.shape) != tuple(own[key].shape):
-            size = "x".join(map(str, value.shape)) or "scalar"
-            problems.append(f"`{key}` is {size} but the network's is {'x'.join(map(str, own[key].shape)) or 'scalar'}")
+            problems.append(f"`{key}` is {size_text(value)} but the network's is {size_text(own[key])}")
     return problems
 
 
@@ -38,7 +38,6 @@ def weights_error(net, problems: list[str], origin: str) -> GraphdlError:
         notes=tuple(problems[:5]) + ((f"and {len(problems) - 5} more",) if len(problems) > 5 else ()),
         help="the network was left as it was; load weights saved from this network (or one with the same layers)",
     )
-
 
 
 def _examples(keys: list[str]) -> str:
