@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphdl.analysis import Analysis, analyze
-from graphdl.diagnostics import Diagnostic, GraphdlError, has_errors
+from graphdl.diagnostics import Diagnostic, GraphdlError, error, has_errors
 from graphdl.elaborate import elaborate
 from graphdl.graph import LayerGraph
 from graphdl.source import Source
@@ -47,9 +47,16 @@ def check(path: str | Path, network: str | None = None, parameters: Parameters =
     try:
         source = Source.read(path)
     except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        return Checked(None, None, (Diagnostic("E001", f"cannot read {path}: {reason}"),))
+        return Checked(None, None, _unreadable(path, e).diagnostics)
     return check_source(source, network, parameters)
+
+
+def _unreadable(path: str | Path, e: OSError | UnicodeDecodeError) -> GraphdlError:
+    """E001 for a file that cannot be read: a FileError carrying the OSError's errno and filename
+    (a missing file is a FileNotFoundError)."""
+    if isinstance(e, OSError):
+        return error("E001", f"cannot read {path}: {e.strerror or e}", os_error=e)
+    return error("E001", f"cannot read {path}: {e}")
 
 
 def check_source(source: Source, network: str | None = None, parameters: Parameters = None, files: Mapping[str, str] | None = None) -> Checked:
@@ -80,7 +87,11 @@ def load(path: str | Path, network: str | None = None, parameters: Parameters = 
     """The checked LayerGraph of a `.dlg` file (its only network, or the one named, with its
     parameters set from `parameters`); raises GraphdlError with every problem found. The
     counterpart of MATLAB's `layerGraph(layers)`."""
-    return _graph(check(path, network, parameters))
+    try:  # read here, not by `check`, so the FileError raised carries the OSError behind it
+        source = Source.read(path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise _unreadable(path, e) from e
+    return _graph(check_source(source, network, parameters))
 
 
 def loads(text: str, network: str | None = None, parameters: Parameters = None, path: str = "<string>") -> LayerGraph:

@@ -13,8 +13,11 @@ spans, notes, a help line); `render` turns it into the text a good compiler prin
 
 The public API raises one `GraphdlError` that carries all of them: an instance of the subclass
 that also derives from the stdlib type a caller would catch (`ValueError` for a mistake in a
-network or in the values given to graphdl, `OSError` for a file that cannot be read or written,
-`ImportError` for a missing optional dependency, `RuntimeError` for a failure while running).
+network or in the values given to graphdl, `TypeError` for an argument of the wrong Python type,
+`KeyError` for a name looked up that is not there, `OSError` for a file that cannot be read or
+written, `ImportError` for a missing optional dependency or a broken plugin, `RuntimeError` for a
+failure while running). A GraphdlError pickles (so one raised in a DataLoader worker reaches
+the parent) and deep-copies, keeping its type, diagnostics and attributes.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ CODES: Mapping[str, str] = {
     "E009": "Graphviz failed",
     "E010": "unknown file format",
     "E011": "option for a .dlg file given a network file",
+    "E012": "layer plugin failed to load",
     "E101": "syntax error",
     "E201": "unknown layer kind",
     "E202": "unknown argument",
@@ -66,6 +70,11 @@ CODES: Mapping[str, str] = {
     "E223": "sharing mismatch",
     "E224": "network parameter problem",
     "E225": "block instantiates itself",
+    "E226": "no such connection",
+    "E227": "no such learnable",
+    "E228": "ambiguous learnable name",
+    "E229": "argument of the wrong Python type",
+    "E230": "value the language cannot write",
     "E301": "cycle",
     "E302": "input port not connected",
     "E303": "input port connected twice",
@@ -79,13 +88,16 @@ CODES: Mapping[str, str] = {
     "E404": "shared learnables differ",
     "E501": "layer failed at run time",
     "E502": "weights do not fit the network",
+    "E503": "tables of different rows",
+    "E504": "no such table row",
     "E601": "cannot import from PyTorch",
     "E701": "cannot write the network as Python",
     "E702": "cannot export to TorchScript",
     "E801": "data does not fit the network",
-    "E802": "invalid training option or argument",
+    "E802": "invalid training option, or argument to a training or data function",
     "E803": "loss does not fit the network",
     "E804": "training stopped by a failure",
+    "E805": "unknown metric",
 }
 
 
@@ -133,20 +145,57 @@ class GraphdlError(Exception):
     Raised as one of its subclasses, each also the stdlib type a caller would catch; constructed
     as `GraphdlError(diagnostics)` it becomes the subclass its first error's code is raised as
     (as `pathlib.Path(...)` becomes a PosixPath), so `except ValueError` keeps catching a mistake
-    in a network and `except OSError` a file that cannot be read."""
+    in a network and `except OSError` a file that cannot be read.
 
-    def __new__(cls, diagnostics: Sequence[Diagnostic] = (), *args, **kwargs):
-        kind = raised_as(diagnostics) if cls is GraphdlError else cls
-        # Along `kind`'s bases (OSError's own __new__ for a FileError), and without arguments:
-        # OSError's would take two of them for an errno and a message.
-        return super(GraphdlError, kind).__new__(kind)
+    A subclass of one meaning also takes a message alone, as a diagnostic of its code
+    (`TrainingError("stop")` is E804); the others refuse one with a TypeError, since a message
+    alone does not say which failure it is: `error(code, message)` builds one of a code."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic], sources: Mapping[str, Source] | None = None):
-        self.diagnostics = tuple(diagnostics)
+    # The code of a message given alone; None where the class covers several failures.
+    message_code: str | None = None
+
+    def __new__(cls, diagnostics: Sequence[Diagnostic] | str = (), *args, **kwargs):
+        if cls is GraphdlError:  # through the subclass's own __new__ (FileError's chooses by errno)
+            kind = raised_as(cls._diagnostics(diagnostics))
+            return kind.__new__(kind, diagnostics, *args, **kwargs)
+        # Along the bases (OSError's own __new__ for a FileError), and without arguments: OSError's
+        # would take two of them for an errno and a message. A subclass's __init__ reads its own.
+        return super().__new__(cls)
+
+    def __init__(self, diagnostics: Sequence[Diagnostic] | str, sources: Mapping[str, Source] | None = None):
+        self.diagnostics = self._diagnostics(diagnostics)
         self.sources = dict(sources or {})
-        text = render_all(self.diagnostics, self.sources)
+        text = self._text()
         super().__init__(text)
         self.args = (text,)  # set here too: an OSError made by __new__ ignores its __init__ arguments
+
+    @classmethod
+    def _diagnostics(cls, diagnostics: Sequence[Diagnostic] | str) -> tuple[Diagnostic, ...]:
+        if isinstance(diagnostics, str):
+            if cls.message_code is None:
+                raise TypeError(
+                    f"{cls.__name__} takes a list of Diagnostic, not a message alone, which does not say which failure it is: "
+                    "graphdl.diagnostics.error(code, message) builds one of a code"
+                )
+            return (Diagnostic(cls.message_code, diagnostics),)
+        diagnostics = tuple(diagnostics)
+        for d in diagnostics:
+            if not isinstance(d, Diagnostic):
+                raise TypeError(f"{cls.__name__} takes a list of Diagnostic, not of {type(d).__name__}")
+        return diagnostics
+
+    def _text(self) -> str:
+        """What str() says: every diagnostic, then the count."""
+        return render_all(self.diagnostics, self.sources)
+
+    def __str__(self) -> str:
+        # The rendered diagnostics, never OSError's `[Errno 2] ...` or KeyError's quoted repr.
+        return self.args[0] if self.args else ""
+
+    def __reduce__(self):
+        # Pickle's default rebuilds an exception as `cls(*self.args)`, and args is the rendered
+        # text: rebuilt from the diagnostics and sources instead, then the attributes restored.
+        return _rebuilt, (type(self), self.diagnostics, self.sources), dict(self.__dict__)
 
     @property
     def code(self) -> str | None:
@@ -160,17 +209,89 @@ class GraphdlError(Exception):
         return first.span if first else None
 
 
+def _rebuilt(kind: type[GraphdlError], diagnostics: tuple[Diagnostic, ...], sources: Mapping[str, Source]) -> GraphdlError:
+    """A pickled GraphdlError made again, whatever its subclass's constructor takes (LayerError's
+    takes the layer too, which `__reduce__`'s attributes bring back)."""
+    made = GraphdlError.__new__(kind, diagnostics)
+    GraphdlError.__init__(made, diagnostics, sources)
+    return made
+
+
 class InputError(GraphdlError, ValueError):
     """A mistake in what graphdl was given: a `.dlg` source, a network, or an argument, option or
     data passed to a function."""
 
 
+class ArgumentTypeError(GraphdlError, TypeError):
+    """An argument of a graphdl function of the wrong Python type (E229)."""
+
+    message_code = "E229"
+
+
+class NotFoundError(GraphdlError, KeyError):
+    """A name looked up that is not there: a table's row (E504), a metric (E805). A KeyError, as
+    a dictionary's missing key is."""
+
+
 class FileError(GraphdlError, OSError):
-    """A file that cannot be read or written (E001, E006)."""
+    """A file that cannot be read or written (E001, E006). Made from the OSError that said so
+    (`error(code, message, os_error=e)`), it carries its errno, strerror and filename, and is the
+    subclass that also derives from the OSError subclass of that errno, as `OSError(errno, ...)`
+    itself is: a missing file is a FileNotFoundError. (CPython maps the errno only when OSError
+    itself is constructed, never a subclass, hence the subclasses below.)"""
+
+    def __new__(cls, diagnostics: Sequence[Diagnostic] | str = (), sources: Mapping[str, Source] | None = None, os_error: OSError | None = None):
+        if cls is FileError and os_error is not None:
+            cls = _FILE_ERRORS.get(type(OSError(os_error.errno, "")), FileError)
+        return super().__new__(cls, diagnostics)
+
+    def __init__(self, diagnostics: Sequence[Diagnostic] | str, sources: Mapping[str, Source] | None = None, os_error: OSError | None = None):
+        super().__init__(diagnostics, sources)
+        if os_error is not None:
+            self.errno, self.strerror = os_error.errno, os_error.strerror
+            self.filename, self.filename2 = os_error.filename, os_error.filename2
+
+    def __reduce__(self):
+        # errno and the rest are OSError's slots, not in __dict__: restored by setattr, which is
+        # what BaseException.__setstate__ does with each item.
+        rebuild, arguments, state = super().__reduce__()
+        os_state = {"errno": self.errno, "strerror": self.strerror, "filename": self.filename, "filename2": self.filename2}
+        return rebuild, arguments, {**state, **os_state}
+
+
+class MissingFileError(FileError, FileNotFoundError):
+    """A file or folder that does not exist (ENOENT)."""
+
+
+class FileExistsFileError(FileError, FileExistsError):
+    """A file in the way of one to be made (EEXIST)."""
+
+
+class IsADirectoryFileError(FileError, IsADirectoryError):
+    """A folder where a file was expected (EISDIR)."""
+
+
+class NotADirectoryFileError(FileError, NotADirectoryError):
+    """A file where a folder was expected (ENOTDIR)."""
+
+
+class FilePermissionError(FileError, PermissionError):
+    """A file or folder that may not be read or written (EACCES, EPERM)."""
+
+
+# The FileError of each OSError subclass that an errno maps to.
+_FILE_ERRORS: Mapping[type[OSError], type[FileError]] = {
+    FileNotFoundError: MissingFileError,
+    FileExistsError: FileExistsFileError,
+    IsADirectoryError: IsADirectoryFileError,
+    NotADirectoryError: NotADirectoryFileError,
+    PermissionError: FilePermissionError,
+}
 
 
 class DependencyError(GraphdlError, ImportError):
-    """An optional package or program that a function needs is not installed (E008)."""
+    """An optional package or program that a function needs is not installed (E008), or a layer
+    plugin failed to load (E012)."""
 
 
 class RunError(GraphdlError, RuntimeError):
@@ -184,8 +305,12 @@ _RAISED_AS: Mapping[str, type[GraphdlError]] = {
     "E006": FileError,
     "E008": DependencyError,
     "E009": RunError,
+    "E012": DependencyError,
+    "E229": ArgumentTypeError,
     "E501": RunError,
+    "E504": NotFoundError,
     "E804": RunError,
+    "E805": NotFoundError,
 }
 
 
@@ -199,10 +324,12 @@ def _first(diagnostics: Sequence[Diagnostic]) -> Diagnostic | None:
     return next((d for d in diagnostics if d.is_error), diagnostics[0] if diagnostics else None)
 
 
-def error(code: str, message: str, span: Span | None = None, **details) -> GraphdlError:
+def error(code: str, message: str, span: Span | None = None, *, os_error: OSError | None = None, **details) -> GraphdlError:
     """A GraphdlError holding one diagnostic, of the subclass its code is raised as: for mistakes
-    found while using the Python API."""
-    return GraphdlError([Diagnostic(code, message, span, **details)])
+    found while using the Python API. `os_error`, for a file's code, is the OSError that said the
+    file cannot be read or written: the FileError carries its errno, strerror and filename."""
+    diagnostics = [Diagnostic(code, message, span, **details)]
+    return GraphdlError(diagnostics) if os_error is None else GraphdlError(diagnostics, os_error=os_error)
 
 
 def reason(e: BaseException) -> str:
@@ -224,8 +351,9 @@ def writing(path) -> Iterator[None]:
     except GraphdlError:  # already says what went wrong (a FileError is an OSError too)
         raise
     except (OSError, RuntimeError) as e:
-        message = e.strerror if isinstance(e, OSError) and e.strerror else reason(e)
-        raise error("E006", f"cannot write {path}: {message}") from e
+        if isinstance(e, OSError):
+            raise error("E006", f"cannot write {path}: {e.strerror or reason(e)}", os_error=e) from e
+        raise error("E006", f"cannot write {path}: {reason(e)}") from e
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

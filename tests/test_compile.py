@@ -185,8 +185,11 @@ def test_normalisation_statistics_are_taken_only_from_data_that_fits():
 
 def test_outputs_name_layers():
     net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
-    with pytest.raises(GraphdlError, match=r"E211.*outputs names layers: 3 is not a layer name"):
+    with pytest.raises(TypeError, match=r"E229.*outputs names layers: 3 is not a layer name") as caught:
         net.forward(torch.rand(2, 1, 28, 28), outputs=["conv1", 3])
+    assert isinstance(caught.value, GraphdlError), "an argument of the wrong Python type, not an unknown layer"
+    with pytest.raises(ValueError, match=r"E211.*no layer named `conv9`"):
+        net.forward(torch.rand(2, 1, 28, 28), outputs=["conv9"])
 
 
 def test_compiling_a_graph_with_errors_raises_every_diagnostic():

@@ -3,6 +3,11 @@ diagnostics, and also the stdlib type a caller would catch; each kind of failure
 
 from __future__ import annotations
 
+import copy
+import errno
+import io
+import os
+import pickle
 import subprocess
 import sys
 import warnings
@@ -12,8 +17,9 @@ import torch
 
 import graphdl
 from conftest import EXAMPLES
-from graphdl.catalog import Inferred, LayerKind, register
+from graphdl.catalog import Any, Inferred, LayerKind, Param, register
 from graphdl.diagnostics import (
+    ArgumentTypeError,
     DependencyError,
     Diagnostic,
     FileError,
@@ -180,3 +186,159 @@ def test_the_command_line_reports_the_new_codes(tmp_path):
     (tmp_path / "wide.dlg").write_text("network wide {\n input = imageInput([32, 32, 3])\n fc = fullyConnected(10)\n}\n")
     result = command("train", "wide.dlg", cwd=tmp_path)
     assert result.returncode == 1 and result.stderr.startswith("error[E801]: the built-in digits are 28x28x1 images"), result.stderr
+
+
+# ---- pickling: an error raised in a DataLoader or multiprocessing worker reaches the parent ----
+
+
+def round_trips(e: GraphdlError) -> None:
+    for copied in (pickle.loads(pickle.dumps(e)), copy.deepcopy(e)):
+        assert type(copied) is type(e) and copied is not e
+        assert (copied.code, copied.diagnostics, copied.span, str(copied)) == (e.code, e.diagnostics, e.span, str(e))
+        assert copied.sources.keys() == e.sources.keys()
+        assert {k: v for k, v in vars(copied).items() if k != "sources"} == {k: v for k, v in vars(e).items() if k != "sources"}
+
+
+def test_errors_pickle_and_deep_copy_keeping_their_type_code_and_text(tmp_path):
+    e = raised(lambda: graphdl.loads("network n {\n input = featureInput(4)\n fc = fullyConected(3)\n}\n", path="n.dlg"))
+    assert type(e) is InputError and e.code == "E201" and "n.dlg:3:" in str(e), "a source to point into"
+    round_trips(e)
+    round_trips(error("E008", "onnx is not installed", help="pip install onnx"))
+
+    e = raised(lambda: graphdl.load(tmp_path / "missing.dlg"))
+    round_trips(e)
+    copied = pickle.loads(pickle.dumps(e))
+    assert isinstance(copied, FileNotFoundError) and (copied.errno, copied.strerror, copied.filename) == (e.errno, e.strerror, e.filename)
+
+    with pytest.raises(graphdl.LayerError) as caught:
+        tiny()(torch.rand(2, 5))
+    e = caught.value
+    round_trips(e)
+    copied = pickle.loads(pickle.dumps(e))
+    assert (copied.layer, copied.kind, copied.received, copied.diagnostic) == ("fc", "fullyConnected", e.received, e.diagnostic) and e.received
+    assert "error found" not in str(copied), "one diagnostic, told alone"
+
+    def failing(Y, T):
+        raise RuntimeError("out of memory")
+
+    options = graphdl.training_options("sgdm", max_epochs=1, mini_batch_size=4, verbose=False)
+    e = raised(lambda: graphdl.trainnet(torch.randn(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), tiny(), failing, options))
+    assert type(e) is graphdl.TrainingError
+    round_trips(e)
+
+
+def test_a_message_alone_is_a_diagnostic_of_a_class_of_one_code_and_refused_elsewhere():
+    e = graphdl.TrainingError("the loss diverged")
+    assert isinstance(e, RuntimeError) and e.code == "E804" and str(e) == "error[E804]: the loss diverged\n\n1 error found\n"
+    round_trips(e)
+    e = ArgumentTypeError("from_torch takes a module")
+    assert isinstance(e, TypeError) and e.code == "E229"
+    for kind in (GraphdlError, InputError, FileError, RunError, DependencyError):
+        with pytest.raises(TypeError, match=rf"{kind.__name__} takes a list of Diagnostic, not a message alone.*error\(code, message\)"):
+            kind("some message")
+    with pytest.raises(TypeError, match="takes a list of Diagnostic, not of str"):
+        GraphdlError(["some message"])
+
+
+# ---- file errors are the system's OSErrors ----
+
+
+def test_a_file_error_carries_the_os_error_behind_it(tmp_path):
+    e = raised(lambda: graphdl.load(tmp_path / "missing.dlg"))
+    assert isinstance(e, FileNotFoundError) and isinstance(e, FileError) and e.code == "E001"
+    assert (e.errno, e.strerror, e.filename) == (errno.ENOENT, os.strerror(errno.ENOENT), str(tmp_path / "missing.dlg"))
+    assert isinstance(e.__cause__, FileNotFoundError)
+    assert str(e) == f"error[E001]: cannot read {tmp_path / 'missing.dlg'}: No such file or directory\n\n1 error found\n", "not OSError's [Errno 2]"
+    assert graphdl.check(tmp_path / "missing.dlg").diagnostics == e.diagnostics, "check says the same, without raising"
+    e = raised(lambda: graphdl.load(tmp_path))
+    assert isinstance(e, IsADirectoryError) and e.errno == errno.EISDIR and e.code == "E001"
+    e = raised(lambda: graphdl.load_network(tmp_path / "missing.pt"))
+    assert isinstance(e, FileNotFoundError) and e.code == "E001" and e.filename is not None
+    (tmp_path / "file").write_text("")
+    e = raised(lambda: graphdl.save_network(tiny(), tmp_path / "file" / "net.pt"))
+    assert isinstance(e, FileExistsError) and e.code == "E006" and e.errno == errno.EEXIST, "making the folder `file` found a file there"
+
+
+# ---- every error raised on purpose is a GraphdlError ----
+
+
+@register
+class NoteLayer(LayerKind):
+    """A test-only kind with an argument of any value, as a plugin's may be."""
+
+    name = "testNote"
+    category = "activation"
+    summary = "A custom layer that keeps a note"
+    params = (Param("note", Any(), ""),)
+
+    def infer(self, args, inputs):
+        return Inferred({"out": inputs["in"]})
+
+    def build(self, args, inputs):
+        return torch.nn.Identity()
+
+
+def test_values_the_language_cannot_write_are_input_errors():
+    e = raised(lambda: graphdl.layer("c", "convolution2d", 5, 20, padding="a'b\"c"))
+    assert isinstance(e, ValueError) and e.code == "E203" and "found 'a\\'b\"c'" in str(e), "the argument's own problem, told"
+    e = raised(lambda: graphdl.layer("n", "testNote", note="a'b\"c"))
+    assert isinstance(e, ValueError) and e.code == "E230" and "cannot write the string" in str(e)
+    assert graphdl.layer("n", "testNote", note="it's").args["note"] == "it's"
+    e = raised(lambda: graphdl.layer("c", "convolution2d", 5, 20, padding=object()))
+    assert e.code == "E203" and "found <object object at" in str(e)
+
+
+def test_python_values_of_the_wrong_type_are_type_errors(tmp_path):
+    from graphdl.interop import from_torch
+
+    e = raised(lambda: from_torch("resnet18", (4,)))
+    assert isinstance(e, TypeError) and e.code == "E229" and "not str" in str(e)
+    e = raised(lambda: graphdl.save_network(tiny(), tmp_path / "net.pt", history=[1, 2]))
+    assert isinstance(e, TypeError) and e.code == "E229"
+
+
+def test_lookups_of_rows_and_metrics_are_key_errors():
+    from graphdl.train import TrainingProgressMonitor
+
+    net = tiny()
+    e = raised(lambda: net.learnables["fc", "weights"])
+    assert isinstance(e, KeyError) and isinstance(e, LookupError) and e.code == "E504"
+    assert "did you mean `fc/weight`?" in str(e) and str(e).startswith("error[E504]: no row ('fc', 'weights')"), "not KeyError's quoted repr"
+    round_trips(e)
+    monitor = TrainingProgressMonitor(["loss"], stream=io.StringIO())
+    e = raised(lambda: monitor.record(1, los=0.5))
+    assert isinstance(e, KeyError) and e.code == "E805" and "did you mean `loss`?" in str(e)
+
+
+def test_tables_of_different_rows_and_learnables_that_are_not_there_have_their_own_codes():
+    net = tiny()
+    other = graphdl.dlnetwork(graphdl.loads(TINY.replace("fc ", "fc2").replace("fc(", "fc2(").replace("fc2   =", "fc2  =")), seed=0)
+    e = raised(lambda: net.learnables.copy_from(other.learnables))
+    assert isinstance(e, ValueError) and e.code == "E503"
+    e = raised(lambda: net.learnables.map(lambda a, b: a + b, other.learnables))
+    assert e.code == "E503"
+    e = raised(lambda: net.learn_rate_factor("fc", "wieght"))
+    assert isinstance(e, ValueError) and e.code == "E227"
+    e = raised(lambda: net.learn_rate_factor("prob", "weight"))
+    assert e.code == "E227"
+    blocks = graphdl.dlnetwork(graphdl.loads(BLOCKS))
+    e = raised(lambda: blocks.learn_rate_factor("pair", "weight"))
+    assert e.code == "E228" and "`pair/weight` names 2 learnables: name one of pair.a/weight, pair.b/weight" in str(e)
+    blocks.set_learn_rate_factor("pair", "weight", 0.5)  # setting takes every learnable the name matches
+    assert blocks.learn_rate_factor("pair.a", "weight") == blocks.learn_rate_factor("pair.b", "weight") == 0.5
+
+
+BLOCKS = """\
+block two_fc {
+    input x
+    output y
+    a = fullyConnected(4)
+    b = fullyConnected(4)
+    x -> a -> b -> y
+}
+
+network blocks {
+    input = featureInput(4)
+    pair  = two_fc()
+}
+"""

@@ -16,11 +16,14 @@ from graphdl.diagnostics import CODES, render
 
 CODES_DIR = ROOT / "docs" / "codes"
 # The codes no single file can produce: files that cannot be read or written or are not graphdl's,
-# missing programs, the command line's options, a missing import, an import cycle,
-# LayerGraph.replace_layer in Python, running, importing from PyTorch, exporting and training.
+# missing programs, the command line's options, a missing import, an import cycle, a broken
+# plugin, the Python API (LayerGraph.replace_layer and disconnect, learnables and tables, Python
+# values of the wrong type or that the language cannot write), running, importing from PyTorch,
+# exporting and training.
 WITHOUT_EXAMPLE = {
-    "E001", "E003", "E004", "E006", "E007", "E008", "E009", "E010", "E011", "E215", "E501", "E502",
-    "E601", "E701", "E702", "E801", "E802", "E803", "E804",
+    "E001", "E003", "E004", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E215", "E226",
+    "E227", "E228", "E229", "E230", "E501", "E502", "E503", "E504", "E601", "E701", "E702", "E801",
+    "E802", "E803", "E804", "E805",
 }  # fmt: skip
 EXPLANATIONS = {code: explanation(code) for code in CODES if (CODES_DIR / f"{code}.md").is_file()}
 WITH_EXAMPLE = sorted(code for code, e in EXPLANATIONS.items() if e.mistake is not None)

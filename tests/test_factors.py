@@ -115,11 +115,11 @@ def test_factors_and_frozen_learnables_travel_in_the_network_file(tmp_path):
 
 def test_factor_names_are_checked():
     net = two()
-    with pytest.raises(GraphdlError, match=r"`fc2` has no learnable `wieght`(.|\n)*did you mean `weight`"):
+    with pytest.raises(GraphdlError, match=r"E227(.|\n)*`fc2` has no learnable `wieght`(.|\n)*did you mean `weight`"):
         net.set_learn_rate_factor("fc2", "wieght", 0.5)
-    with pytest.raises(GraphdlError, match="no layer or block instance named `fc3`"):
+    with pytest.raises(GraphdlError, match=r"E211(.|\n)*no layer or block instance named `fc3`"):
         net.freeze("fc3")
-    with pytest.raises(GraphdlError, match="`act` has no learnables"):
+    with pytest.raises(GraphdlError, match=r"E227(.|\n)*`act` has no learnables"):
         net.freeze("act")
     with pytest.raises(GraphdlError, match="non-negative number"):
         net.set_l2_factor("fc2", "weight", -1)

@@ -90,7 +90,7 @@ def test_connect_and_disconnect_with_ports():
         g.connect("conv1", "add/in3")
     with pytest.raises(GraphdlError, match=r"did you mean `relu1`"):
         g.connect("relu2", "add/in2")
-    with pytest.raises(GraphdlError, match="not connected"):
+    with pytest.raises(GraphdlError, match=r"E226.*`conv1` is not connected to `out`"):
         g.disconnect("conv1", "out")
 
 

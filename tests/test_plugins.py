@@ -117,3 +117,5 @@ def test_a_broken_plugin_is_named(tmp_path):
     result = run(tmp_path, "import graphdl.catalog")
     assert result.returncode != 0
     assert "the graphdl layer plugin 'graphdl_broken_plugin' (graphdl_broken_plugin) failed to load: RuntimeError: needs a GPU driver" in result.stderr
+    # A GraphdlError of its own code, and an ImportError as a failed import is.
+    assert "graphdl.diagnostics.DependencyError: error[E012]: the graphdl layer plugin" in result.stderr

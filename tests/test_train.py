@@ -268,8 +268,9 @@ def test_monitor_records_without_reading_and_draws_a_bar(tmp_path):
         path = monitor.save(tmp_path / f"progress.{suffix}")
         assert path.stat().st_size > 1000
     assert (tmp_path / "progress.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with pytest.raises(KeyError, match="unknown metric"):
+    with pytest.raises(KeyError, match=r"E805.*unknown metric") as caught:
         monitor.record(6, speed=1.0)
+    assert isinstance(caught.value, GraphdlError)
 
 
 # ---- trainnet -------------------------------------------------------------------------------------------

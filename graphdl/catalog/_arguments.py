@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graphdl.diagnostics import counted, suggest
-from graphdl.syntax import format_value
+from graphdl.syntax import show_value
 
 # Sizes and counts beyond this are mistakes, not networks (and would overflow torch's int32 sizes).
 MAX_INT = 2**31 - 1
@@ -58,7 +58,7 @@ class ArgType:
         raise NotImplementedError
 
     def wrong(self, value: object) -> ArgumentProblem:
-        return ArgumentProblem(f"expected {self.expected}, found {format_value(value)}")
+        return ArgumentProblem(f"expected {self.expected}, found {show_value(value)}")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class Choice(ArgType):
         if not isinstance(value, str):
             raise self.wrong(value)
         if value not in self.choices:
-            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E207")
         return value
 
 
@@ -153,9 +153,9 @@ class Size(ArgType):
         if len(values) != self.n or not all(_is_int(v) for v in values):
             raise self.wrong(value)
         if any(_too_big(v) for v in values):
-            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}, more than {MAX_INT}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}, more than {MAX_INT}", "E207")
         if any(v < self.min for v in values):
-            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E207")
         return values
 
 
@@ -180,7 +180,7 @@ class Padding(ArgType):
         if not values or not all(_is_int(v) for v in values):
             raise self.wrong(value)
         if any(v < 0 or _too_big(v) for v in values):
-            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E207")
         if len(values) == 1:
             return tuple((values[0], values[0]) for _ in range(self.n))
         if len(values) == self.n:
@@ -206,7 +206,7 @@ class IntList(ArgType):
         if not isinstance(value, tuple) or len(value) not in self.lengths or not all(_is_int(v) for v in value):
             raise self.wrong(value)
         if any(v < 1 or _too_big(v) for v in value):
-            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E207")
         return value
 
 
@@ -223,7 +223,7 @@ class SequenceSize(ArgType):
         if len(values) not in (1, 3, 4) or not all(_is_int(v) for v in values):
             raise self.wrong(value)
         if any(v < 1 or _too_big(v) for v in values):
-            raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E207")
         return values
 
 
@@ -243,7 +243,7 @@ class Dimension(ArgType):
             return value
         if value in DIMENSION_NAMES:
             return value
-        raise ArgumentProblem(f"expected {self.expected}, found {format_value(value)}", "E207" if _is_int(value) or isinstance(value, str) else "E203")
+        raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E207" if _is_int(value) or isinstance(value, str) else "E203")
 
 
 def matlab_dimension(dim: int | str, shape) -> int | None:

@@ -21,6 +21,7 @@ from graphdl.catalog._arguments import Float, Param
 from graphdl.catalog._categories import CATEGORIES
 from graphdl.catalog._emit import Emit
 from graphdl.catalog._shape import Shape
+from graphdl.diagnostics import error, reason
 
 if TYPE_CHECKING:
     from torch import nn
@@ -258,4 +259,8 @@ def load_plugins() -> None:
         try:
             entry.load()
         except Exception as e:  # a broken plugin must not look like a graphdl bug
-            raise ImportError(f"the graphdl layer plugin {entry.name!r} ({entry.value}) failed to load: {type(e).__name__}: {e}") from e
+            raise error(
+                "E012",
+                f"the graphdl layer plugin {entry.name!r} ({entry.value}) failed to load: {type(e).__name__}: {reason(e)}",
+                help="fix or uninstall the package that provides it; its error is the cause of this one",
+            ) from e

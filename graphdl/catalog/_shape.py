@@ -24,6 +24,8 @@ class Shape:
 
     def __post_init__(self) -> None:
         if len(self.sizes) != len(self.format) or not _FORMAT.fullmatch(self.format):
+            # A plain ValueError: a shape rule of graphdl's (or a plugin's) broke its contract; no
+            # user's network or argument makes one.
             raise ValueError(f"shape {self.sizes} does not match format {self.format!r}")
 
     @classmethod
@@ -90,6 +92,7 @@ class Shape:
             return spatial
         if dim == spatial + 3 and self.is_sequence:
             return spatial + 1
+        # Plain: the shape rule that asks turns it into its layer's diagnostic (E207).
         raise ValueError(f"{self} has no dimension {dim} to work along" + (" (it is the batch)" if dim == spatial + 2 else ""))
 
     def torch_dim(self, dim: int) -> int:

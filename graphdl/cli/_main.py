@@ -365,8 +365,10 @@ def _fmt(args) -> int:
     for name in args.files:
         try:
             text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as e:
-            raise error("E001", f"cannot read {name}: {getattr(e, 'strerror', None) or e}") from e
+        except OSError as e:
+            raise error("E001", f"cannot read {name}: {e.strerror or e}", os_error=e) from e
+        except UnicodeDecodeError as e:
+            raise error("E001", f"cannot read {name}: {e}") from e
         formatted = format_dlg(text, "<stdin>" if name == "-" else name)
         if name == "-":
             sys.stdout.write(formatted)

@@ -21,15 +21,18 @@ from graphdl.graph import instance_labels
 class LayerError(RunError):
     """A layer failed while the network ran (E501), a RuntimeError as torch's own errors are.
     `layer`, `kind` and `received` (the sizes of the tensors it was given, by variable) say which
-    and with what; the exception that torch raised is the `__cause__`."""
+    and with what; the exception that torch raised is the `__cause__`. It pickles (GraphdlError's
+    `__reduce__` brings these attributes back), so one raised in a worker reaches the parent."""
 
     def __init__(self, diagnostic: Diagnostic, sources, layer: str, kind: str, received: dict[str, tuple[int, ...]]):
         super().__init__([diagnostic], sources)
-        self.args = (render(diagnostic, self.sources),)  # one diagnostic: no count of errors after it
         self.diagnostic = diagnostic
         self.layer = layer
         self.kind = kind
         self.received = received
+
+    def _text(self) -> str:
+        return render(self.diagnostics[0], self.sources)  # one diagnostic: no count of errors after it
 
 
 _ASSIGNMENT = re.compile(r"\s*(\w+) = ")

@@ -224,7 +224,7 @@ class DLNetwork(nn.Module):
             return layer, parameter
         rows = self._rows_of(layer, parameter)
         if len(rows) != 1:
-            raise error("E211", f"`{layer}/{parameter}` names {len(rows)} learnables: name one of {', '.join(f'{name}/{p}' for name, p in rows)}")
+            raise error("E228", f"`{layer}/{parameter}` names {len(rows)} learnables: name one of {', '.join(f'{name}/{p}' for name, p in rows)}")
         return rows[0]
 
     def _rows_of(self, layer: str, parameter: str | None, *, learnables_only: bool = True) -> list[tuple[str, str]]:
@@ -241,9 +241,9 @@ class DLNetwork(nn.Module):
         ]
         if not rows and parameter is not None:
             known = sorted({p for o, p in self._rows_of(layer, None)} | set(self.graph[owners[0]].catalog_kind.factors))
-            raise error("E211", f"`{layer}` has no learnable `{parameter}`", help=suggest(parameter, known) or f"its learnables: {', '.join(known)}")
+            raise error("E227", f"`{layer}` has no learnable `{parameter}`", help=suggest(parameter, known) or f"its learnables: {', '.join(known)}")
         if not rows and learnables_only:
-            raise error("E211", f"`{layer}` has no learnables")
+            raise error("E227", f"`{layer}` has no learnables")
         return rows
 
     def _group(self, owner: str, group: str) -> tuple[str, ...]:
@@ -286,7 +286,7 @@ class DLNetwork(nn.Module):
         if key not in self._variants:
             for name in key:
                 if not isinstance(name, str):
-                    raise error("E211", f"outputs names layers: {name!r} is not a layer name")
+                    raise error("E229", f"outputs names layers: {name!r} is not a layer name, a string")
             unknown = [name for name in key if name not in self.analysis.layers]
             if unknown:
                 raise error("E211", f"no layer named `{unknown[0]}` in network `{self.graph.name}`", help=suggest(unknown[0], self.analysis.layers))

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import torch
 
-from graphdl.diagnostics import error
+from graphdl.diagnostics import error, suggest
 
 
 class Row(NamedTuple):
@@ -63,22 +63,24 @@ class Table:
         """A new table of fn(value, *other values) row by row, as MATLAB's dlupdate."""
         for other in others:
             if other.keys != self.keys:
-                raise error("E802", "tables to combine must have the same rows in the same order")
+                raise error("E503", "tables to combine must have the same rows in the same order")
         return Table((layer, parameter, fn(value, *(other[layer, parameter] for other in others))) for layer, parameter, value in self)
 
     def copy_from(self, other: Table) -> None:
         """Assign every row of `other` (which must have the same rows) into this table."""
         if set(other.keys) != set(self.keys):
             missing = sorted(set(self.keys) - set(other.keys)) or sorted(set(other.keys) - set(self.keys))
-            raise error("E802", f"the tables' rows differ, e.g. at {missing[0][0]}/{missing[0][1]}")
+            raise error("E503", f"the tables' rows differ, e.g. at {missing[0][0]}/{missing[0][1]}")
         for key in self.keys:
             self[key] = other[key]
 
     def _key(self, key: tuple[str, str]) -> tuple[str, str]:
-        if key not in self._rows:
+        if key not in self._rows:  # a NotFoundError, a KeyError as a dictionary's missing key is
             layer = key[0] if isinstance(key, tuple) else key
             names = sorted({f"{lay}/{par}" for lay, par in self._rows if lay == layer}) or sorted({lay for lay, _ in self._rows})
-            raise KeyError(f"no row {key!r}; rows include: {', '.join(names[:8])}")
+            wanted = "/".join(map(str, key)) if isinstance(key, tuple) else str(key)
+            close = suggest(wanted, [f"{lay}/{par}" for lay, par in self._rows])
+            raise error("E504", f"no row {key!r}; rows include: {', '.join(names[:8])}", help=close)
         return key
 
     def __repr__(self) -> str:

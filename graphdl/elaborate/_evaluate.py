@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from graphdl.diagnostics import suggest
 from graphdl.source import Span
-from graphdl.syntax import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary, format_value
+from graphdl.syntax import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary, show_value
 
 
 class EvaluationError(Exception):
@@ -101,7 +101,7 @@ def evaluate(expr: Expr, env: Mapping[str, object]) -> object:
         value = evaluate(expr.operand, env)
         if expr.op == "-":
             if not _numbers(value):
-                raise EvaluationError(f"cannot negate {format_value(value)}", expr.span)
+                raise EvaluationError(f"cannot negate {show_value(value)}", expr.span)
             return -value
         return not _boolean(value, expr.operand.span)
     if isinstance(expr, Binary):
@@ -116,7 +116,7 @@ def evaluate(expr: Expr, env: Mapping[str, object]) -> object:
 
 def _boolean(value: object, span: Span) -> bool:
     if not isinstance(value, bool):
-        raise EvaluationError(f"expected `true` or `false`, found {format_value(value)}", span)
+        raise EvaluationError(f"expected `true` or `false`, found {show_value(value)}", span)
     return value
 
 
@@ -133,17 +133,17 @@ def _binary(expr: Binary, env: Mapping[str, object]) -> object:
         return left != right
     if expr.op in _ORDER:
         if not (_numbers(left, right) or (isinstance(left, str) and isinstance(right, str))):
-            raise EvaluationError(f"cannot compare {format_value(left)} and {format_value(right)}", expr.span)
+            raise EvaluationError(f"cannot compare {show_value(left)} and {show_value(right)}", expr.span)
         return _ORDER[expr.op](left, right)
     if not _numbers(left, right):
-        raise EvaluationError(f"`{expr.op}` needs numbers, not {format_value(left)} and {format_value(right)}", expr.span)
+        raise EvaluationError(f"`{expr.op}` needs numbers, not {show_value(left)} and {show_value(right)}", expr.span)
     if expr.op in ("/", "//", "%") and right == 0:
         raise EvaluationError("division by zero", expr.right.span)
     if expr.op == "**" and abs(right) > 64 and abs(left) > 1:
-        raise EvaluationError(f"{format_value(left)} ** {format_value(right)} is too large", expr.span)
+        raise EvaluationError(f"{show_value(left)} ** {show_value(right)} is too large", expr.span)
     result = _ARITHMETIC[expr.op](left, right)
     if isinstance(result, complex) or (isinstance(result, float) and not math.isfinite(result)):
-        raise EvaluationError(f"{format_value(left)} {expr.op} {format_value(right)} has no finite real value", expr.span)
+        raise EvaluationError(f"{show_value(left)} {expr.op} {show_value(right)} has no finite real value", expr.span)
     return result
 
 

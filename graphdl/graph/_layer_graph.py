@@ -121,6 +121,7 @@ def layer(name: str, kind: str, *args: object, shares: str | None = None, **kwar
     arguments = tuple((None, as_value(a)) for a in args) + tuple((k, as_value(v)) for k, v in kwargs.items())
     new = Layer(name, kind, arguments, shares)
     _check(new)
+    declaration(new)  # a network is kept as its text: a value it cannot write is refused now (E230)
     return new
 
 
@@ -322,7 +323,7 @@ class LayerGraph:
         dst, dst_port = self._port(destination, "input")
         key = (src_port, dst_port)
         if not self.nx.has_edge(src, dst, key):
-            raise error("E211", f"`{source}` is not connected to `{destination}`")
+            raise error("E226", f"`{source}` is not connected to `{destination}`")
         self.nx.remove_edge(src, dst, key)
 
     def add_connection(self, connection: Connection) -> None:

@@ -55,7 +55,7 @@ def from_torch(module: nn.Module, input_size, *, name: str | None = None, input_
     module cannot be traced), and the analysis' diagnostics when the graph does not pass
     `graphdl.analyze`."""
     if not isinstance(module, nn.Module):
-        raise TypeError(f"from_torch imports a torch.nn.Module, not {type(module).__name__}")
+        raise error("E229", f"from_torch imports a torch.nn.Module, not {type(module).__name__}")
     graph_name = name or type(module).__name__
     if not graph_name.isidentifier():
         raise error("E601", f"a network's name must be an identifier, not {graph_name!r}", help="pass name=")

@@ -71,7 +71,7 @@ def load_network(path: str | Path, device: str | torch.device = "cpu"):
         main, *_ = sources
         text = sources[main]
         if not (isinstance(text, str) and isinstance(network, str) and isinstance(parameters, dict) and isinstance(state, Mapping)):
-            raise TypeError("a field of the wrong type")
+            raise TypeError("a field of the wrong type")  # caught just below: E007
         # Factors and frozen learnables came with the second version of the format's content.
         learn_rate, l2, frozen = payload.get("learn_rate_factors", []), payload.get("l2_factors", []), payload.get("frozen", [])
     except (KeyError, ValueError, TypeError) as e:
@@ -122,7 +122,7 @@ def _plain(key: str, value: object) -> object:
         return value.item()
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    raise TypeError(f"save_network: metadata `{key}` must be a number, a string or a boolean, not {type(value).__name__}")
+    raise error("E229", f"save_network: metadata `{key}` must be a number, a string or a boolean, not {type(value).__name__}")
 
 
 def _read(path: str | Path) -> object:
@@ -139,7 +139,7 @@ def _read(path: str | Path) -> object:
             ),
         ) from e
     except OSError as e:  # missing, a folder, not readable: not a question of what the file holds
-        raise error("E001", f"cannot read {path}: {e.strerror or reason(e)}") from e
+        raise error("E001", f"cannot read {path}: {e.strerror or reason(e)}", os_error=e) from e
     except (EOFError, RuntimeError, ValueError) as e:
         # A truncated or corrupted file, or one that would need code to unpickle.
         raise error("E007", f"cannot read {path}: not a whole graphdl network or weights file ({type(e).__name__}: {reason(e)})") from e

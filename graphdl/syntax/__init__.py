@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from graphdl.syntax._printer import format_expr, format_value
+from graphdl.syntax._printer import format_expr, format_value, show_value
 from graphdl.syntax._tree import (
     Argument,
     Binary,
@@ -39,7 +39,7 @@ __all__ = [
     "Argument", "Binary", "BlockDecl", "BrokenDecl", "Call", "Chain", "Conditional", "Document", "Expr",
     "Function", "Import", "LayerDecl", "Let", "ListExpr", "Literal", "Name", "NetworkDecl", "Parameter",
     "PortRef", "Ports", "Repeat", "Unary",
-    "format_dlg", "format_expr", "format_value", "parse", "parse_expression",
+    "format_dlg", "format_expr", "format_value", "parse", "parse_expression", "show_value",
 ]
 
 # What needs the parser is imported on first use: the catalog prints values with `format_value`,

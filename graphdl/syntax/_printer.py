@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from graphdl.diagnostics import GraphdlError, error
 from graphdl.syntax._tree import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary
 
 
 def format_value(value: object) -> str:
     """`5`, `0.5`, `"same"`, `true`, `[28, 28, 1]`: text that parses back to the same value.
-    Raises ValueError for a value the language cannot write."""
+    Raises an InputError (E230) for a value the language cannot write: one given from Python
+    (a string holding both quotes, an object), which a network's text could not hold."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -15,7 +17,7 @@ def format_value(value: object) -> str:
             return f'"{value}"'
         if "'" not in value and "\n" not in value:
             return f"'{value}'"
-        raise ValueError(f"the language cannot write the string {value!r}")
+        raise error("E230", f"the language cannot write the string {value!r}", help="a string may hold `'` or `\"`, not both, and no line break")
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     if isinstance(value, int):
@@ -25,7 +27,16 @@ def format_value(value: object) -> str:
         # argument accepts them, so no valid network holds them.
         text = repr(value)
         return text if any(c in text for c in ".ein") else text + ".0"
-    raise ValueError(f"the language cannot write {value!r}")
+    raise error("E230", f"the language cannot write {value!r}", help="give a number, a string, `true`, `false` or a list of them")
+
+
+def show_value(value: object) -> str:
+    """A value for a message: as the language writes it, else as Python does. Never raises, so a
+    message about a wrong value can always be told (a wrong value is often unwritable)."""
+    try:
+        return format_value(value)
+    except GraphdlError:
+        return repr(value)
 
 
 # Binding strength of each operator: higher binds tighter.

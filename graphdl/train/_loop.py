@@ -33,7 +33,11 @@ from graphdl.train._updates import adamupdate, rmspropupdate, sgdmupdate
 
 class TrainingError(RunError):
     """Training stopped by a failure (E804). Says when, what happened and which checkpoint is
-    intact; the exception that stopped it, if any, is the `__cause__`."""
+    intact; the exception that stopped it, if any, is the `__cause__`. A loss function or a
+    custom loop may raise one to stop training with its own words: `TrainingError("diverged")`
+    is E804 with that message (this class means one failure, so a message alone says which)."""
+
+    message_code = "E804"
 
 
 @dataclass
@@ -372,7 +376,7 @@ def _check_writable(options: TrainingOptions) -> None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise error("E006", f"trainnet: cannot write to {folder}: {e.strerror or e}") from e
+            raise error("E006", f"trainnet: cannot write to {folder}: {e.strerror or e}", os_error=e) from e
         if not os.access(folder, os.W_OK):
             raise error("E006", f"trainnet: cannot write to {folder}: permission denied")
 

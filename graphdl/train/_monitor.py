@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from graphdl.diagnostics import error, suggest
+
 
 def _number(value) -> float:
     return float(value.detach().float().cpu()) if isinstance(value, torch.Tensor) else float(value)
@@ -50,7 +52,7 @@ class TrainingProgressMonitor:
         """Record metric values (numbers or scalar tensors) at an iteration."""
         for name, value in values.items():
             if name not in self._records:
-                raise KeyError(f"unknown metric {name!r}; this monitor records {', '.join(self.metrics)}")
+                raise error("E805", f"unknown metric {name!r}; this monitor records {', '.join(self.metrics)}", help=suggest(name, self.metrics))
             self._records[name].append((iteration, value.detach() if isinstance(value, torch.Tensor) else value))
         self._maybe_draw()
 

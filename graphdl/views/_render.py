@@ -106,7 +106,7 @@ def render(graph: LayerGraph, path: str | Path, analysis: Analysis | None = None
         else:
             path.write_bytes(_run(program, fmt, dot))
     except OSError as e:
-        raise error("E006", f"cannot write {path}: {e.strerror or e}") from e
+        raise error("E006", f"cannot write {path}: {e.strerror or e}", os_error=e) from e
     return path
 
 

@@ -80,4 +80,4 @@ def initialize(tensor: torch.Tensor, method: str, fan_in: int, fan_out: int) -> 
         elif method == "ones":
             tensor.fill_(1.0)
         else:
-            raise ValueError(f"unknown initializer {method!r}")
+            raise ValueError(f"unknown initializer {method!r}")  # a broken contract: the argument's Choice admits only these
