@@ -30,7 +30,7 @@ _HOMES = {
     "interop": ("export_onnx", "export_torchscript", "from_torch", "load_network", "load_weights", "save_network", "to_python"),
     "train": (
         "MiniBatchQueue", "Piecewise", "TimeBasedDecay", "TrainingError", "TrainingInfo", "TrainingOptions",
-        "TrainingProgressMonitor", "adamupdate", "clip_gradients", "crossentropy", "dlfeval", "dlgradient",
+        "TrainingProgressMonitor", "adamupdate", "binary_crossentropy", "clip_gradients", "crossentropy", "dlfeval", "dlgradient",
         "dlupdate", "mse", "rmspropupdate", "sgdmupdate", "trainnet", "training_options",
     ),
 }
@@ -114,6 +114,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, re-exported 
         TrainingOptions as TrainingOptions,
         TrainingProgressMonitor as TrainingProgressMonitor,
         adamupdate as adamupdate,
+        binary_crossentropy as binary_crossentropy,
         clip_gradients as clip_gradients,
         crossentropy as crossentropy,
         dlfeval as dlfeval,

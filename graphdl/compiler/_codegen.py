@@ -134,9 +134,9 @@ def generate_forward(analysis: Analysis, modules: Collection[str], outputs: Iter
 def generate_entry(analysis: Analysis, modules: Collection[str]) -> GeneratedForward:
     """The network's `forward`: fx's code for the network's outputs inside the little a call
     needs, so that a call costs what a hand-written forward costs, with no frame in between:
-    `outputs=` hands over to the forward of those layers, and an error raised by a layer goes to
-    `self._raise_layer_error`, which tells where it is in the source (a `try` is free until
-    something is raised)."""
+    `outputs=` hands over to the forward of those layers, and an error goes to
+    `self._forward_failed`, which runs the network again on arrays given as inputs, or tells
+    where a layer's error is in the source (a `try` is free until something is raised)."""
     graph = forward_graph(analysis, modules)
     python = graph.python_code(root_module="self")
     definition, *body = python.src.strip("\n").rstrip().splitlines()
@@ -149,7 +149,7 @@ def generate_entry(analysis: Analysis, modules: Collection[str]) -> GeneratedFor
         "    try:",
         *("    " + line for line in body),
         "    except Exception as error:",
-        "        self._raise_layer_error(error)",
+        f"        return self._forward_failed(error, ({''.join(name + ', ' for name in inputs)}))",
     ]
     return _compile(graph, python, lines)
 

@@ -79,7 +79,28 @@ class DLNetwork(nn.Module):
         try:
             return generated.function(self, *inputs)
         except Exception as e:
-            self._raise_layer_error(e, generated)
+            return self._forward_failed(e, inputs, outputs, generated)
+
+    def _forward_failed(self, failure: Exception, inputs: tuple, outputs=None, generated: GeneratedForward | None = None):
+        """The generated forward's `except`. Arrays (which `predict` takes) are refused by the
+        first operation on them, so when no input is a tensor no layer has run yet: the call is
+        made again with them as tensors. Converting only here keeps a call on tensors free of
+        any conversion work. The generated code sets an input to None once it is used, so a
+        tensor input or a None means some layers may have run (and batch normalisation updated
+        its statistics) before an array was reached: such a mix is refused rather than run twice."""
+        arrays = [x is not None and not isinstance(x, torch.Tensor) for x in inputs]
+        if inputs and all(arrays):
+            tensors = [self._tensor(x) for x in inputs]
+            self._check_inputs(tensors)
+            return self.forward(*tensors, outputs=outputs)
+        if any(arrays):
+            raise error(
+                "E801",
+                f"network `{self.graph.name}`: forward takes its inputs all as tensors or all as arrays, not a mix "
+                "(layers on the tensors may have run already)",
+                help="convert the arrays with torch.as_tensor, or use predict, which takes any mix",
+            ) from failure
+        self._raise_layer_error(failure, generated)
 
     def _raise_layer_error(self, error: Exception, generated: GeneratedForward | None = None):
         located = layer_error(error, generated or self._main, self.analysis)
@@ -88,11 +109,14 @@ class DLNetwork(nn.Module):
         raise located from error
 
     def predict(self, *inputs, outputs: Sequence[str] | None = None):
-        """Like `forward`, in inference behaviour whatever the mode; accepts arrays as well as
-        tensors, and checks that they fit the input layers."""
+        """Like `forward`, in inference behaviour whatever the mode and without gradient tracking;
+        accepts arrays as well as tensors, and checks that they fit the input layers."""
         tensors = [self._tensor(x) for x in inputs]
         self._check_inputs(tensors)
-        with self.inference():
+        # no_grad rather than inference_mode: the outputs are ordinary tensors that a user may
+        # feed on into autograd (inference tensors cannot be saved for backward), and nothing is
+        # tracked, so they hold no graph and no learnable's memory.
+        with self.inference(), torch.no_grad():
             return self.forward(*tensors, outputs=outputs)
 
     @contextlib.contextmanager

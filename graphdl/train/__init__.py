@@ -3,7 +3,7 @@
 from graphdl.train._data import MiniBatchQueue
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._loop import TrainingError, TrainingInfo, trainnet
-from graphdl.train._losses import crossentropy, mse
+from graphdl.train._losses import binary_crossentropy, crossentropy, mse
 from graphdl.train._monitor import TrainingProgressMonitor
 from graphdl.train._options import PLOT_FORMATS, TrainingOptions, training_options
 from graphdl.train._schedules import Piecewise, TimeBasedDecay
@@ -19,6 +19,7 @@ __all__ = [
     "TrainingOptions",
     "TrainingProgressMonitor",
     "adamupdate",
+    "binary_crossentropy",
     "clip_gradients",
     "crossentropy",
     "dlfeval",

@@ -23,6 +23,8 @@ class MiniBatchQueue:
 
     `partial` says what to do with a last, smaller mini-batch: "return" it or "discard" it (as
     trainnet does). Batches come in the current order; `shuffle` draws a new order and rewinds.
+    A batch is a tensor from a queue of one array (`for X in queue: net.forward(X)`), a tuple of
+    tensors, one per array, from a queue of several (`for X, T in queue`).
     """
 
     def __init__(self, *data, mini_batch_size: int = 128, partial: str = "return", device: str | torch.device | None = None):
@@ -52,12 +54,13 @@ class MiniBatchQueue:
         remaining = self.num_observations - self.position
         return remaining >= self.mini_batch_size or (remaining > 0 and self.partial == "return")
 
-    def next(self) -> tuple[torch.Tensor, ...]:
+    def next(self) -> torch.Tensor | tuple[torch.Tensor, ...]:
         if not self.has_data():
             raise StopIteration("end of data reached: call reset() or shuffle()")
         index = self.order[self.position : self.position + self.mini_batch_size]
         self.position += len(index)
-        return tuple(self._move(d[index]) for d in self.data)
+        batch = tuple(self._move(d[index]) for d in self.data)
+        return batch[0] if len(batch) == 1 else batch
 
     def reset(self) -> None:
         self.position = 0

@@ -21,20 +21,29 @@ def dlfeval(fn: Callable, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
-def dlgradient(loss: torch.Tensor, learnables: Table, *, retain_graph: bool = False) -> Table:
+def dlgradient(loss: torch.Tensor, *learnables: Table, retain_graph: bool = False) -> Table | tuple[Table, ...]:
     """The gradient of the scalar `loss` with respect to each row of `learnables`; a learnable the
-    loss does not depend on, or a frozen one, gets zeros."""
+    loss does not depend on, or a frozen one, gets zeros. Several tables give one gradient table
+    each, from one backward pass, as MATLAB's `[g1, g2] = dlgradient(loss, net1.Learnables,
+    net2.Learnables)`; one table gives one Table."""
     if not isinstance(loss, torch.Tensor):
         raise error("E802", f"dlgradient: the loss must be a scalar tensor computed from the network, not a {type(loss).__name__}")
     if loss.dim() != 0:
         raise error("E802", f"dlgradient: the loss must be a scalar, but has size {tuple(loss.shape)}")
-    # Frozen learnables (requires_grad off) are not differentiated: they get zeros.
-    tracked = [value for value in learnables.values if value.requires_grad]
+    if not learnables:
+        raise error("E802", "dlgradient: give the learnables to differentiate with respect to: dlgradient(loss, net.learnables)")
+    for table in learnables:
+        if not isinstance(table, Table):
+            raise error("E802", f"dlgradient: the learnables are Tables (net.learnables), one argument each, not a {type(table).__name__}")
+    # Frozen learnables (requires_grad off) are not differentiated: they get zeros. A tensor in
+    # two tables is differentiated once.
+    tracked = list({id(value): value for table in learnables for value in table.values if value.requires_grad}.values())
     grads = dict(zip(map(id, tracked), torch.autograd.grad(loss, tracked, retain_graph=retain_graph, allow_unused=True))) if tracked else {}
-    return Table(
-        (layer, parameter, torch.zeros_like(value) if grads.get(id(value)) is None else grads[id(value)])
-        for layer, parameter, value in learnables
+    tables = tuple(
+        Table((layer, parameter, torch.zeros_like(value) if grads.get(id(value)) is None else grads[id(value)]) for layer, parameter, value in table)
+        for table in learnables
     )
+    return tables[0] if len(tables) == 1 else tables
 
 
 def clip_gradients(gradients: Table, threshold: float, method: str = "l2norm") -> Table:

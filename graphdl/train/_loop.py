@@ -151,7 +151,10 @@ class _Training:
                     monitor.progress = 100 * iteration / total
                     monitor.update_info(epoch=f"{epoch}/{options.max_epochs}", iteration=iteration, **{"learn rate": f"{learn_rate:.3g}"})
                     if iteration % options.verbose_frequency == 0:
+                        # MATLAB's VerboseFrequency: a line every so many iterations, the loss
+                        # read back only then (and checked for NaN then).
                         self._check_finite(iteration, epoch)
+                        self._say(f"iteration {iteration}  epoch {epoch}  loss {monitor.last('loss'):.4f}  learn rate {learn_rate:.3g}")
                     if self.validation is not None and iteration % options.validation_frequency == 0:
                         self._validate(iteration)
                         if self.validations_without_progress >= options.validation_patience:
@@ -273,8 +276,8 @@ class _Training:
         self._plot()
 
     def _plot(self) -> None:
-        if self.options.plots == "training-progress":
-            self.monitor.save(self.options.plots_path, title=f"Training progress: {self.net.graph.name}")
+        if self.options.plot_file is not None:
+            self.monitor.save(self.options.plot_file, title=f"Training progress: {self.net.graph.name}")
 
     def _failure(self, epoch: int, iteration: int, what: str, hint: str | None = None) -> Diagnostic:
         where = f"training stopped at epoch {epoch}, iteration {iteration}: {what}"
@@ -370,8 +373,8 @@ def _check_probabilities(net, name: str) -> None:
 def _check_writable(options: TrainingOptions) -> None:
     """Find out now, not after an epoch, that a checkpoint or the plot cannot be written."""
     folders = [Path(options.checkpoint_path)] if options.checkpoint_path else []
-    if options.plots == "training-progress":
-        folders.append(Path(options.plots_path).resolve().parent)
+    if options.plot_file is not None:
+        folders.append(options.plot_file.resolve().parent)
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)

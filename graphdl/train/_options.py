@@ -48,8 +48,8 @@ class TrainingOptions:
     validation_patience: float = math.inf  # stop after this many validations without a lower loss
     output_network: str = "auto"  # "auto", "last-iteration" or "best-validation-loss"
     verbose: bool = True
-    verbose_frequency: int = 50  # iterations between reads of the loss: how soon a NaN loss stops training
-    plots: str = "none"  # "none" or "training-progress"
+    verbose_frequency: int = 50  # print a line every this many iterations (MATLAB's); a NaN loss is caught then
+    plots: str = "none"  # "none", "training-progress" (written to plots_path), or the picture's file name
     plots_path: str = "training-progress.png"  # where "training-progress" writes its picture
     checkpoint_path: str | None = None  # a folder: a checkpoint there after each epoch
     execution_environment: str = "auto"  # "auto", "cpu" or "gpu"
@@ -92,13 +92,29 @@ class TrainingOptions:
             (self.learn_rate_schedule in ("none", "piecewise"), 'learn_rate_schedule must be "none" or "piecewise"'),
             (self.learn_rate_drop_period >= 1, "learn_rate_drop_period must be positive"),
             (self.validation_frequency >= 1 and self.verbose_frequency >= 1, "frequencies must be positive"),
-            (self.plots in ("none", "training-progress"), 'plots must be "none" or "training-progress"'),
-            (Path(self.plots_path).suffix.lower().lstrip(".") in PLOT_FORMATS, f"plots_path must end in one of {', '.join('.' + f for f in PLOT_FORMATS)}"),
+            (
+                isinstance(self.plots, (str, Path)) and (self.plots in ("none", "training-progress") or _is_picture(self.plots)),
+                f'plots must be "none", "training-progress" or a file name ending in one of {", ".join("." + f for f in PLOT_FORMATS)}',
+            ),
+            (_is_picture(self.plots_path), f"plots_path must end in one of {', '.join('.' + f for f in PLOT_FORMATS)}"),
             (self.execution_environment in ("auto", "cpu", "gpu"), 'execution_environment must be "auto", "cpu" or "gpu"'),
         ]
         problems = [message for ok, message in checks if not ok]
         if problems:
             raise _invalid(problems)
+
+
+    @property
+    def plot_file(self) -> Path | None:
+        """Where the training-progress plot is written: `plots` itself when it is a file name,
+        `plots_path` for "training-progress", None for "none"."""
+        if self.plots == "none":
+            return None
+        return Path(self.plots_path if self.plots == "training-progress" else self.plots)
+
+
+def _is_picture(path) -> bool:
+    return isinstance(path, (str, Path)) and Path(path).suffix.lower().lstrip(".") in PLOT_FORMATS
 
 
 def _invalid(problems: list[str]) -> GraphdlError:
@@ -112,9 +128,33 @@ def _is_number(value: object) -> bool:
 
 def training_options(solver: str = "sgdm", **options) -> TrainingOptions:
     """MATLAB's `trainingOptions("adam", InitialLearnRate=0.01, MaxEpochs=4)` is
-    `training_options("adam", initial_learn_rate=0.01, max_epochs=4)`."""
+    `training_options("adam", initial_learn_rate=0.01, max_epochs=4)`. The options, with
+    MATLAB's names and the defaults, are listed below (TrainingOptions' fields).
+    """
     known = {f.name for f in fields(TrainingOptions)}
     unknown = sorted(set(options) - known)
     if unknown:
         raise error("E802", f"unknown training option {unknown[0]!r}", help=suggest(unknown[0], known))
     return TrainingOptions(solver=solver, **options)
+
+
+# The options MATLAB's trainingOptions has no counterpart of; the others are its names in CamelCase.
+_GRAPHDL_ONLY = ("plots_path", "lr_scheduler", "lr_scheduler_step")
+
+
+def _option_lines() -> str:
+    """One line per option (name, MATLAB's name, default), from the dataclass itself, so that
+    the docstring cannot leave one out."""
+    lines = []
+    for f in fields(TrainingOptions):
+        matlab = None if f.name in _GRAPHDL_ONLY else "".join(part[:1].upper() + part[1:] for part in f.name.split("_"))
+        default = _SOLVER_TEXT.get(f.name, repr(f.default))
+        lines.append(f"    {f.name} ({matlab or 'graphdl only'}): default {default}")
+    return "\n".join(lines)
+
+
+_SOLVER_TEXT = {
+    "initial_learn_rate": "0.01 for sgdm, 0.001 for adam and rmsprop",
+    "squared_gradient_decay_factor": "0.999 for sgdm and adam, 0.9 for rmsprop",
+}
+training_options.__doc__ += "\n" + _option_lines() + "\n"

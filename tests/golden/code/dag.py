@@ -14,4 +14,4 @@ def forward(self, input, *, outputs=None):
         fc = self.fc(fc_flatten);  fc_flatten = None
         return fc
     except Exception as error:
-        self._raise_layer_error(error)
+        return self._forward_failed(error, (input, ))

@@ -14,4 +14,4 @@ def forward(self, input, *, outputs=None):
         prob = self.prob(fc);  fc = None
         return prob
     except Exception as error:
-        self._raise_layer_error(error)
+        return self._forward_failed(error, (input, ))
