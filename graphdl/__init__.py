@@ -29,8 +29,8 @@ _HOMES = {
     "compiler": ("DLNetwork", "LayerError", "Table", "dlnetwork"),
     "interop": ("export_onnx", "export_torchscript", "from_torch", "load_network", "load_weights", "save_network", "to_python"),
     "train": (
-        "MiniBatchQueue", "Piecewise", "TimeBasedDecay", "TrainingError", "TrainingInfo", "TrainingOptions",
-        "TrainingProgressMonitor", "adamupdate", "binary_crossentropy", "clip_gradients", "crossentropy", "dlfeval", "dlgradient",
+        "Cosine", "MiniBatchQueue", "Piecewise", "TimeBasedDecay", "TrainingError", "TrainingInfo", "TrainingOptions",
+        "TrainingProgressMonitor", "Warmup", "adamupdate", "binary_crossentropy", "clip_gradients", "crossentropy", "dlfeval", "dlgradient",
         "dlupdate", "mse", "rmspropupdate", "sgdmupdate", "trainnet", "training_options",
     ),
 }
@@ -106,6 +106,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, re-exported 
         format_dlg as format_dlg,
     )
     from graphdl.train import (
+        Cosine as Cosine,
         MiniBatchQueue as MiniBatchQueue,
         Piecewise as Piecewise,
         TimeBasedDecay as TimeBasedDecay,
@@ -113,6 +114,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, re-exported 
         TrainingInfo as TrainingInfo,
         TrainingOptions as TrainingOptions,
         TrainingProgressMonitor as TrainingProgressMonitor,
+        Warmup as Warmup,
         adamupdate as adamupdate,
         binary_crossentropy as binary_crossentropy,
         clip_gradients as clip_gradients,

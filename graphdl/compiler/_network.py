@@ -231,6 +231,28 @@ class DLNetwork(nn.Module):
                 self._learn_rate_factors[row] = 1.0
                 self.learnables[row].requires_grad_(True)
 
+    def param_groups(self, learn_rate: float, l2_regularization: float = 0.0) -> list[dict]:
+        """torch.optim parameter groups that carry the learn-rate and L2 factors, so that any
+        torch optimizer honours them: one group per (learn-rate factor, L2 factor) pair, with
+        `lr` = learn_rate x factor and `weight_decay` = l2_regularization x L2 factor, and the
+        factors themselves under `learn_rate_factor` and `l2_factor`. Learnables of learn-rate
+        factor 0 (frozen) are left out, so the optimizer neither moves nor decays them.
+
+        `weight_decay` is MATLAB's L2 regularisation (added to the gradient) for SGD, Adam and
+        RMSprop; AdamW decouples it (the value shrinks by lr x weight_decay apart from the
+        gradient), which is not MATLAB's L2. torch's schedulers scale each group's own `lr`, so
+        they keep the ratios; one that takes a peak learn rate (OneCycleLR's `max_lr`) keeps them
+        when given one per group: `[peak * g["learn_rate_factor"] for g in groups]`."""
+        groups: dict[tuple[float, float], list[nn.Parameter]] = {}
+        for layer, parameter, value in self.learnables:
+            factor = self._learn_rate_factors[(layer, parameter)]
+            if factor:
+                groups.setdefault((factor, self._l2_factors[(layer, parameter)]), []).append(value)
+        return [
+            {"params": params, "lr": learn_rate * factor, "weight_decay": l2_regularization * l2, "learn_rate_factor": factor, "l2_factor": l2}
+            for (factor, l2), params in groups.items()
+        ]
+
     @torch.no_grad()
     def initialize(self, *layers: str, seed: int | None = None) -> None:
         """Initialise the learnables and state of these layers (or block instances; all, when none

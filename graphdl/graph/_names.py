@@ -20,7 +20,7 @@ NETWORK_ATTRIBUTES = frozenset(
     delete_all_unused_submodules delete_submodule device double dump_patches eval extra_repr float forward
     freeze get_buffer get_extra_state get_parameter get_submodule graph half inference initialize input_names
     ipu l2_factor layer_modules layer_names learn_rate_factor learnables load_state_dict meta modules mtia named_buffers
-    named_children named_modules named_parameters output_names parameters predict print_readable recompile
+    named_children named_modules named_parameters output_names param_groups parameters predict print_readable recompile
     register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
     register_full_backward_hook register_full_backward_pre_hook register_load_state_dict_post_hook
     register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook

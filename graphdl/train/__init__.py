@@ -6,11 +6,12 @@ from graphdl.train._loop import TrainingError, TrainingInfo, trainnet
 from graphdl.train._losses import binary_crossentropy, crossentropy, mse
 from graphdl.train._monitor import TrainingProgressMonitor
 from graphdl.train._options import PLOT_FORMATS, TrainingOptions, training_options
-from graphdl.train._schedules import Piecewise, TimeBasedDecay
+from graphdl.train._schedules import Cosine, Piecewise, TimeBasedDecay, Warmup
 from graphdl.train._updates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
 
 __all__ = [
     "PLOT_FORMATS",
+    "Cosine",
     "MiniBatchQueue",
     "Piecewise",
     "TimeBasedDecay",
@@ -18,6 +19,7 @@ __all__ = [
     "TrainingInfo",
     "TrainingOptions",
     "TrainingProgressMonitor",
+    "Warmup",
     "adamupdate",
     "binary_crossentropy",
     "clip_gradients",

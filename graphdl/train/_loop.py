@@ -26,8 +26,9 @@ from graphdl.train._data import MiniBatchQueue, as_tensor
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._losses import LOSSES
 from graphdl.train._monitor import TrainingProgressMonitor
+from graphdl.train._optimizers import base_learn_rate, make_optimizer, make_scheduler, optimizer_step
 from graphdl.train._options import TrainingOptions
-from graphdl.train._schedules import Constant, Piecewise
+from graphdl.train._schedules import Constant, Cosine, Piecewise, Warmup
 from graphdl.train._updates import adamupdate, rmspropupdate, sgdmupdate
 
 
@@ -109,15 +110,28 @@ class _Training:
         self.monitor, self.classified, self.device = monitor, classified, device
         self.inputs = len(net.input_names)
         self.info = TrainingInfo()
-        if options.learn_rate_schedule == "piecewise":
+        schedule = options.learn_rate_schedule
+        if callable(schedule):
+            self.schedule = schedule
+        elif schedule == "piecewise":
             self.schedule = Piecewise(options.initial_learn_rate, options.learn_rate_drop_factor, options.learn_rate_drop_period)
+        elif schedule == "warmup":
+            self.schedule = Warmup(options.initial_learn_rate)
+        elif schedule == "cosine":
+            self.schedule = Cosine(options.initial_learn_rate, period=options.max_epochs)
         else:
             self.schedule = Constant(options.initial_learn_rate)
+        # A torch optimizer (solver) takes L2 as its weight_decay, so none is added to the gradients.
+        self.optimizer = self.scheduler = None
+        if not isinstance(options.solver, str):
+            self.optimizer = make_optimizer(net, options.solver)
+            if options.lr_scheduler is not None:
+                self.scheduler = make_scheduler(self.optimizer, options.lr_scheduler)
         # The learnables grouped by their L2 factor, for one fused update per group.
         self.l2_groups: dict[float, list[int]] = {}
         for i, (layer, parameter) in enumerate(net.learnables.keys):
             factor = net.l2_factor(layer, parameter)
-            if factor and options.l2_regularization:
+            if factor and options.l2_regularization and self.optimizer is None:
                 self.l2_groups.setdefault(factor * options.l2_regularization, []).append(i)
         self.solver_state: tuple = (None, None)
         # MATLAB's "auto": the network of the lowest validation loss when there is validation data.
@@ -144,7 +158,7 @@ class _Training:
                 for batch in self.queue:
                     iteration += 1
                     X, T = batch[: self.inputs], batch[self.inputs :]
-                    learn_rate = self.schedule(iteration, epoch)
+                    learn_rate = self.schedule(iteration, epoch) if self.optimizer is None else base_learn_rate(self.optimizer)
                     loss, gradients, Y = dlfeval(self._loss_and_gradients, X, T)
                     self._update(gradients, learn_rate, iteration)
                     monitor.record(iteration, loss=loss, **self._accuracy(Y, T))
@@ -160,6 +174,8 @@ class _Training:
                         if self.validations_without_progress >= options.validation_patience:
                             break
                 self._end_epoch(epoch, iteration, per_epoch, learn_rate, start)
+                if self.scheduler is not None and options.lr_scheduler_step == "epoch":
+                    self.scheduler.step()
                 if self.validations_without_progress >= options.validation_patience:
                     self.info.stop_reason = f"met the validation criterion: the validation loss did not fall in {options.validation_patience:g} validations"
                     self._say(f"training {self.info.stop_reason}")
@@ -196,6 +212,11 @@ class _Training:
         options = self.options
         if options.gradient_threshold != math.inf:
             gradients = clip_gradients(gradients, options.gradient_threshold, options.gradient_threshold_method)
+        if self.optimizer is not None:
+            optimizer_step(self.optimizer, self.net, gradients)
+            if self.scheduler is not None and options.lr_scheduler_step == "iteration":
+                self.scheduler.step()
+            return
         first, second = self.solver_state
         if options.solver == "sgdm":
             _, first = sgdmupdate(self.net, gradients, first, learn_rate, options.momentum)

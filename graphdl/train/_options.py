@@ -7,6 +7,7 @@ solver="adam")` keeps the values the options already have)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
 PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
 
 SOLVERS = ("sgdm", "adam", "rmsprop")
+LEARN_RATE_SCHEDULES = ("none", "piecewise", "warmup", "cosine")
 # The options whose MATLAB default depends on the solver.
 _SOLVER_DEFAULTS = {
     "sgdm": {"initial_learn_rate": 0.01, "squared_gradient_decay_factor": 0.999},
@@ -28,7 +30,10 @@ OUTPUT_NETWORKS = ("auto", "last-iteration", "best-validation-loss")
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    solver: str = "sgdm"  # "sgdm", "adam" or "rmsprop"
+    # "sgdm", "adam" or "rmsprop"; or a torch.optim.Optimizer class or factory (`lambda params:
+    # torch.optim.AdamW(params, lr=1e-3)`), given the network's param_groups: its lr and
+    # weight_decay are the base values the factors multiply (initial_learn_rate stays unset)
+    solver: str | Callable = "sgdm"
     initial_learn_rate: float | None = None  # 0.01 for sgdm, 0.001 for adam and rmsprop
     max_epochs: int = 30
     mini_batch_size: int = 128
@@ -40,7 +45,9 @@ class TrainingOptions:
     gradient_threshold: float = math.inf  # clip gradients above this (inf: never)
     gradient_threshold_method: str = "l2norm"  # "l2norm", "global-l2norm" or "absolute-value"
     l2_regularization: float = 1e-4
-    learn_rate_schedule: str = "none"  # "none" or "piecewise"
+    # MATLAB's solvers: "none", "piecewise", "warmup", "cosine" (over max_epochs), or a function
+    # `schedule(iteration, epoch)` giving the learn rate itself (TimeBasedDecay(0.01), Warmup, ...)
+    learn_rate_schedule: str | Callable = "none"
     learn_rate_drop_factor: float = 0.1
     learn_rate_drop_period: int = 10
     validation_data: tuple | None = None  # (X, T)
@@ -54,14 +61,25 @@ class TrainingOptions:
     checkpoint_path: str | None = None  # a folder: a checkpoint there after each epoch
     execution_environment: str = "auto"  # "auto", "cpu" or "gpu"
     reset_input_normalization: bool = True
+    # A torch optimizer's schedule: a torch.optim.lr_scheduler class or factory given the
+    # optimizer (`lambda opt: OneCycleLR(opt, max_lr=0.01, total_steps=n)`), stepped after every
+    # iteration or every epoch as lr_scheduler_step says.
+    lr_scheduler: Callable | None = None
+    lr_scheduler_step: str = "iteration"  # "iteration" or "epoch"
 
     def __post_init__(self) -> None:
-        if self.solver not in SOLVERS:
-            raise error("E802", f"invalid training option: solver must be one of {', '.join(map(repr, SOLVERS))}, not {self.solver!r}")
-        for name, default in _SOLVER_DEFAULTS[self.solver].items():
+        torch_solver = not isinstance(self.solver, str)
+        if (torch_solver and not callable(self.solver)) or (not torch_solver and self.solver not in SOLVERS):
+            names = ", ".join(map(repr, SOLVERS))
+            raise error("E802", f"invalid training option: solver must be one of {names}, not {self.solver!r} (or a torch.optim.Optimizer class or factory)")
+        if torch_solver and self.initial_learn_rate is not None:
+            raise error("E802", "invalid training option: a torch optimizer takes its learn rate as its own `lr`, not initial_learn_rate")
+        # A torch optimizer uses none of these; the decay factor takes a value only to be valid.
+        solver_defaults = {"squared_gradient_decay_factor": 0.999} if torch_solver else _SOLVER_DEFAULTS[self.solver]
+        for name, default in solver_defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
-        numbers = [f.name for f in fields(self) if f.type in ("float", "float | None", "int")]
+        numbers = [f.name for f in fields(self) if f.type in ("float", "float | None", "int") and not (torch_solver and f.name == "initial_learn_rate")]
         wrong = [f"{name} must be a number, not {getattr(self, name)!r}" for name in numbers if not _is_number(getattr(self, name))]
         counts = ("max_epochs", "mini_batch_size", "learn_rate_drop_period", "validation_frequency", "verbose_frequency")
         wrong += [
@@ -75,7 +93,7 @@ class TrainingOptions:
         if wrong:
             raise _invalid(wrong)
         checks = [
-            (0 < self.initial_learn_rate < math.inf, "initial_learn_rate must be positive and finite"),
+            (torch_solver or 0 < self.initial_learn_rate < math.inf, "initial_learn_rate must be positive and finite"),
             (isinstance(self.max_epochs, int) and self.max_epochs >= 1, "max_epochs must be a positive integer"),
             (isinstance(self.mini_batch_size, int) and self.mini_batch_size >= 1, "mini_batch_size must be a positive integer"),
             (self.shuffle in ("once", "every-epoch", "never"), 'shuffle must be "once", "every-epoch" or "never"'),
@@ -89,7 +107,14 @@ class TrainingOptions:
             (self.output_network in OUTPUT_NETWORKS, f"output_network must be one of {', '.join(OUTPUT_NETWORKS)}"),
             (self.output_network != "best-validation-loss" or self.validation_data is not None, 'output_network "best-validation-loss" needs validation_data'),
             (self.l2_regularization >= 0, "l2_regularization must be non-negative"),
-            (self.learn_rate_schedule in ("none", "piecewise"), 'learn_rate_schedule must be "none" or "piecewise"'),
+            (
+                self.learn_rate_schedule in LEARN_RATE_SCHEDULES or callable(self.learn_rate_schedule),
+                f"learn_rate_schedule must be one of {', '.join(map(repr, LEARN_RATE_SCHEDULES))} or a function (iteration, epoch) -> learn rate",
+            ),
+            (not torch_solver or self.learn_rate_schedule == "none", "learn_rate_schedule is for MATLAB's solvers: a torch optimizer takes lr_scheduler"),
+            (torch_solver or self.lr_scheduler is None, "lr_scheduler is for a torch optimizer (solver): MATLAB's solvers take learn_rate_schedule"),
+            (self.lr_scheduler is None or callable(self.lr_scheduler), "lr_scheduler must be a torch.optim.lr_scheduler class or a function of the optimizer"),
+            (self.lr_scheduler_step in ("iteration", "epoch"), 'lr_scheduler_step must be "iteration" or "epoch"'),
             (self.learn_rate_drop_period >= 1, "learn_rate_drop_period must be positive"),
             (self.validation_frequency >= 1 and self.verbose_frequency >= 1, "frequencies must be positive"),
             (
@@ -126,7 +151,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def training_options(solver: str = "sgdm", **options) -> TrainingOptions:
+def training_options(solver: str | Callable = "sgdm", **options) -> TrainingOptions:
     """MATLAB's `trainingOptions("adam", InitialLearnRate=0.01, MaxEpochs=4)` is
     `training_options("adam", initial_learn_rate=0.01, max_epochs=4)`. The options, with
     MATLAB's names and the defaults, are listed below (TrainingOptions' fields).
