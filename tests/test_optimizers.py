@@ -172,9 +172,14 @@ def test_torch_optimizer_options_are_checked():
         (training_options(lambda params: "sgd", mini_batch_size=16), "must make a torch.optim.Optimizer"),
         (training_options(adamw, lr_scheduler=torch.optim.lr_scheduler.ReduceLROnPlateau, mini_batch_size=16), "steps on a metric"),
     ):
+        # Zero-centred, so that a reset of the input normalisation would show in the state.
+        net = graphdl.dlnetwork(graphdl.loads(SMALL.replace('normalization="none"', 'normalization="zerocenter"')), seed=0)
+        before = {key: value.clone() for key, value in net.state_dict().items()}
         with pytest.raises(GraphdlError, match=message) as caught:
-            trainnet(X, T, small_net(), "crossentropy", options)
+            trainnet(X, T, net, "crossentropy", options)
         assert caught.value.code == "E802"
+        # Refused before the network is touched: its input normalisation was not reset either.
+        assert all(torch.equal(value, before[key]) for key, value in net.state_dict().items())
 
 
 @pytest.mark.slow

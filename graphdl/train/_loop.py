@@ -87,6 +87,13 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
         _check_data(net, validation_inputs, validation_targets, "validation ")
         validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
     _check_writable(options)
+    # A torch optimizer and its scheduler are made before the network moves, since the user's
+    # factories may refuse (E802); the optimizer holds the parameters, which `to` moves in place.
+    optimizer = scheduler = None
+    if not isinstance(options.solver, str):
+        optimizer = make_optimizer(net, options.solver)
+        if options.lr_scheduler is not None:
+            scheduler = make_scheduler(optimizer, options.lr_scheduler)
     net.to(device)
     if options.reset_input_normalization:
         net.reset_input_normalization(*inputs)
@@ -101,11 +108,11 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
     if validation is not None:
         metrics += [f"validation {m}" for m in metrics]
     monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout)
-    return _Training(net, queue, validation, loss_fn, options, monitor, classified, device).run()
+    return _Training(net, queue, validation, loss_fn, options, monitor, classified, device, optimizer, scheduler).run()
 
 
 class _Training:
-    def __init__(self, net, queue, validation, loss_fn, options, monitor, classified, device):
+    def __init__(self, net, queue, validation, loss_fn, options, monitor, classified, device, optimizer=None, scheduler=None):
         self.net, self.queue, self.validation, self.loss_fn, self.options = net, queue, validation, loss_fn, options
         self.monitor, self.classified, self.device = monitor, classified, device
         self.inputs = len(net.input_names)
@@ -122,11 +129,7 @@ class _Training:
         else:
             self.schedule = Constant(options.initial_learn_rate)
         # A torch optimizer (solver) takes L2 as its weight_decay, so none is added to the gradients.
-        self.optimizer = self.scheduler = None
-        if not isinstance(options.solver, str):
-            self.optimizer = make_optimizer(net, options.solver)
-            if options.lr_scheduler is not None:
-                self.scheduler = make_scheduler(self.optimizer, options.lr_scheduler)
+        self.optimizer, self.scheduler = optimizer, scheduler
         # The learnables grouped by their L2 factor, for one fused update per group.
         self.l2_groups: dict[float, list[int]] = {}
         for i, (layer, parameter) in enumerate(net.learnables.keys):
