@@ -29,7 +29,7 @@ _HOMES = {
     "compiler": ("DLNetwork", "LayerError", "Table", "dlnetwork"),
     "interop": ("export_onnx", "export_torchscript", "from_torch", "load_network", "load_weights", "save_network", "to_python"),
     "train": (
-        "Cosine", "MiniBatchQueue", "Piecewise", "TimeBasedDecay", "TrainingError", "TrainingInfo", "TrainingOptions",
+        "Callback", "Cosine", "MiniBatchQueue", "Piecewise", "ProgressInfo", "TimeBasedDecay", "TrainingError", "TrainingInfo", "TrainingOptions",
         "TrainingProgressMonitor", "Warmup", "adamupdate", "binary_crossentropy", "clip_gradients", "crossentropy", "dlfeval", "dlgradient",
         "dlupdate", "mse", "rmspropupdate", "sgdmupdate", "trainnet", "training_options",
     ),
@@ -106,9 +106,11 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, re-exported 
         format_dlg as format_dlg,
     )
     from graphdl.train import (
+        Callback as Callback,
         Cosine as Cosine,
         MiniBatchQueue as MiniBatchQueue,
         Piecewise as Piecewise,
+        ProgressInfo as ProgressInfo,
         TimeBasedDecay as TimeBasedDecay,
         TrainingError as TrainingError,
         TrainingInfo as TrainingInfo,

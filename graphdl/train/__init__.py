@@ -1,5 +1,6 @@
 """Training: the one-call `trainnet`, and the custom-loop primitives it is built from."""
 
+from graphdl.train._callbacks import Callback, ProgressInfo
 from graphdl.train._data import MiniBatchQueue
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._loop import TrainingError, TrainingInfo, trainnet
@@ -11,9 +12,11 @@ from graphdl.train._updates import adamupdate, dlupdate, rmspropupdate, sgdmupda
 
 __all__ = [
     "PLOT_FORMATS",
+    "Callback",
     "Cosine",
     "MiniBatchQueue",
     "Piecewise",
+    "ProgressInfo",
     "TimeBasedDecay",
     "TrainingError",
     "TrainingInfo",

@@ -8,6 +8,7 @@ tensors and read a few times an epoch (for the bar, the NaN check and the epoch 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -22,9 +23,11 @@ from graphdl.compiler import dlnetwork
 from graphdl.diagnostics import Diagnostic, GraphdlError, RunError, error
 from graphdl.graph import LayerGraph
 from graphdl.interop import save_network
+from graphdl.train._callbacks import CSVLogger, OutputFcn, ProgressInfo, TensorBoardLogger
 from graphdl.train._data import MiniBatchQueue, as_tensor
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._losses import LOSSES
+from graphdl.train._metrics import named_metric
 from graphdl.train._monitor import TrainingProgressMonitor
 from graphdl.train._optimizers import base_learn_rate, make_optimizer, make_scheduler, optimizer_step
 from graphdl.train._options import TrainingOptions
@@ -86,7 +89,14 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
         validation_inputs, validation_targets = _per_port(net, Xv, "input", "validation "), _per_port(net, Tv, "output", "validation ")
         _check_data(net, validation_inputs, validation_targets, "validation ")
         validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
+    metric_fns = _metrics(net, targets, options.metrics)
     _check_writable(options)
+    # Made now, since the TensorBoard writer may be missing (E008) and a refusal leaves the network as it was.
+    callbacks = list(options.callbacks)
+    if options.output_fcn is not None:
+        callbacks.append(OutputFcn(options.output_fcn))
+    if options.tensorboard_dir is not None:
+        callbacks.append(TensorBoardLogger(options.tensorboard_dir))
     # A torch optimizer and its scheduler are made before the network moves, since the user's
     # factories may refuse (E802); the optimizer holds the parameters, which `to` moves in place.
     optimizer = scheduler = None
@@ -98,23 +108,20 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
     if options.reset_input_normalization:
         net.reset_input_normalization(*inputs)
     queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
-    # Accuracy for each output trained on class indices: integers, one per observation (and pixel).
-    classified = {
-        i: "accuracy" if len(targets) == 1 else f"{net.output_names[i]} accuracy"
-        for i, t in enumerate(targets)
-        if not t.is_floating_point() and t.dim() == len(net.analysis[net.output_names[i]].output.torch_size(1, 1)) - 1
-    }
-    metrics = ["loss", *classified.values()]
+    metrics = ["loss", *metric_fns]
     if validation is not None:
         metrics += [f"validation {m}" for m in metrics]
+    if options.log_csv is not None:
+        callbacks.append(CSVLogger(options.log_csv, metrics))
     monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout)
-    return _Training(net, queue, validation, loss_fn, options, monitor, classified, device, optimizer, scheduler).run()
+    return _Training(net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer, scheduler, callbacks).run()
 
 
 class _Training:
-    def __init__(self, net, queue, validation, loss_fn, options, monitor, classified, device, optimizer=None, scheduler=None):
+    def __init__(self, net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer=None, scheduler=None, callbacks=()):
         self.net, self.queue, self.validation, self.loss_fn, self.options = net, queue, validation, loss_fn, options
-        self.monitor, self.classified, self.device = monitor, classified, device
+        self.monitor, self.metric_fns, self.device, self.callbacks = monitor, metric_fns, device, list(callbacks)
+        self.stop_requested = False
         self.inputs = len(net.input_names)
         self.info = TrainingInfo()
         schedule = options.learn_rate_schedule
@@ -151,20 +158,29 @@ class _Training:
         if options.shuffle == "once":
             self.queue.shuffle()
         net.train()
+        self.start = start
+        # What "start" reports; a user's schedule is not called for it, since it may count its calls.
+        learn_rate = options.initial_learn_rate if self.optimizer is None else base_learn_rate(self.optimizer)
+        final: dict = {}
         try:
+            self._notify("on_train_begin", 0, 0, learn_rate, "start")
             for epoch in range(1, options.max_epochs + 1):
+                if self.stop_requested:
+                    break
                 if options.shuffle == "every-epoch":
                     self.queue.shuffle()
                 else:
                     self.queue.reset()
                 monitor.mark_epoch(iteration + 1)
+                self._notify("on_epoch_begin", epoch, iteration, learn_rate, "iteration")
                 for batch in self.queue:
                     iteration += 1
                     X, T = batch[: self.inputs], batch[self.inputs :]
                     learn_rate = self.schedule(iteration, epoch) if self.optimizer is None else base_learn_rate(self.optimizer)
                     loss, gradients, Y = dlfeval(self._loss_and_gradients, X, T)
                     self._update(gradients, learn_rate, iteration)
-                    monitor.record(iteration, loss=loss, **self._accuracy(Y, T))
+                    values = {"loss": loss, **self._metric_values(Y, T)}
+                    monitor.record(iteration, **values)
                     monitor.progress = 100 * iteration / total
                     monitor.update_info(epoch=f"{epoch}/{options.max_epochs}", iteration=iteration, **{"learn rate": f"{learn_rate:.3g}"})
                     if iteration % options.verbose_frequency == 0:
@@ -173,9 +189,10 @@ class _Training:
                         self._check_finite(iteration, epoch)
                         self._say(f"iteration {iteration}  epoch {epoch}  loss {monitor.last('loss'):.4f}  learn rate {learn_rate:.3g}")
                     if self.validation is not None and iteration % options.validation_frequency == 0:
-                        self._validate(iteration)
-                        if self.validations_without_progress >= options.validation_patience:
-                            break
+                        values.update(self._validate(iteration))
+                    self._notify("on_iteration_end", epoch, iteration, learn_rate, "iteration", values)
+                    if self.stop_requested or self.validations_without_progress >= options.validation_patience:
+                        break
                 self._end_epoch(epoch, iteration, per_epoch, learn_rate, start)
                 if self.scheduler is not None and options.lr_scheduler_step == "epoch":
                     self.scheduler.step()
@@ -183,16 +200,25 @@ class _Training:
                     self.info.stop_reason = f"met the validation criterion: the validation loss did not fall in {options.validation_patience:g} validations"
                     self._say(f"training {self.info.stop_reason}")
                     break
+                if self.stop_requested:
+                    break
             else:
                 self.info.stop_reason = "max epochs completed"
+            if self.stop_requested:
+                self.info.stop_reason = f"stopped by an output function or a callback at epoch {epoch}, iteration {iteration}"
+                self._say(f"training {self.info.stop_reason}")
             if self.validation is not None and iteration % options.validation_frequency != 0:
-                self._validate(iteration)
+                final = self._validate(iteration)
+            self._notify("on_train_end", epoch, iteration, learn_rate, "done", final)
         except KeyboardInterrupt:
             self.info.stop_reason = f"stopped by the user at epoch {epoch}, iteration {iteration}"
             self._say(f"training {self.info.stop_reason}")
+            self._notify("on_train_end", epoch, iteration, learn_rate, "done", final)
         except TrainingError:
+            self._end_callbacks_after_failure(epoch, iteration, learn_rate)
             raise
         except Exception as e:
+            self._end_callbacks_after_failure(epoch, iteration, learn_rate)
             raise TrainingError([self._failure(epoch, iteration, _what_failed(e))]) from e
         finally:
             monitor.close()
@@ -206,6 +232,19 @@ class _Training:
         self.info.history = {m: monitor.history(m) for m in monitor.metrics}
         self._plot()
         return net, self.info
+
+    def _notify(self, hook: str, epoch: int, iteration: int, learn_rate: float, state: str, values=None) -> None:
+        """Run one hook of every callback; a hook returning True asks training to stop."""
+        info = ProgressInfo(epoch, iteration, time.monotonic() - self.start, learn_rate, state, values or {})
+        for callback in self.callbacks:
+            if getattr(callback, hook)(info) is True:
+                self.stop_requested = True
+
+    def _end_callbacks_after_failure(self, epoch: int, iteration: int, learn_rate: float) -> None:
+        # The logs write the rows they hold and close; the failure that stopped training is the
+        # error to report, so a callback failing as well (a broken device) does not replace it.
+        with contextlib.suppress(Exception):
+            self._notify("on_train_end", epoch, iteration, learn_rate, "failed")
 
     def _say(self, line: str) -> None:
         if self.options.verbose:
@@ -246,25 +285,25 @@ class _Training:
                 torch._foreach_add_([grads[i] for i in rows], [values[i] for i in rows], alpha=l2)
         return loss.detach(), gradients, tuple(y.detach() for y in Y)
 
-    def _accuracy(self, Y, T) -> dict:
-        return {name: (Y[i].argmax(1) == T[i]).float().mean() * 100 for i, name in self.classified.items()}
+    @torch.no_grad()
+    def _metric_values(self, Y, T) -> dict:
+        return {name: metric(Y, T) for name, metric in self.metric_fns.items()}
 
     @torch.no_grad()
-    def _validate(self, iteration: int) -> None:
-        total_loss = torch.zeros((), device=self.device)
-        correct = {i: torch.zeros((), device=self.device) for i in self.classified}
+    def _validate(self, iteration: int) -> dict:
+        """The validation loss and metrics: their means over the validation mini-batches, weighted
+        by the batches' sizes (exact for the loss and the accuracies)."""
+        totals = {name: torch.zeros((), device=self.device) for name in ["loss", *self.metric_fns]}
         count = 0
         with self.net.inference():
             for batch in self.validation:
                 X, T = batch[: self.inputs], batch[self.inputs :]
                 Y = self._outputs(X)
-                total_loss += self.loss_fn(Y, T) * len(X[0])
-                for i in self.classified:
-                    correct[i] += (Y[i].argmax(1) == T[i]).sum()
+                for name, value in {"loss": self.loss_fn(Y, T), **self._metric_values(Y, T)}.items():
+                    totals[name] += value * len(X[0])
                 count += len(X[0])
         self.validation.reset()
-        values = {"validation loss": total_loss / count}
-        values.update({f"validation {name}": correct[i] / count * 100 for i, name in self.classified.items()})
+        values = {f"validation {name}": total / count for name, total in totals.items()}
         self.monitor.record(iteration, **values)
         # Early stopping and the best network need the loss read back, once per validation.
         if self.keep_best or self.options.validation_patience != math.inf:
@@ -275,6 +314,7 @@ class _Training:
                     self.best_weights = {key: value.detach().clone() for key, value in self.net.state_dict().items()}
             else:
                 self.validations_without_progress += 1
+        return values
 
     def _check_finite(self, iteration: int, epoch: int) -> None:
         loss = self.monitor.last("loss")
@@ -298,6 +338,7 @@ class _Training:
             path = Path(options.checkpoint_path) / f"{self.net.graph.name}_epoch{epoch:03d}_iteration{iteration}.pt"
             self.info.last_checkpoint = save_network(self.net, path, epoch=epoch, iteration=iteration)
         self._plot()
+        self._notify("on_epoch_end", epoch, iteration, learn_rate, "iteration")
 
     def _plot(self) -> None:
         if self.options.plot_file is not None:
@@ -381,6 +422,32 @@ def _loss(net, loss) -> Callable[[tuple, tuple], torch.Tensor]:
     return lambda Y, T: sum(f(y, t) for f, y, t in zip(functions, Y, T))
 
 
+def _metrics(net, targets: tuple, wanted) -> dict[str, Callable[[tuple, tuple], torch.Tensor]]:
+    """The metrics recorded beside the loss, by name, as functions of the outputs and the targets
+    (tuples). Left unset, the accuracy of each output trained on class indices."""
+    outputs = net.output_names
+    # Outputs trained on class indices: integer targets, one per observation (and pixel).
+    classified = [
+        i for i, t in enumerate(targets) if not t.is_floating_point() and t.dim() == len(net.analysis[outputs[i]].output.torch_size(1, 1)) - 1
+    ]
+    functions: dict = {}
+    for n, metric in enumerate(wanted or (["accuracy"] if classified else []), 1):
+        if callable(metric):
+            name = getattr(metric, "__name__", "<lambda>")
+            name = f"metric {n}" if name == "<lambda>" else name
+            functions[name] = lambda Y, T, metric=metric: metric(*Y, *T)
+            continue
+        function, classification = named_metric(metric)
+        applies = [i for i in range(len(outputs)) if (i in classified) == classification]
+        if not applies:
+            kind = "trained on class indices" if classification else "trained on numeric targets (regression)"
+            raise error("E802", f"trainnet: the metric {metric!r} needs an output {kind}, and `{net.graph.name}` has none")
+        for i in applies:
+            name = metric if len(outputs) == 1 else f"{outputs[i]} {metric}"
+            functions[name] = lambda Y, T, i=i, function=function: function(Y[i], T[i])
+    return functions
+
+
 def _check_probabilities(net, name: str) -> None:
     # crossentropy takes probabilities; fed raw scores it still "trains", to a meaningless loss.
     output = net.graph[name]
@@ -399,6 +466,10 @@ def _check_writable(options: TrainingOptions) -> None:
     folders = [Path(options.checkpoint_path)] if options.checkpoint_path else []
     if options.plot_file is not None:
         folders.append(options.plot_file.resolve().parent)
+    if options.log_csv is not None:
+        folders.append(Path(options.log_csv).resolve().parent)
+    if options.tensorboard_dir is not None:
+        folders.append(Path(options.tensorboard_dir))
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)

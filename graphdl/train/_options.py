@@ -7,11 +7,13 @@ solver="adam")` keeps the values the options already have)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
+from graphdl.train._callbacks import Callback
+from graphdl.train._metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, named_metric
 
 # What the training-progress plot can be written as (formats matplotlib writes without extras).
 PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
@@ -66,6 +68,15 @@ class TrainingOptions:
     # iteration or every epoch as lr_scheduler_step says.
     lr_scheduler: Callable | None = None
     lr_scheduler_step: str = "iteration"  # "iteration" or "epoch"
+    # MATLAB's OutputFcn: a function or a list of them, called with a ProgressInfo before
+    # training, after each iteration and at the end; one returning True stops training.
+    output_fcn: Callable | Sequence[Callable] | None = None
+    # MATLAB's Metrics: names ("accuracy", "top5-accuracy", "fscore", "rmse") or functions
+    # f(Y, T) -> scalar tensor; left empty, the accuracy of each output trained on class indices.
+    metrics: Sequence[str | Callable] = ()
+    callbacks: Sequence = ()  # Callback objects (graphdl.train.Callback), run in this order
+    log_csv: str | Path | None = None  # a CSV file: one row per iteration, written each epoch
+    tensorboard_dir: str | Path | None = None  # TensorBoard scalars there (graphdl[tensorboard])
 
     def __post_init__(self) -> None:
         torch_solver = not isinstance(self.solver, str)
@@ -123,7 +134,22 @@ class TrainingOptions:
             ),
             (_is_picture(self.plots_path), f"plots_path must end in one of {', '.join('.' + f for f in PLOT_FORMATS)}"),
             (self.execution_environment in ("auto", "cpu", "gpu"), 'execution_environment must be "auto", "cpu" or "gpu"'),
+            (
+                self.output_fcn is None or callable(self.output_fcn) or (_is_list(self.output_fcn) and all(map(callable, self.output_fcn))),
+                "output_fcn must be a function of the training info, or a list of them",
+            ),
+            (_is_list(self.callbacks) and all(isinstance(c, Callback) for c in self.callbacks), "callbacks must be a list of graphdl.train.Callback objects"),
+            (self.log_csv is None or isinstance(self.log_csv, (str, Path)), "log_csv must be a file name"),
+            (self.tensorboard_dir is None or isinstance(self.tensorboard_dir, (str, Path)), "tensorboard_dir must be a folder name"),
         ]
+        if not _is_list(self.metrics):
+            checks.append((False, "metrics must be a list of metric names or functions f(Y, T)"))
+        else:
+            known = ", ".join(map(repr, CLASSIFICATION_METRICS + REGRESSION_METRICS))
+            checks += [
+                (callable(m) or (isinstance(m, str) and named_metric(m) is not None), f"unknown metric {m!r}: use {known} or a function f(Y, T)")
+                for m in self.metrics
+            ]
         problems = [message for ok, message in checks if not ok]
         if problems:
             raise _invalid(problems)
@@ -147,6 +173,10 @@ def _invalid(problems: list[str]) -> GraphdlError:
     return GraphdlError([Diagnostic("E802", f"invalid training option: {problem}") for problem in problems])
 
 
+def _is_list(value: object) -> bool:
+    return isinstance(value, (list, tuple))
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -164,7 +194,7 @@ def training_options(solver: str | Callable = "sgdm", **options) -> TrainingOpti
 
 
 # The options MATLAB's trainingOptions has no counterpart of; the others are its names in CamelCase.
-_GRAPHDL_ONLY = ("plots_path", "lr_scheduler", "lr_scheduler_step")
+_GRAPHDL_ONLY = ("plots_path", "lr_scheduler", "lr_scheduler_step", "callbacks", "log_csv", "tensorboard_dir")
 
 
 def _option_lines() -> str:
