@@ -187,7 +187,8 @@ class _Training:
                         # MATLAB's VerboseFrequency: a line every so many iterations, the loss
                         # read back only then (and checked for NaN then).
                         self._check_finite(iteration, epoch)
-                        self._say(f"iteration {iteration}  epoch {epoch}  loss {monitor.last('loss'):.4f}  learn rate {learn_rate:.3g}")
+                        if not monitor.bar:  # on a terminal or in a notebook the bar shows this live
+                            self._say(f"iteration {iteration}  epoch {epoch}  loss {monitor.last('loss'):.4f}  learn rate {learn_rate:.3g}")
                     if self.validation is not None and iteration % options.validation_frequency == 0:
                         values.update(self._validate(iteration))
                     self._notify("on_iteration_end", epoch, iteration, learn_rate, "iteration", values)

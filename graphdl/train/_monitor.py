@@ -1,4 +1,4 @@
-"""Watching training: a progress bar on the terminal and the training-progress plot in a file.
+"""Watching training: a progress bar (tqdm's) or plain lines, and the training-progress plot in a file.
 
 A `TrainingProgressMonitor` (after MATLAB's trainingProgressMonitor) records metrics per
 iteration. A recorded value may be a tensor still on the GPU: it is read only when the bar is
@@ -8,15 +8,29 @@ training step no host synchronisation.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
+# tqdm.auto picks the Jupyter widget in a notebook kernel, the text bar elsewhere. In a notebook
+# without ipywidgets it warns once on import and falls back to the text bar; that fallback is
+# what we want, and the warning would be an error under `-W error`, so it is silenced here.
+with warnings.catch_warnings():
+    from tqdm import TqdmWarning
+
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm import auto as _tqdm_auto
+
 from graphdl.diagnostics import error, suggest
+
+# Whether tqdm.auto chose the notebook widget, which draws in the notebook, not on a stream.
+_NOTEBOOK = _tqdm_auto.notebook_tqdm is not _tqdm_auto.std_tqdm
 
 
 def _number(value) -> float:
@@ -24,6 +38,13 @@ def _number(value) -> float:
 
 
 class TrainingProgressMonitor:
+    """Records metrics per iteration and shows them.
+
+    `bar=None` shows tqdm's bar (rate, time left, the last values) when the stream is a terminal, or
+    its widget in a Jupyter notebook, and nothing live otherwise: a log gets only the lines given to
+    `print`. `bar=False` never draws. `refresh_seconds` bounds how often the bar redraws, and so how
+    often the last values are read back from the device."""
+
     def __init__(
         self,
         metrics: Sequence[str] = ("loss",),
@@ -36,15 +57,28 @@ class TrainingProgressMonitor:
         self.metrics = tuple(metrics)
         self.x_label = x_label
         self.stream = stream if stream is not None else sys.stdout
-        self.bar = self.stream.isatty() if bar is None else bar
+        if bar is None:
+            bar = self.stream.isatty() or (_NOTEBOOK and self.stream is sys.stdout)
+        self.bar = bar
         self.refresh_seconds = refresh_seconds
-        self.progress = 0.0  # percent
         self.info: dict[str, object] = {}
         self.epoch_starts: list[int] = []
         self._records: dict[str, list[tuple[int, object]]] = {m: [] for m in self.metrics}
         self._read: dict[str, list[float]] = {m: [] for m in self.metrics}  # values read back so far
-        self._drawn_at = 0.0
-        self._bar_shown = False
+        self._iteration = 0  # the last iteration recorded
+        self._progress, self._progress_iteration = 0.0, 0
+        self._drawn_at = -math.inf
+        self._tqdm = None  # made at the first draw, so that a monitor that is never drawn prints nothing
+
+    @property
+    def progress(self) -> float:
+        """Percent done (MATLAB's monitor.Progress)."""
+        return self._progress
+
+    @progress.setter
+    def progress(self, percent: float) -> None:
+        # The iteration the percentage was given at gives the bar its total, hence its time left.
+        self._progress, self._progress_iteration = float(percent), self._iteration
 
     # ---- recording ----------------------------------------------------------------------------------
 
@@ -54,6 +88,7 @@ class TrainingProgressMonitor:
             if name not in self._records:
                 raise error("E805", f"unknown metric {name!r}; this monitor records {', '.join(self.metrics)}", help=suggest(name, self.metrics))
             self._records[name].append((iteration, value.detach() if isinstance(value, torch.Tensor) else value))
+        self._iteration = max(self._iteration, iteration)
         self._maybe_draw()
 
     def update_info(self, **info) -> None:
@@ -79,7 +114,7 @@ class TrainingProgressMonitor:
         records = self._records[metric]
         return _number(records[-1][1]) if records else None
 
-    # ---- the terminal -----------------------------------------------------------------------------
+    # ---- the bar ----------------------------------------------------------------------------------
 
     def _maybe_draw(self) -> None:
         if not self.bar:
@@ -90,29 +125,38 @@ class TrainingProgressMonitor:
             self.draw()
 
     def draw(self) -> None:
-        width = 24
-        filled = int(width * min(max(self.progress, 0.0), 100.0) / 100)
-        parts = [f"[{'#' * filled}{'.' * (width - filled)}] {self.progress:3.0f}%"]
+        """Redraw the bar now, reading the last value of each metric back from the device."""
+        if self._tqdm is None:
+            # dynamic_ncols: the bar fits the terminal's width, read again at every redraw. We
+            # decide when to redraw (mininterval 0, miniters 1), so that the values beside the bar
+            # are read only then.
+            self._tqdm = _tqdm_auto.tqdm(file=self.stream, dynamic_ncols=True, mininterval=0, miniters=1, unit="it", leave=True)
+        bar = self._tqdm
+        if self._progress > 0:
+            bar.total = max(round(self._progress_iteration * 100 / self._progress), self._iteration)
+        values = {name: self.last(name) for name in self.metrics if self._records[name]}
+        parts = [f"{name} {v:.2f}%" if "accuracy" in name else f"{name} {v:.4f}" for name, v in values.items()]
         parts += [f"{name} {value}" for name, value in self.info.items()]
-        parts += [f"{name} {self.last(name):.4f}" for name in self.metrics if self._records[name]]
-        self.stream.write("\r" + "  ".join(parts) + "\x1b[K")
-        self.stream.flush()
-        self._bar_shown = True
+        bar.set_postfix_str("  ".join(parts), refresh=False)
+        if self._iteration > bar.n:
+            bar.update(self._iteration - bar.n)  # redraws, and times the steps for the rate
+        else:
+            bar.refresh()
 
     def print(self, line: str) -> None:
-        """Print a line above the bar."""
-        if self._bar_shown:
-            self.stream.write("\r\x1b[K")
-            self._bar_shown = False
+        """Print a line; on a terminal it goes above the bar, which is redrawn at the next record."""
+        if self._tqdm is not None:
+            self._tqdm.clear()
         self.stream.write(line + "\n")
         self.stream.flush()
-        self._drawn_at = 0.0
+        self._drawn_at = -math.inf
 
     def close(self) -> None:
-        if self._bar_shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self._bar_shown = False
+        """Draw the bar a last time and leave it (the run's total time and rate) in place."""
+        if self._tqdm is not None:
+            self.draw()
+            self._tqdm.close()
+            self._tqdm = None
 
     # ---- the plot ---------------------------------------------------------------------------------
 
