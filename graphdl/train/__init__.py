@@ -2,6 +2,19 @@
 
 from graphdl.train._callbacks import Callback, ProgressInfo
 from graphdl.train._data import MiniBatchQueue
+from graphdl.train._datastores import (
+    ArrayDatastore,
+    AugmentedImageDatastore,
+    ImageDataAugmenter,
+    ImageDatastore,
+    array_datastore,
+    augmented_image_datastore,
+    check_datastore,
+    image_data_augmenter,
+    image_datastore,
+    read_idx,
+    split_each_label,
+)
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._loop import TrainingError, TrainingInfo, trainnet
 from graphdl.train._losses import binary_crossentropy, crossentropy, mse
@@ -12,8 +25,12 @@ from graphdl.train._updates import adamupdate, dlupdate, rmspropupdate, sgdmupda
 
 __all__ = [
     "PLOT_FORMATS",
+    "ArrayDatastore",
+    "AugmentedImageDatastore",
     "Callback",
     "Cosine",
+    "ImageDataAugmenter",
+    "ImageDatastore",
     "MiniBatchQueue",
     "Piecewise",
     "ProgressInfo",
@@ -24,15 +41,22 @@ __all__ = [
     "TrainingProgressMonitor",
     "Warmup",
     "adamupdate",
+    "array_datastore",
+    "augmented_image_datastore",
     "binary_crossentropy",
+    "check_datastore",
     "clip_gradients",
     "crossentropy",
     "dlfeval",
     "dlgradient",
     "dlupdate",
+    "image_data_augmenter",
+    "image_datastore",
     "mse",
+    "read_idx",
     "rmspropupdate",
     "sgdmupdate",
+    "split_each_label",
     "training_options",
     "trainnet",
 ]
