@@ -25,17 +25,44 @@ from graphdl.graph import to_dlg
 from graphdl.source import Source
 
 FORMAT = "graphdl-network-1"
+# The content's version, beside the format: files without one (version 1) still load. Version 2
+# may hold a "training" entry (a trainnet checkpoint's state for resuming), which load_network
+# ignores, so a checkpoint is a network file to every reader.
+VERSION = 2
 
 
 def save_network(net, path: str | Path, **metadata) -> Path:
     """Write `net` (its sources, network parameters and state_dict) and `metadata` (numbers,
     strings and booleans: an epoch, a note) to `path`, replacing any file there only once the new
     one is whole."""
+    return _write(net, path, metadata, None)
+
+
+def save_checkpoint(net, path: str | Path, training: dict, **metadata) -> Path:
+    """A network file that also holds `training`, trainnet's state for resuming: tensors, numbers,
+    strings, booleans, None, and lists, tuples and dicts of them only (checked here, so that the
+    file stays readable with weights_only)."""
+    _check_plain("training", training)
+    return _write(net, path, metadata, training)
+
+
+def read_checkpoint(path: str | Path) -> tuple[Mapping, dict]:
+    """The state_dict and the training state in a trainnet checkpoint; E007 for a file that is
+    not one (a network file without training state included)."""
+    payload = _read(path)
+    whole = isinstance(payload, dict) and payload.get("format") == FORMAT and isinstance(payload.get("state_dict"), Mapping)
+    if not (whole and isinstance(payload.get("training"), dict)):
+        raise error("E007", f"{path} is not a trainnet checkpoint", help="resume takes a checkpoint written by trainnet with checkpoint_path set")
+    return payload["state_dict"], payload["training"]
+
+
+def _write(net, path: str | Path, metadata: dict, training: dict | None) -> Path:
     graph = net.graph
     metadata = {key: _plain(key, value) for key, value in metadata.items()}
     sources = _sources(graph)
     payload = {
         "format": FORMAT,
+        "version": VERSION,
         "network": graph.name,
         "parameters": dict(graph.parameters),
         "sources": sources,
@@ -46,6 +73,8 @@ def save_network(net, path: str | Path, **metadata) -> Path:
         "frozen": [[layer, parameter] for layer, parameter, value in net.learnables if not value.requires_grad],
         "metadata": metadata,
     }
+    if training is not None:
+        payload["training"] = training
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
     with writing(path):
@@ -123,6 +152,22 @@ def _plain(key: str, value: object) -> object:
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     raise error("E229", f"save_network: metadata `{key}` must be a number, a string or a boolean, not {type(value).__name__}")
+
+
+def _check_plain(where: str, value: object) -> None:
+    """Refuse now, not at load time, what torch.load(weights_only=True) would not read back."""
+    if isinstance(value, torch.Tensor) or type(value) in (bool, int, float, str) or value is None:
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_plain(f"{where}[{i}]", item)
+        return
+    if type(value) is dict:
+        for key, item in value.items():
+            _check_plain(f"{where}[{key!r}]", key)
+            _check_plain(f"{where}[{key!r}]", item)
+        return
+    raise error("E229", f"a checkpoint holds tensors, numbers and strings only, and {where} is a {type(value).__name__}")
 
 
 def _read(path: str | Path) -> object:

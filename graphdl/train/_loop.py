@@ -22,8 +22,8 @@ import torch
 from graphdl.compiler import dlnetwork
 from graphdl.diagnostics import Diagnostic, GraphdlError, RunError, error
 from graphdl.graph import LayerGraph
-from graphdl.interop import save_network
 from graphdl.train._callbacks import CSVLogger, OutputFcn, ProgressInfo, TensorBoardLogger
+from graphdl.train._checkpoints import read_resume, restore, write_checkpoint
 from graphdl.train._data import MiniBatchQueue, as_tensor
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._losses import LOSSES
@@ -61,7 +61,7 @@ class TrainingInfo:
         return values[-1] if values else None
 
 
-def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
+def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None, *, resume: str | Path | None = None):
     """Train `net` (a DLNetwork, or a LayerGraph to compile) on observations `X` (batch first) and
     targets `T` (class indices for classification), minimising `loss`. Returns (net, info). As
     MATLAB's trainnet.
@@ -71,7 +71,11 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
     "mse" or a function; with several outputs, a function of the outputs then the targets,
     `loss(Y1, Y2, T1, T2)` as MATLAB's, or a tuple of one loss per output, summed. By default each
     output takes the loss of its output layer (`classification()`, `regression()`), else
-    cross-entropy."""
+    cross-entropy.
+
+    `resume` is a checkpoint (or a folder of them: the newest) written by a run with the same
+    solver, mini-batch size and data: training continues from it exactly, so that on the CPU with
+    a fixed seed the weights end as an uninterrupted run's would."""
 
     options = options or TrainingOptions()
     if isinstance(net, LayerGraph):
@@ -90,6 +94,7 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
         _check_data(net, validation_inputs, validation_targets, "validation ")
         validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
     metric_fns = _metrics(net, targets, options.metrics)
+    checkpoint = None if resume is None else read_resume(resume, options, len(inputs[0]))
     _check_writable(options)
     # Made now, since the TensorBoard writer may be missing (E008) and a refusal leaves the network as it was.
     callbacks = list(options.callbacks)
@@ -104,8 +109,11 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
         optimizer = make_optimizer(net, options.solver)
         if options.lr_scheduler is not None:
             scheduler = make_scheduler(optimizer, options.lr_scheduler)
+    if checkpoint is not None:
+        # Checked whole before any weight is copied; the normalisation statistics are the checkpoint's.
+        net.load_state_dict(checkpoint[1], origin=f"the checkpoint {checkpoint[0]}")
     net.to(device)
-    if options.reset_input_normalization:
+    if options.reset_input_normalization and checkpoint is None:
         net.reset_input_normalization(*inputs)
     queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
     metrics = ["loss", *metric_fns]
@@ -114,7 +122,9 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None):
     if options.log_csv is not None:
         callbacks.append(CSVLogger(options.log_csv, metrics))
     monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout)
-    return _Training(net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer, scheduler, callbacks).run()
+    training = _Training(net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer, scheduler, callbacks)
+    training.resume_state = None if checkpoint is None else checkpoint[2]
+    return training.run()
 
 
 class _Training:
@@ -122,6 +132,7 @@ class _Training:
         self.net, self.queue, self.validation, self.loss_fn, self.options = net, queue, validation, loss_fn, options
         self.monitor, self.metric_fns, self.device, self.callbacks = monitor, metric_fns, device, list(callbacks)
         self.stop_requested = False
+        self.resume_state = None  # a checkpoint's training state, to continue from
         self.inputs = len(net.input_names)
         self.info = TrainingInfo()
         schedule = options.learn_rate_schedule
@@ -155,7 +166,14 @@ class _Training:
         iteration = epoch = 0
         per_epoch = len(self.queue)
         total = per_epoch * options.max_epochs
-        if options.shuffle == "once":
+        first_epoch, continue_epoch = 1, False
+        if self.resume_state is not None:
+            # The checkpoint's order, position, solver and random states; its epoch continues
+            # unless it was taken once the epoch had ended.
+            iteration, epoch = restore(self, self.resume_state)
+            continue_epoch = not self.resume_state["epoch_ended"]
+            first_epoch = epoch if continue_epoch else epoch + 1
+        elif options.shuffle == "once":
             self.queue.shuffle()
         net.train()
         self.start = start
@@ -164,10 +182,12 @@ class _Training:
         final: dict = {}
         try:
             self._notify("on_train_begin", 0, 0, learn_rate, "start")
-            for epoch in range(1, options.max_epochs + 1):
+            for epoch in range(first_epoch, options.max_epochs + 1):
                 if self.stop_requested:
                     break
-                if options.shuffle == "every-epoch":
+                if continue_epoch:
+                    continue_epoch = False
+                elif options.shuffle == "every-epoch":
                     self.queue.shuffle()
                 else:
                     self.queue.reset()
@@ -192,11 +212,11 @@ class _Training:
                     if self.validation is not None and iteration % options.validation_frequency == 0:
                         values.update(self._validate(iteration))
                     self._notify("on_iteration_end", epoch, iteration, learn_rate, "iteration", values)
+                    if options.checkpoint_path and options.checkpoint_frequency_unit == "iteration" and iteration % options.checkpoint_frequency == 0:
+                        self.info.last_checkpoint = write_checkpoint(self, epoch, iteration, epoch_ended=False)
                     if self.stop_requested or self.validations_without_progress >= options.validation_patience:
                         break
                 self._end_epoch(epoch, iteration, per_epoch, learn_rate, start)
-                if self.scheduler is not None and options.lr_scheduler_step == "epoch":
-                    self.scheduler.step()
                 if self.validations_without_progress >= options.validation_patience:
                     self.info.stop_reason = f"met the validation criterion: the validation loss did not fall in {options.validation_patience:g} validations"
                     self._say(f"training {self.info.stop_reason}")
@@ -335,9 +355,11 @@ class _Training:
         line += [f"learn rate {learn_rate:.3g}", f"{time.monotonic() - start:.1f} s"]
         if options.verbose:
             monitor.print("  ".join(line))
-        if options.checkpoint_path:
-            path = Path(options.checkpoint_path) / f"{self.net.graph.name}_epoch{epoch:03d}_iteration{iteration}.pt"
-            self.info.last_checkpoint = save_network(self.net, path, epoch=epoch, iteration=iteration)
+        # Stepped before the checkpoint, so that the checkpoint holds the epoch's whole effect.
+        if self.scheduler is not None and options.lr_scheduler_step == "epoch":
+            self.scheduler.step()
+        if options.checkpoint_path and options.checkpoint_frequency_unit == "epoch" and epoch % options.checkpoint_frequency == 0:
+            self.info.last_checkpoint = write_checkpoint(self, epoch, iteration, epoch_ended=True)
         self._plot()
         self._notify("on_epoch_end", epoch, iteration, learn_rate, "iteration")
 

@@ -60,7 +60,10 @@ class TrainingOptions:
     verbose_frequency: int = 50  # print a line every this many iterations (MATLAB's); a NaN loss is caught then
     plots: str = "none"  # "none", "training-progress" (written to plots_path), or the picture's file name
     plots_path: str = "training-progress.png"  # where "training-progress" writes its picture
-    checkpoint_path: str | None = None  # a folder: a checkpoint there after each epoch
+    checkpoint_path: str | None = None  # a folder: checkpoints there, to resume from (trainnet's resume=)
+    checkpoint_frequency: int = 1  # a checkpoint every this many epochs or iterations
+    checkpoint_frequency_unit: str = "epoch"  # "epoch" or "iteration"
+    checkpoints_kept: int | None = None  # keep the newest this many checkpoints (None: all)
     execution_environment: str = "auto"  # "auto", "cpu" or "gpu"
     reset_input_normalization: bool = True
     # A torch optimizer's schedule: a torch.optim.lr_scheduler class or factory given the
@@ -92,7 +95,7 @@ class TrainingOptions:
                 object.__setattr__(self, name, default)
         numbers = [f.name for f in fields(self) if f.type in ("float", "float | None", "int") and not (torch_solver and f.name == "initial_learn_rate")]
         wrong = [f"{name} must be a number, not {getattr(self, name)!r}" for name in numbers if not _is_number(getattr(self, name))]
-        counts = ("max_epochs", "mini_batch_size", "learn_rate_drop_period", "validation_frequency", "verbose_frequency")
+        counts = ("max_epochs", "mini_batch_size", "learn_rate_drop_period", "validation_frequency", "verbose_frequency", "checkpoint_frequency")
         wrong += [
             f"{name} must be a whole number, not {getattr(self, name)!r}"
             for name in counts
@@ -127,7 +130,12 @@ class TrainingOptions:
             (self.lr_scheduler is None or callable(self.lr_scheduler), "lr_scheduler must be a torch.optim.lr_scheduler class or a function of the optimizer"),
             (self.lr_scheduler_step in ("iteration", "epoch"), 'lr_scheduler_step must be "iteration" or "epoch"'),
             (self.learn_rate_drop_period >= 1, "learn_rate_drop_period must be positive"),
-            (self.validation_frequency >= 1 and self.verbose_frequency >= 1, "frequencies must be positive"),
+            (self.validation_frequency >= 1 and self.verbose_frequency >= 1 and self.checkpoint_frequency >= 1, "frequencies must be positive"),
+            (self.checkpoint_frequency_unit in ("epoch", "iteration"), 'checkpoint_frequency_unit must be "epoch" or "iteration"'),
+            (
+                self.checkpoints_kept is None or (type(self.checkpoints_kept) is int and self.checkpoints_kept >= 1),
+                "checkpoints_kept must be a positive whole number (None: keep all)",
+            ),
             (
                 isinstance(self.plots, (str, Path)) and (self.plots in ("none", "training-progress") or _is_picture(self.plots)),
                 f'plots must be "none", "training-progress" or a file name ending in one of {", ".join("." + f for f in PLOT_FORMATS)}',
@@ -194,7 +202,7 @@ def training_options(solver: str | Callable = "sgdm", **options) -> TrainingOpti
 
 
 # The options MATLAB's trainingOptions has no counterpart of; the others are its names in CamelCase.
-_GRAPHDL_ONLY = ("plots_path", "lr_scheduler", "lr_scheduler_step", "callbacks", "log_csv", "tensorboard_dir")
+_GRAPHDL_ONLY = ("plots_path", "lr_scheduler", "lr_scheduler_step", "callbacks", "log_csv", "tensorboard_dir", "checkpoints_kept")
 
 
 def _option_lines() -> str:

@@ -1,0 +1,162 @@
+"""trainnet's checkpoints and exact resume.
+
+A checkpoint is a network file (graphdl.save_network's) that also holds everything the loop's
+future depends on: the solver's state (MATLAB's velocity, average and square tables, or a torch
+optimizer's and lr_scheduler's state_dict), the iteration and epoch (MATLAB's schedules are
+functions of them, so they are the schedule's position), the shuffle order of the current epoch
+and the position in it, and the random states (torch's CPU generator, CUDA's when used, and
+Python's and NumPy's, which the loop does not use but a user's loss, metric or callback may).
+Everything is a tensor or a plain value, so the file stays readable with weights_only.
+
+Resuming restores all of it at the point the checkpoint was taken, so the steps after it see the
+same batches, the same dropout masks and the same solver state as an uninterrupted run did.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from graphdl.compiler import Table
+from graphdl.diagnostics import error
+from graphdl.interop import read_checkpoint, save_checkpoint
+
+# trainnet's checkpoint names: {network}_epoch{epoch:03d}_iteration{iteration}.pt
+_NAME = re.compile(r".+_epoch\d+_iteration\d+\.pt")
+
+
+def checkpoint_file(folder: str | Path, network: str, epoch: int, iteration: int) -> Path:
+    return Path(folder) / f"{network}_epoch{epoch:03d}_iteration{iteration}.pt"
+
+
+def checkpoints_in(folder: str | Path) -> list[Path]:
+    """The whole checkpoints in `folder`, oldest first (by the time they were written, so that a
+    run resumed from an earlier checkpoint counts its own as the newest). Partial files (a write
+    that was interrupted) have other names and are never among them."""
+    files = [path for path in Path(folder).iterdir() if _NAME.fullmatch(path.name) and path.is_file()]
+    return sorted(files, key=lambda path: (path.stat().st_mtime_ns, _iteration(path)))
+
+
+def _iteration(path: Path) -> int:
+    return int(path.stem.rsplit("_iteration", 1)[1])
+
+
+def solver_name(options, optimizer) -> str:
+    if optimizer is None:
+        return options.solver
+    return f"{type(optimizer).__module__}.{type(optimizer).__qualname__}"
+
+
+def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) -> Path:
+    """Write the state of `training` (a trainnet run) after `iteration`; then, once the new file
+    is whole, remove the oldest checkpoints beyond `checkpoints_kept`."""
+    options, queue = training.options, training.queue
+    first, second = training.solver_state
+    rng = {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if training.device.type == "cuda" else None,
+        "python": _python_state(),
+        "numpy": _numpy_state(),
+    }
+    state = {
+        "iteration": iteration,
+        "epoch": epoch,
+        "epoch_ended": epoch_ended,
+        "solver": solver_name(options, training.optimizer),
+        "mini_batch_size": queue.mini_batch_size,
+        "observations": queue.num_observations,
+        "order": queue.order,
+        "position": queue.position,
+        "solver_state": [None if table is None else list(table.values) for table in (first, second)],
+        "optimizer": None if training.optimizer is None else training.optimizer.state_dict(),
+        "scheduler": None if training.scheduler is None else training.scheduler.state_dict(),
+        "rng": rng,
+        "best": {
+            "loss": training.best_loss,
+            "iteration": training.best_iteration,
+            "without_progress": training.validations_without_progress,
+            "weights": training.best_weights,
+        },
+    }
+    path = checkpoint_file(options.checkpoint_path, training.net.graph.name, epoch, iteration)
+    save_checkpoint(training.net, path, state, epoch=epoch, iteration=iteration)
+    if options.checkpoints_kept is not None:
+        older = [p for p in checkpoints_in(options.checkpoint_path) if p != path]
+        for stale in older[: max(0, len(older) - options.checkpoints_kept + 1)]:
+            stale.unlink(missing_ok=True)
+    return path
+
+
+def read_resume(path: str | Path, options, observations: int) -> tuple[Path, dict, dict]:
+    """The checkpoint to resume from (a file, or the newest whole checkpoint in a folder), its
+    state_dict and training state, checked against the options of the resumed run: E007 for a
+    file that is not a checkpoint, E802 for options that cannot continue it."""
+    path = Path(path)
+    if path.is_dir():
+        found = checkpoints_in(path)
+        if not found:
+            raise error("E007", f"trainnet: resume: {path} holds no trainnet checkpoint")
+        path = found[-1]
+    state_dict, state = read_checkpoint(path)
+    solver = options.solver if isinstance(options.solver, str) else None
+    wrong = []
+    if solver is not None and state["solver"] != solver:
+        wrong.append(f"solver {solver!r}, and the checkpoint's is {state['solver']!r}")
+    elif solver is None and state["solver"] in ("sgdm", "adam", "rmsprop"):
+        wrong.append(f"a torch optimizer, and the checkpoint's solver is {state['solver']!r}")
+    if state["mini_batch_size"] != options.mini_batch_size:
+        wrong.append(f"mini_batch_size {options.mini_batch_size}, and the checkpoint's is {state['mini_batch_size']}")
+    if state["observations"] != observations:
+        wrong.append(f"{observations} training observations, and the checkpoint's run had {state['observations']}")
+    if wrong:
+        help = "resume with the options and data of the run that wrote the checkpoint"
+        raise error("E802", f"trainnet: cannot resume from {path}: the options give " + "; ".join(wrong), help=help)
+    return path, state_dict, state
+
+
+def restore(training, state: dict) -> tuple[int, int]:
+    """Put `training` (a trainnet run, its network's weights already loaded) back where the
+    checkpoint was taken; returns (iteration, epoch)."""
+    queue, device = training.queue, training.device
+    if training.optimizer is not None:
+        expected = solver_name(training.options, training.optimizer)
+        if state["solver"] != expected:
+            raise error("E802", f"trainnet: cannot resume: the solver makes a {expected}, and the checkpoint's is {state['solver']}")
+        training.optimizer.load_state_dict(state["optimizer"])
+        if training.scheduler is not None and state["scheduler"] is not None:
+            training.scheduler.load_state_dict(state["scheduler"])
+    keys = training.net.learnables.keys
+    training.solver_state = tuple(
+        None if values is None else Table((layer, parameter, value.to(device)) for (layer, parameter), value in zip(keys, values))
+        for values in state["solver_state"]
+    )
+    queue.order, queue.position = state["order"], state["position"]
+    best = state["best"]
+    training.best_loss, training.best_iteration = float(best["loss"]), best["iteration"]
+    training.validations_without_progress = best["without_progress"]
+    if best["weights"] is not None:
+        training.best_weights = {key: value.to(device) for key, value in best["weights"].items()}
+    rng = state["rng"]
+    torch.set_rng_state(rng["torch"])
+    if rng["cuda"] is not None and device.type == "cuda":
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    version, internal, gauss = rng["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys_, position, has_gauss, cached = rng["numpy"]
+    np.random.set_state((kind, keys_.numpy().astype(np.uint32), position, has_gauss, cached))
+    return state["iteration"], state["epoch"]
+
+
+def _python_state() -> list:
+    version, internal, gauss = random.getstate()
+    return [version, list(internal), gauss]
+
+
+def _numpy_state() -> list:
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    return [kind, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached)]
+
