@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)"
     )
-    train = command("train", _train, "Train the network on the built-in digit images and report its test accuracy.")
+    train = command(
+        "train", _train, "Train the network on an image folder, an array file or the built-in digit images, and report its accuracy on held-out data."
+    )
     options = train.add_argument_group("training options (trainingOptions; the defaults are the seed's)")
     options.add_argument("--solver", choices=("sgdm", "adam", "rmsprop"), default="sgdm", help="default: sgdm")
     options.add_argument(
@@ -82,7 +84,29 @@ def _parser() -> argparse.ArgumentParser:
     options.add_argument("--plots", type=_plot_file, metavar="FILE", help="write the training-progress plot to FILE (.png, .svg or .pdf)")
     options.add_argument("--checkpoint-path", metavar="DIR", help="write a checkpoint to DIR after each epoch")
     options.add_argument("--execution-environment", choices=("auto", "cpu", "gpu"), default="auto", help="default: auto (a GPU if there is one)")
-    data = train.add_argument_group("data")
+    options.add_argument("--learn-rate-schedule", choices=("none", "piecewise", "warmup", "cosine"), default="none", help="default: none")
+    options.add_argument("--learn-rate-drop-factor", type=_fraction, default=0.1, metavar="F", help="piecewise: multiply the rate by F (default: 0.1)")
+    options.add_argument("--learn-rate-drop-period", type=_count, default=10, metavar="N", help="piecewise: every N epochs (default: 10)")
+    options.add_argument("--validation-frequency", type=_count, default=50, metavar="N", help="validate every N iterations (default: 50)")
+    options.add_argument(
+        "--validation-patience", type=_count, default=math.inf, metavar="N", help="stop after N validations without a lower loss (default: never)"
+    )
+    options.add_argument(
+        "--output-network", choices=("auto", "last-iteration", "best-validation-loss"), default="auto",
+        help="default: auto (the lowest validation loss's when there is validation data)",
+    )
+    options.add_argument("--metrics", type=_names, default=(), metavar="M,M", help="accuracy, top5-accuracy, fscore, rmse, ... (default: accuracy)")
+    options.add_argument("--log-csv", metavar="FILE", help="write the history to FILE, one row per iteration")
+    data = train.add_argument_group("data (the built-in digits unless --data)")
+    data.add_argument(
+        "--data", metavar="PATH", help="a folder of images, one subfolder per class (imageDatastore), or a .npz, .npy, IDX or .csv file (arrayDatastore)"
+    )
+    held_out = data.add_mutually_exclusive_group()
+    held_out.add_argument("--validation-data", metavar="PATH", help="validation data as --data takes it")
+    held_out.add_argument(
+        "--validation-split", type=_open_fraction, metavar="F", help="hold out the fraction F of each class of --data for validation (splitEachLabel)"
+    )
+    data.add_argument("--num-workers", type=_natural, default=0, metavar="N", help="processes reading --data (default: 0, the training process)")
     data.add_argument("--train-size", type=_count, default=5000, metavar="N", help="built-in training images (default: 5000)")
     data.add_argument("--test-size", type=_count, default=5000, metavar="N", help="built-in test images (default: 5000)")
     data.add_argument("--seed", type=_natural, default=0, help="seed of the data, the initial weights and the shuffling (default: 0)")
@@ -137,6 +161,11 @@ _natural = _number(int, lambda v: v >= 0, "a non-negative integer")
 _positive = _number(float, lambda v: 0 < v < float("inf"), "a positive number")
 _non_negative = _number(float, lambda v: 0 <= v < float("inf"), "a non-negative number")
 _fraction = _number(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+_open_fraction = _number(float, lambda v: 0 < v < 1, "a fraction in (0, 1)")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def _plot_file(text: str) -> str:
@@ -187,33 +216,25 @@ def _render(args) -> int:
 
 
 def _train(args) -> int:
+    if (args.validation_data or args.validation_split) and not args.data:
+        print("error: --validation-data and --validation-split go with --data (the built-in digits have their own test images)", file=sys.stderr)
+        return 2
     checked = _checked(args)
     if not checked.ok:
         return 1
+    if args.data:
+        return _train_on_files(args, checked)
     _check_digits_network(checked)
     import torch
 
     from graphdl.compiler import dlnetwork
     from graphdl.datasets import digits
-    from graphdl.train import training_options, trainnet
+    from graphdl.train import trainnet
 
     torch.manual_seed(args.seed)
     train_data = digits("train", args.train_size, seed=args.seed)
     test_data = digits("test", args.test_size, seed=args.seed)
-    options = training_options(
-        args.solver,
-        initial_learn_rate=args.initial_learn_rate,
-        gradient_threshold=args.gradient_threshold,
-        max_epochs=args.max_epochs,
-        mini_batch_size=args.mini_batch_size,
-        momentum=args.momentum,
-        l2_regularization=args.l2_regularization,
-        shuffle=args.shuffle,
-        plots="training-progress" if args.plots else "none",
-        plots_path=args.plots or "training-progress.png",
-        checkpoint_path=args.checkpoint_path,
-        execution_environment=args.execution_environment,
-    )
+    options = _training_options(args)
     net = dlnetwork(checked.graph, seed=args.seed)
     epochs = counted(options.max_epochs, "epoch")
     print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of {options.solver}")
@@ -226,6 +247,75 @@ def _train(args) -> int:
     if args.plots:
         print(f"wrote {args.plots}")
     return 0
+
+
+def _train_on_files(args, checked: Checked) -> int:
+    """`graphdl train --data PATH`: the datastore of a folder or a file, validation data held out
+    by label or read from --validation-data; every file that does not fit the network is reported
+    (trainnet's check_datastore) before training starts."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    from graphdl.compiler import dlnetwork
+    from graphdl.train import split_each_label, trainnet
+
+    torch.manual_seed(args.seed)
+    data = _datastore(args.data)
+    validation = _datastore(args.validation_data) if args.validation_data else None
+    if args.validation_split:
+        data, validation = split_each_label(data, 1 - args.validation_split, seed=args.seed)
+    options = _training_options(args, validation)
+    net = dlnetwork(checked.graph, seed=args.seed)
+    epochs = counted(options.max_epochs, "epoch")
+    print(f"training `{checked.graph.name}` on {len(data)} observations of {args.data}, {epochs} of {options.solver}")
+    net, info = trainnet(data, net, None, options)
+    if validation is None or getattr(validation, "classes", None) is None:
+        print(f"trained in {info.seconds:.1f} s")
+        return 0
+    correct = 0
+    with torch.no_grad():
+        for X, T in DataLoader(validation, batch_size=args.mini_batch_size, num_workers=args.num_workers):
+            correct += (net.predict(X.to(net.device)).argmax(1).cpu() == T).sum().item()
+    print(f"validation accuracy: {100 * correct / len(validation):.2f}% on {len(validation)} held-out observations ({info.seconds:.1f} s of training)")
+    if args.plots:
+        print(f"wrote {args.plots}")
+    return 0
+
+
+def _datastore(path: str):
+    """A folder as an image datastore (labels from the folder names), a file as an array datastore."""
+    from graphdl.train import array_datastore, image_datastore
+
+    return image_datastore(path) if Path(path).is_dir() else array_datastore(path)
+
+
+def _training_options(args, validation=None):
+    from graphdl.train import training_options
+
+    return training_options(
+        args.solver,
+        validation_data=validation,
+        validation_frequency=args.validation_frequency,
+        validation_patience=args.validation_patience,
+        output_network=args.output_network,
+        learn_rate_schedule=args.learn_rate_schedule,
+        learn_rate_drop_factor=args.learn_rate_drop_factor,
+        learn_rate_drop_period=args.learn_rate_drop_period,
+        metrics=args.metrics,
+        log_csv=args.log_csv,
+        num_workers=args.num_workers,
+        initial_learn_rate=args.initial_learn_rate,
+        gradient_threshold=args.gradient_threshold,
+        max_epochs=args.max_epochs,
+        mini_batch_size=args.mini_batch_size,
+        momentum=args.momentum,
+        l2_regularization=args.l2_regularization,
+        shuffle=args.shuffle,
+        plots="training-progress" if args.plots else "none",
+        plots_path=args.plots or "training-progress.png",
+        checkpoint_path=args.checkpoint_path,
+        execution_environment=args.execution_environment,
+    )
 
 
 def _compile(args) -> int:

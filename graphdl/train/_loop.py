@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch.utils.data import DataLoader, Dataset
 
-from graphdl.compiler import dlnetwork
+from graphdl.compiler import DLNetwork, dlnetwork
 from graphdl.diagnostics import Diagnostic, GraphdlError, RunError, error
 from graphdl.graph import LayerGraph
 from graphdl.train._callbacks import CSVLogger, OutputFcn, ProgressInfo, TensorBoardLogger
 from graphdl.train._checkpoints import read_resume, restore, write_checkpoint
 from graphdl.train._data import MiniBatchQueue, as_tensor
+from graphdl.train._datastores import ArrayDatastore, AugmentedImageDatastore, ImageDatastore, check_datastore
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._losses import LOSSES
 from graphdl.train._metrics import named_metric
@@ -32,6 +34,7 @@ from graphdl.train._monitor import TrainingProgressMonitor
 from graphdl.train._optimizers import base_learn_rate, make_optimizer, make_scheduler, optimizer_step
 from graphdl.train._options import TrainingOptions
 from graphdl.train._schedules import Constant, Cosine, Piecewise, Warmup
+from graphdl.train._sources import DataQueue, data_queue
 from graphdl.train._updates import adamupdate, rmspropupdate, sgdmupdate
 
 
@@ -61,10 +64,18 @@ class TrainingInfo:
         return values[-1] if values else None
 
 
-def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None, *, resume: str | Path | None = None):
+def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, *, resume: str | Path | None = None):
     """Train `net` (a DLNetwork, or a LayerGraph to compile) on observations `X` (batch first) and
     targets `T` (class indices for classification), minimising `loss`. Returns (net, info). As
     MATLAB's trainnet.
+
+    `trainnet(data, net, loss, options)`, MATLAB's `trainnet(ds, net, lossFcn, options)`, trains on
+    data that holds its targets: a torch `Dataset` of (x, t) pairs (a datastore), which trainnet
+    batches (`mini_batch_size`, the last partial batch dropped, shuffled as `options.shuffle`
+    says, read by `options.num_workers` processes); a `DataLoader`; or any re-iterable of (X, T)
+    batches, used as they come. A generator, which can be gone through only once, is refused.
+    `options.validation_data` takes the same. With several inputs or outputs, x and t are tuples
+    as X and T are below.
 
     A network of several inputs takes `X` as a tuple of arrays, one per input in `net.input_names`
     order; one of several outputs takes `T` as a tuple, one per output. `loss` is "crossentropy",
@@ -77,18 +88,35 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None, *, re
     solver, mini-batch size and data: training continues from it exactly, so that on the CPU with
     a fixed seed the weights end as an uninterrupted run's would."""
 
+    if isinstance(T, (DLNetwork, LayerGraph)):  # trainnet(data, net, loss, options)
+        if options is not None:
+            raise error("E802", "trainnet(data, net, loss, options): data that holds its targets takes no T")
+        T, net, loss, options = None, T, net, loss
+    elif isinstance(X, (Dataset, DataLoader)):
+        raise error("E802", f"trainnet: a {type(X).__name__} holds its targets: call trainnet(data, net, loss, options)")
+    elif net is None:
+        raise error("E802", "trainnet needs the network: trainnet(X, T, net, loss, options), or trainnet(data, net, loss, options)")
     options = options or TrainingOptions()
     if isinstance(net, LayerGraph):
         net = dlnetwork(net)
     # Everything is checked before the network is touched: a refused call leaves it as it was.
-    inputs, targets = _per_port(net, X, "input"), _per_port(net, T, "output")
+    source = T is None
+    if not source:
+        inputs, targets = _per_port(net, X, "input"), _per_port(net, T, "output")
     loss_fn = _loss(net, loss)
     device = _device(options.execution_environment)
-    _check_data(net, inputs, targets)
-    if options.mini_batch_size > len(inputs[0]):
-        raise error("E802", f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(inputs[0])} observations")
+    if source:
+        # The first mini-batch stands for the data in the checks and in choosing the metrics.
+        queue, first = _data_source(net, X, options, device)
+        inputs, targets = first[: len(net.input_names)], first[len(net.input_names) :]
+    else:
+        _check_data(net, inputs, targets)
+        if options.mini_batch_size > len(inputs[0]):
+            raise error("E802", f"trainnet: the mini-batch size {options.mini_batch_size} is larger than the {len(inputs[0])} observations")
     validation = None
-    if options.validation_data is not None:
+    if options.validation_data is not None and not _is_pair(options.validation_data):
+        validation, _ = _data_source(net, options.validation_data, options, device, "validation ")
+    elif options.validation_data is not None:
         Xv, Tv = options.validation_data
         validation_inputs, validation_targets = _per_port(net, Xv, "input", "validation "), _per_port(net, Tv, "output", "validation ")
         _check_data(net, validation_inputs, validation_targets, "validation ")
@@ -114,8 +142,13 @@ def trainnet(X, T, net, loss=None, options: TrainingOptions | None = None, *, re
         net.load_state_dict(checkpoint[1], origin=f"the checkpoint {checkpoint[0]}")
     net.to(device)
     if options.reset_input_normalization and checkpoint is None:
-        net.reset_input_normalization(*inputs)
-    queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
+        if source:  # over the whole data, read once, as MATLAB does from a datastore
+            batches = queue.all_batches(options.mini_batch_size, options.num_workers)
+            net.reset_input_normalization_from(batch[: len(net.input_names)] for batch in batches)
+        else:
+            net.reset_input_normalization(*inputs)
+    if not source:
+        queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
     metrics = ["loss", *metric_fns]
     if validation is not None:
         metrics += [f"validation {m}" for m in metrics]
@@ -412,6 +445,42 @@ def _per_port(net, data, port: str, role: str = "") -> tuple[torch.Tensor, ...]:
         except (TypeError, ValueError, RuntimeError) as e:
             raise error("E801", f"trainnet: {what} for the {port} `{name}` is not an array of numbers: {e}") from None
     return tuple(tensors)
+
+
+# The datastores check_datastore reads whole before training, naming each file that does not fit.
+DATASTORES = (ImageDatastore, ArrayDatastore, AugmentedImageDatastore)
+
+
+def _is_pair(data) -> bool:
+    """validation_data given as (X, T) arrays, as opposed to a Dataset or an iterable of batches."""
+    return isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data, Dataset)
+
+
+def _data_source(net, data, options: TrainingOptions, device: torch.device, role: str = "") -> tuple[DataQueue, tuple]:
+    """The mini-batches of a Dataset, a DataLoader or an iterable of batches, checked before
+    training: a datastore read whole (check_datastore), and any data's first mini-batch against
+    the network's inputs and outputs as arrays are. Returns the queue and that first batch."""
+    dataset = data if isinstance(data, Dataset) else getattr(data, "dataset", None)
+    if isinstance(dataset, DATASTORES):
+        check_datastore(dataset, net)
+    queue = data_queue(
+        data, lambda batch: _split_batch(net, batch, role), device, mini_batch_size=options.mini_batch_size,
+        num_workers=options.num_workers, training=not role,
+    )
+    first = queue.first_batch()
+    _check_data(net, first[: len(net.input_names)], first[len(net.input_names) :], role)
+    return queue, first
+
+
+def _split_batch(net, batch, role: str = "") -> tuple[torch.Tensor, ...]:
+    """A batch (X, T), X and T each a tensor or a tuple of one per input or output, as one tuple
+    of tensors: the inputs, then the targets."""
+    if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+        given = f"a {type(batch).__name__}" + (f" of {len(batch)}" if isinstance(batch, (tuple, list)) else "")
+        raise error("E801", f"trainnet: each {role}batch, and each item of a Dataset, must be a pair (X, T), not {given}",
+                    help="a datastore without labels cannot train a network")
+    X, T = (tuple(part) if isinstance(part, list) else part for part in batch)
+    return (*_per_port(net, X, "input", role), *_per_port(net, T, "output", role))
 
 
 def _loss(net, loss) -> Callable[[tuple, tuple], torch.Tensor]:

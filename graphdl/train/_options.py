@@ -52,7 +52,8 @@ class TrainingOptions:
     learn_rate_schedule: str | Callable = "none"
     learn_rate_drop_factor: float = 0.1
     learn_rate_drop_period: int = 10
-    validation_data: tuple | None = None  # (X, T)
+    # (X, T) arrays as trainnet takes them, or a Dataset, a DataLoader or a re-iterable of batches
+    validation_data: tuple | object | None = None
     validation_frequency: int = 50  # iterations
     validation_patience: float = math.inf  # stop after this many validations without a lower loss
     output_network: str = "auto"  # "auto", "last-iteration" or "best-validation-loss"
@@ -66,6 +67,7 @@ class TrainingOptions:
     checkpoints_kept: int | None = None  # keep the newest this many checkpoints (None: all)
     execution_environment: str = "auto"  # "auto", "cpu" or "gpu"
     reset_input_normalization: bool = True
+    num_workers: int = 0  # DataLoader worker processes reading a Dataset (0: in the training process)
     # A torch optimizer's schedule: a torch.optim.lr_scheduler class or factory given the
     # optimizer (`lambda opt: OneCycleLR(opt, max_lr=0.01, total_steps=n)`), stepped after every
     # iteration or every epoch as lr_scheduler_step says.
@@ -102,8 +104,11 @@ class TrainingOptions:
             if _is_number(getattr(self, name)) and not isinstance(getattr(self, name), int)
         ]
         validation = self.validation_data
-        if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
-            wrong.append("validation_data must be a pair (X, T)")
+        pair = isinstance(validation, (tuple, list)) and len(validation) == 2
+        if validation is not None and not (pair or hasattr(validation, "__iter__") or hasattr(validation, "__getitem__")):
+            wrong.append("validation_data must be a pair (X, T), a Dataset, a DataLoader or an iterable of batches")
+        if type(self.num_workers) is not int or self.num_workers < 0:
+            wrong.append(f"num_workers must be a whole number, 0 or more, not {self.num_workers!r}")
         if wrong:
             raise _invalid(wrong)
         checks = [
@@ -203,6 +208,8 @@ def training_options(solver: str | Callable = "sgdm", **options) -> TrainingOpti
 
 # The options MATLAB's trainingOptions has no counterpart of; the others are its names in CamelCase.
 _GRAPHDL_ONLY = ("plots_path", "lr_scheduler", "lr_scheduler_step", "callbacks", "log_csv", "tensorboard_dir", "checkpoints_kept")
+
+_GRAPHDL_ONLY += ("num_workers",)
 
 
 def _option_lines() -> str:
