@@ -21,7 +21,6 @@ import torch
 from torch import fx, nn
 
 from graphdl.analysis import Analysis, analyze
-from graphdl.catalog._torch_modules.input import StreamingFit
 from graphdl.compiler._codegen import GeneratedForward, build_modules, generate_entry, generate_forward, seeded
 from graphdl.compiler._layer_error import layer_error
 from graphdl.compiler._table import Table
@@ -199,7 +198,7 @@ class DLNetwork(nn.Module):
         """reset_input_normalization over data read a mini-batch at a time, as MATLAB computes
         the statistics from a datastore: `batches` is an iterable of tuples of tensors, one per
         input, gone through once, and only when an input layer normalises."""
-        fits = {name: StreamingFit(module) for name in self.input_names if (module := getattr(self, name, None)) is not None}
+        fits = {name: module.streaming_fit() for name in self.input_names if (module := getattr(self, name, None)) is not None}
         if not fits:
             return
         for batch in batches:

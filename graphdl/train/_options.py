@@ -105,7 +105,9 @@ class TrainingOptions:
         ]
         validation = self.validation_data
         pair = isinstance(validation, (tuple, list)) and len(validation) == 2
-        if validation is not None and not (pair or hasattr(validation, "__iter__") or hasattr(validation, "__getitem__")):
+        # An array or a tensor alone is iterable, yet not data with targets.
+        source = not hasattr(validation, "__array__") and (hasattr(validation, "__iter__") or hasattr(validation, "__getitem__"))
+        if validation is not None and not (pair or source):
             wrong.append("validation_data must be a pair (X, T), a Dataset, a DataLoader or an iterable of batches")
         if type(self.num_workers) is not int or self.num_workers < 0:
             wrong.append(f"num_workers must be a whole number, 0 or more, not {self.num_workers!r}")

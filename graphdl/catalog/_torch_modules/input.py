@@ -41,6 +41,10 @@ class InputNormalization(nn.Module):
             low, high = data.amin(dims, keepdim=True)[0], data.amax(dims, keepdim=True)[0]
         self.set_statistics(mean, std, low, high)
 
+    def streaming_fit(self) -> StreamingFit:
+        """`fit` over data added a mini-batch at a time: `add` each, then `finish`."""
+        return StreamingFit(self)
+
     def reduced_dims(self, ndim: int) -> list[int]:
         """The dimensions of a batch (of `ndim` dimensions) that one statistic spans: the batch's,
         and each that the statistics have as 1 (a per-channel mean spans height and width)."""
