@@ -228,3 +228,32 @@ def test_a_checkpoint_refuses_state_that_weights_only_cannot_read(tmp_path):
         graphdl.interop.save_checkpoint(net, tmp_path / "c.pt", {"f": lambda: None})
     assert caught.value.code == "E229"
     assert not list(tmp_path.iterdir())
+
+
+def test_training_on_a_dataset_writes_checkpoints_that_resume_refuses(tmp_path):
+    # The weights and the solver's state are kept; the loader's order is not, so resuming is refused
+    # before the network is touched rather than continued inexactly.
+    X = torch.randn(64, 6, generator=torch.Generator().manual_seed(0))
+    T = (X[:, 0] > 0).long()
+    data = torch.utils.data.TensorDataset(X, T)
+    net = graphdl.dlnetwork(graphdl.loads(DATASET_NET), seed=0)
+    options = training_options("sgdm", max_epochs=1, mini_batch_size=16, checkpoint_path=str(tmp_path), verbose=False)
+    net, _ = trainnet(data, net, "crossentropy", options)
+    (checkpoint,) = tmp_path.glob("*.pt")
+    assert graphdl.load_network(checkpoint).state_dict().keys() == net.state_dict().keys()
+    fresh = graphdl.dlnetwork(graphdl.loads(DATASET_NET), seed=0)
+    before = {key: value.clone() for key, value in fresh.state_dict().items()}
+    with pytest.raises(GraphdlError, match="cannot be resumed yet") as caught:
+        trainnet(data, fresh, "crossentropy", options, resume=tmp_path)
+    assert caught.value.code == "E802"
+    with pytest.raises(GraphdlError, match="whose order it does not keep"):
+        trainnet(X, T, fresh, "crossentropy", options, resume=tmp_path)
+    assert all(torch.equal(value, before[key]) for key, value in fresh.state_dict().items())
+
+
+DATASET_NET = """network small {
+ input = featureInput(6, normalization="zerocenter")
+ fc = fullyConnected(2)
+ prob = softmax()
+}
+"""

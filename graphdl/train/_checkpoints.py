@@ -67,10 +67,12 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
         "epoch": epoch,
         "epoch_ended": epoch_ended,
         "solver": solver_name(options, training.optimizer),
-        "mini_batch_size": queue.mini_batch_size,
-        "observations": queue.num_observations,
-        "order": queue.order,
-        "position": queue.position,
+        "mini_batch_size": options.mini_batch_size,
+        # Where the batches come from a Dataset or a loader (trainnet(data, ...)), the checkpoint
+        # keeps the weights and the solver's state, not the loader's order: it cannot be resumed.
+        "observations": getattr(queue, "num_observations", None),
+        "order": getattr(queue, "order", None),
+        "position": getattr(queue, "position", None),
         "solver_state": [None if table is None else list(table.values) for table in (first, second)],
         "optimizer": None if training.optimizer is None else training.optimizer.state_dict(),
         "scheduler": None if training.scheduler is None else training.scheduler.state_dict(),
@@ -110,7 +112,9 @@ def read_resume(path: str | Path, options, observations: int) -> tuple[Path, dic
         wrong.append(f"a torch optimizer, and the checkpoint's solver is {state['solver']!r}")
     if state["mini_batch_size"] != options.mini_batch_size:
         wrong.append(f"mini_batch_size {options.mini_batch_size}, and the checkpoint's is {state['mini_batch_size']}")
-    if state["observations"] != observations:
+    if state["order"] is None:
+        wrong.append("arrays, and the checkpoint was written by training on a Dataset or loader, whose order it does not keep")
+    elif state["observations"] != observations:
         wrong.append(f"{observations} training observations, and the checkpoint's run had {state['observations']}")
     if wrong:
         help = "resume with the options and data of the run that wrote the checkpoint"

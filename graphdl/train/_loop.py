@@ -122,6 +122,13 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
         _check_data(net, validation_inputs, validation_targets, "validation ")
         validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
     metric_fns = _metrics(net, targets, options.metrics)
+    if resume is not None and source:
+        # The order a DataLoader draws its batches in, and where it was, are not in a checkpoint yet.
+        raise error(
+            "E802",
+            "trainnet: resume= continues training on arrays or tensors; a Dataset, DataLoader or iterable of batches cannot be resumed yet",
+            help="train on the arrays (trainnet(X, T, net, ...)) to resume exactly, or start again from the checkpoint's weights with graphdl.load_weights",
+        )
     checkpoint = None if resume is None else read_resume(resume, options, len(inputs[0]))
     _check_writable(options)
     # Made now, since the TensorBoard writer may be missing (E008) and a refusal leaves the network as it was.
