@@ -214,3 +214,20 @@ def test_fmt_rewrites_checks_and_filters(tmp_path):
 
 def test_the_examples_are_formatted():
     assert graphdl("fmt", "--check", *sorted(EXAMPLES.glob("*.dlg"))).returncode == 0
+
+
+@pytest.mark.slow
+def test_train_resumes_from_a_checkpoint_to_the_same_weights(tmp_path):
+    import torch
+
+    common = ("train", EXAMPLES / "mnist.dlg", "--train-size", "256", "--test-size", "100", "--max-epochs", "2", "--mini-batch-size", "64")
+    whole = graphdl(*common, "--checkpoint-path", tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    first, last = sorted((tmp_path / "whole").glob("*.pt"))
+    resumed = graphdl(*common, "--checkpoint-path", tmp_path / "resumed", "--resume", first)
+    assert resumed.returncode == 0, resumed.stderr
+    (again,) = (tmp_path / "resumed").glob("*.pt")
+    assert again.name == last.name
+    expected, got = (torch.load(path, weights_only=True)["state_dict"] for path in (last, again))
+    assert expected.keys() == got.keys() and all(torch.equal(expected[key], got[key]) for key in expected)
+    assert whole.stdout.splitlines()[-1].split("(")[0] == resumed.stdout.splitlines()[-1].split("(")[0]  # the test accuracy

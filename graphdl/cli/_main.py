@@ -82,7 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     options.add_argument("--l2-regularization", type=_non_negative, default=1e-4, metavar="FACTOR", help="default: 1e-4")
     options.add_argument("--shuffle", choices=("once", "every-epoch", "never"), default="once", help="default: once")
     options.add_argument("--plots", type=_plot_file, metavar="FILE", help="write the training-progress plot to FILE (.png, .svg or .pdf)")
-    options.add_argument("--checkpoint-path", metavar="DIR", help="write a checkpoint to DIR after each epoch")
+    options.add_argument("--checkpoint-path", metavar="DIR", help="write a checkpoint to DIR after each epoch (or as --checkpoint-frequency says)")
+    options.add_argument("--checkpoint-frequency", type=_count, default=1, metavar="N", help="a checkpoint every N epochs or iterations (default: 1)")
+    options.add_argument("--checkpoint-frequency-unit", choices=("epoch", "iteration"), default="epoch", help="default: epoch")
+    options.add_argument(
+        "--resume", metavar="CHECKPOINT", help="continue the run that wrote CHECKPOINT (a file, or a folder: its newest) to the weights it would have reached"
+    )
     options.add_argument("--execution-environment", choices=("auto", "cpu", "gpu"), default="auto", help="default: auto (a GPU if there is one)")
     options.add_argument("--learn-rate-schedule", choices=("none", "piecewise", "warmup", "cosine"), default="none", help="default: none")
     options.add_argument("--learn-rate-drop-factor", type=_fraction, default=0.1, metavar="F", help="piecewise: multiply the rate by F (default: 0.1)")
@@ -239,7 +244,7 @@ def _train(args) -> int:
     epochs = counted(options.max_epochs, "epoch")
     print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of {options.solver}")
     # Every refusal and failure of trainnet is a GraphdlError, printed by main as diagnostics.
-    net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options)
+    net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options, resume=args.resume)
     with torch.no_grad():
         scores = net.predict(torch.as_tensor(test_data.images, device=net.device))
         accuracy = (scores.argmax(1).cpu() == torch.as_tensor(test_data.labels)).float().mean().item() * 100
@@ -268,7 +273,7 @@ def _train_on_files(args, checked: Checked) -> int:
     net = dlnetwork(checked.graph, seed=args.seed)
     epochs = counted(options.max_epochs, "epoch")
     print(f"training `{checked.graph.name}` on {len(data)} observations of {args.data}, {epochs} of {options.solver}")
-    net, info = trainnet(data, net, None, options)
+    net, info = trainnet(data, net, None, options, resume=args.resume)
     if validation is None or getattr(validation, "classes", None) is None:
         print(f"trained in {info.seconds:.1f} s")
         return 0
@@ -314,6 +319,8 @@ def _training_options(args, validation=None):
         plots="training-progress" if args.plots else "none",
         plots_path=args.plots or "training-progress.png",
         checkpoint_path=args.checkpoint_path,
+        checkpoint_frequency=args.checkpoint_frequency,
+        checkpoint_frequency_unit=args.checkpoint_frequency_unit,
         execution_environment=args.execution_environment,
     )
 
