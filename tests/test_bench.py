@@ -39,3 +39,14 @@ def test_startup_benchmark_smoke_run():
     assert [line.split()[0] for line in verdicts] == ["check", "broken", "series", "residual"]
     assert all(line.rstrip(")").endswith(("met", "NOT met")) for line in verdicts)
     assert any(line.strip().startswith("graphdl check examples/mnist.dlg") for line in lines)
+
+
+def test_training_benchmark_smoke_run():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "train.py"), "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    # The benchmark exits with an error unless every loop ran the same number of iterations.
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    loops = [(row[0], row[1]) for row in rows if len(row) == 6 and row[0] in ("arrays", "dataloader")]
+    assert loops == [("arrays", "trainnet"), ("arrays", "custom-loop"), ("arrays", "hand-written"), ("dataloader", "trainnet"), ("dataloader", "hand-written")]
+    ratios = [float(row[4]) for row in rows if len(row) == 6 and row[0] in ("arrays", "dataloader")]
+    assert all(0 < ratio < 100 for ratio in ratios)
