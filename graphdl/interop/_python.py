@@ -80,6 +80,7 @@ class _Writer:
 
     def __init__(self):
         self.needed: dict[str, object] = {}  # graphdl classes and functions, by name, in first-use order
+        self._visiting: set[str] = set()  # those whose names are being followed: two may use each other
 
     def construct(self, module: nn.Module, layer: str) -> str:
         text = self.expression(module)
@@ -108,8 +109,9 @@ class _Writer:
 
     def need(self, item) -> None:
         """Include a graphdl class or function, the graphdl bases and names its source uses first."""
-        if item.__name__ in self.needed:
+        if item.__name__ in self.needed or item.__name__ in self._visiting:
             return
+        self._visiting.add(item.__name__)
         bases = [base for base in getattr(item, "__bases__", ()) if base.__module__.startswith("graphdl.")]
         for base in bases:
             self.need(base)

@@ -12,6 +12,55 @@ import torch.nn.functional as F
 from torch import nn
 
 
+class StreamingFit:
+    """`InputNormalization.fit`'s statistics over data seen a mini-batch at a time, as MATLAB
+    computes them from a datastore: sums in float64 and Chan et al.'s pairwise update of the
+    variance, so that they match `fit` on all the data at once to float32's rounding."""
+
+    def __init__(self, module: InputNormalization):
+        self.module = module
+        self.count = 0
+        self.mean = self.m2 = self.low = self.high = None
+
+    @torch.no_grad()
+    def add(self, batch: torch.Tensor) -> None:
+        x = batch.detach().to(device="cpu", dtype=torch.float64)
+        dims = self.module.reduced_dims(x.dim())
+        n = math.prod(x.shape[d] for d in dims)  # values behind each statistic
+        mean = x.mean(dims, keepdim=True)[0]
+        m2 = ((x - mean) ** 2).sum(dims, keepdim=True)[0]
+        low, high = x.amin(dims, keepdim=True)[0], x.amax(dims, keepdim=True)[0]
+        if self.count == 0:
+            self.mean, self.m2, self.low, self.high = mean, m2, low, high
+        else:
+            total = self.count + n
+            delta = mean - self.mean
+            self.mean = self.mean + delta * (n / total)
+            self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
+            self.low, self.high = torch.minimum(self.low, low), torch.maximum(self.high, high)
+        self.count += n
+
+    def finish(self) -> None:
+        """Set the module's statistics from everything added."""
+        if self.count == 0:
+            return
+        f32 = {"dtype": torch.float32, "device": next(self.module.buffers()).device}
+        std = (self.m2 / self.count).sqrt()
+        self.module.set_statistics(self.mean.to(**f32), std.to(**f32), self.low.to(**f32), self.high.to(**f32))
+
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "zerocenter":
+            return x - self.mean
+        if self.mode == "zscore":
+            return (x - self.mean) / self.std
+        unit = (x - self.min) / (self.max - self.min)
+        return unit if self.mode == "rescale-zero-one" else 2 * unit - 1
+
+    def extra_repr(self) -> str:
+        return self.mode
+
+
 class InputNormalization(nn.Module):
     """MATLAB's input-layer normalisation. The statistics have `size`: (channels, 1, 1) for one per
     channel, an observation's size for one per element, all ones for one in all; they are buffers,
@@ -35,27 +84,35 @@ class InputNormalization(nn.Module):
         constant pixel, as MNIST's borders) is taken as one, so that it never divides by zero."""
         reference = next(self.buffers())
         data = data.to(dtype=torch.float32, device=reference.device)
-        dims = [0] + [d + 1 for d, n in enumerate(reference.shape) if n == 1]
+        dims = self.reduced_dims(data.dim())
+        mean = std = low = high = None
         if self.mode in ("zerocenter", "zscore"):
-            self.mean.copy_(data.mean(dims, keepdim=True)[0])
+            mean = data.mean(dims, keepdim=True)[0]
         if self.mode == "zscore":
             std = data.std(dims, keepdim=True, unbiased=False)[0]
-            self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
         if self.mode.startswith("rescale"):
             low, high = data.amin(dims, keepdim=True)[0], data.amax(dims, keepdim=True)[0]
+        self.set_statistics(mean, std, low, high)
+
+    def streaming_fit(self) -> StreamingFit:
+        """`fit` over data added a mini-batch at a time: `add` each, then `finish`."""
+        return StreamingFit(self)
+
+    def reduced_dims(self, ndim: int) -> list[int]:
+        """The dimensions of a batch (of `ndim` dimensions) that one statistic spans: the batch's,
+        and each that the statistics have as 1 (a per-channel mean spans height and width)."""
+        return [0] + [d + 1 for d, n in enumerate(next(self.buffers()).shape) if n == 1]
+
+    @torch.no_grad()
+    def set_statistics(self, mean=None, std=None, low=None, high=None) -> None:
+        """Set the statistics this mode uses (others are ignored), each of the buffers' size."""
+        if self.mode in ("zerocenter", "zscore"):
+            self.mean.copy_(mean)
+        if self.mode == "zscore":
+            self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+        if self.mode.startswith("rescale"):
             self.min.copy_(low)
             self.max.copy_(torch.where(high > low, high, low + 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.mode == "zerocenter":
-            return x - self.mean
-        if self.mode == "zscore":
-            return (x - self.mean) / self.std
-        unit = (x - self.min) / (self.max - self.min)
-        return unit if self.mode == "rescale-zero-one" else 2 * unit - 1
-
-    def extra_repr(self) -> str:
-        return self.mode
 
 
 class Mnist(nn.Module):
