@@ -237,3 +237,12 @@ def test_a_data_loader_over_an_image_folder_trains_the_network(folder):
             optimizer.step()
             losses.append(loss.item())
     assert np.mean(losses[-3:]) < np.mean(losses[:3])  # the last epoch's against the first's
+
+
+def test_a_path_that_is_not_there_is_a_file_error_not_a_wrong_kind(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file") as caught:
+        graphdl.array_datastore(tmp_path / "missing.npz")
+    assert caught.value.code == "E001"
+    with pytest.raises(GraphdlError, match="a folder") as caught:
+        graphdl.array_datastore(tmp_path)
+    assert caught.value.code == "E001"

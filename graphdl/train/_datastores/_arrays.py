@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +102,10 @@ def array_datastore(data, responses=None, *, classes=None, categorical: bool | N
 
 
 def _kind(path: Path) -> str:
+    if not path.is_file():  # a missing path is a file that cannot be read, not one of the wrong kind
+        code = errno.EISDIR if path.is_dir() else errno.ENOENT
+        cause = OSError(code, os.strerror(code), str(path))
+        raise error("E001", f"cannot read {path}: {'it is a folder, not a file' if path.is_dir() else 'no such file'}", os_error=cause)
     name = path.name.lower()
     if name.endswith((".npy", ".npz", ".csv")):
         return name[-3:]
