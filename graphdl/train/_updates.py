@@ -5,6 +5,12 @@ Each rule computes, per learnable, the step to add to its value; the steps of le
 share a learn-rate factor are computed together with torch's multi-tensor (`_foreach`) ops, one
 kernel per op for the whole group instead of one per tensor. A factor of 0 (a frozen learnable)
 leaves the value and its state as they are. A table of values has factors of 1.
+
+The solver's state tables are updated in place and returned, as torch.optim updates its state:
+`net, velocity = sgdmupdate(net, gradients, velocity, ...)` reads as MATLAB's line does, and no
+new state tensors are allocated each step (fresh ones, as large as the learnables, cost a few
+percent of a small network's step in the allocator). Copy a state (`velocity.map(torch.clone)`)
+to keep it as it was.
 """
 
 from __future__ import annotations
@@ -28,13 +34,14 @@ def sgdmupdate(net, gradients: Table, velocity: Table | None, learn_rate: float,
         value    = value + velocity
 
     `net` is a DLNetwork (updated in place) or a table of values (a new table is returned).
-    `velocity` is None on the first step. Returns (net, velocity)."""
+    `velocity` is None on the first step, then what the step before returned, which this step
+    updates in place. Returns (net, velocity)."""
 
     def rule(factor, grads, states):
         (velocities,) = states
-        moved = torch._foreach_mul(velocities, momentum)
-        torch._foreach_add_(moved, grads, alpha=-learn_rate * factor)
-        return moved, [moved]
+        torch._foreach_mul_(velocities, momentum)
+        torch._foreach_add_(velocities, grads, alpha=-learn_rate * factor)
+        return velocities, [velocities]
 
     net, (velocity,) = _update("sgdmupdate", net, gradients, [velocity], rule)
     return net, velocity
@@ -68,9 +75,9 @@ def adamupdate(
 
     def rule(factor, grads, states):
         averages, squares = states
-        averages = torch._foreach_mul(averages, gradient_decay)
+        torch._foreach_mul_(averages, gradient_decay)
         torch._foreach_add_(averages, grads, alpha=1 - gradient_decay)
-        squares = torch._foreach_mul(squares, squared_gradient_decay)
+        torch._foreach_mul_(squares, squared_gradient_decay)
         torch._foreach_addcmul_(squares, grads, grads, value=1 - squared_gradient_decay)
         denominators = torch._foreach_sqrt(squares)
         torch._foreach_div_(denominators, second)
@@ -95,7 +102,7 @@ def rmspropupdate(net, gradients: Table, average_sq_grad: Table | None, learn_ra
 
     def rule(factor, grads, states):
         (squares,) = states
-        squares = torch._foreach_mul(squares, squared_gradient_decay)
+        torch._foreach_mul_(squares, squared_gradient_decay)
         torch._foreach_addcmul_(squares, grads, grads, value=1 - squared_gradient_decay)
         denominators = torch._foreach_sqrt(squares)
         torch._foreach_add_(denominators, epsilon)
