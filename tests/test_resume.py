@@ -3,6 +3,7 @@ from its last whole checkpoint ends with the very weights of an uninterrupted ru
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import random
 import signal
@@ -20,7 +21,10 @@ from graphdl.train._checkpoints import checkpoints_in
 
 # The run, shared by the child process (which is killed) and this one (uninterrupted and
 # resumed): a small network with dropout (so the random state matters), shuffled every epoch,
-# a checkpoint every 4 iterations of 8 per epoch.
+# a checkpoint every 4 iterations of 8 per epoch. The data are arrays, a Dataset that trainnet
+# batches, or a DataLoader that shuffles and reads in two worker processes; the Dataset adds
+# noise to each image from torch's generator (a worker's own, in the DataLoader's workers), so
+# that where the random states stand when a batch is read matters too.
 SCRIPT = '''
 import os
 import sys
@@ -45,6 +49,17 @@ SOURCE = """network small {
 EPOCHS, BATCH, IMAGES = 3, 16, 128
 
 
+class Noisy(torch.utils.data.Dataset):
+    def __init__(self, images, labels):
+        self.images, self.labels = torch.from_numpy(images), torch.from_numpy(labels)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.images[i] + 0.05 * torch.randn(self.images[i].shape), self.labels[i]
+
+
 def options(kind, folder, **more):
     solver = {
         "sgdm": "sgdm",
@@ -59,11 +74,17 @@ def options(kind, folder, **more):
     )
 
 
-def train(kind, folder, resume=None, **more):
+def train(kind, folder, resume=None, data="arrays", **more):
     torch.manual_seed(0)
-    data = digits("train", IMAGES, seed=0)
+    digits_ = digits("train", IMAGES, seed=0)
     net = graphdl.dlnetwork(graphdl.loads(SOURCE), seed=0)
-    net, info = trainnet(data.images, data.labels, net, "crossentropy", options(kind, folder, **more), resume=resume)
+    if data == "arrays":
+        net, info = trainnet(digits_.images, digits_.labels, net, "crossentropy", options(kind, folder, **more), resume=resume)
+        return net
+    dataset = Noisy(digits_.images, digits_.labels)
+    if data == "loader":
+        dataset = torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True, drop_last=True, num_workers=2)
+    net, info = trainnet(dataset, net, "crossentropy", options(kind, folder, **more), resume=resume)
     return net
 
 
@@ -74,7 +95,7 @@ def pause(marker):
 
 
 if __name__ == "__main__":
-    kind, folder, mode, at, marker = sys.argv[1:]
+    kind, data, folder, mode, at, marker = sys.argv[1:]
     at = int(at)
     if mode == "iteration":  # killed between two steps, after iteration `at`
         more = {"output_fcn": lambda info: info.iteration == at and pause(marker)}
@@ -100,7 +121,7 @@ if __name__ == "__main__":
             real_replace(source, target)
 
         torch.save, os.replace = save, replace
-    train(kind, folder, **more)
+    train(kind, folder, data=data, **more)
 '''
 
 
@@ -121,10 +142,10 @@ def assert_same_weights(a, b):
     assert not different, f"weights differ: {different}"
 
 
-def kill(script, folder, kind, mode, at):
+def kill(script, folder, kind, mode, at, data="arrays"):
     path, _ = script
     marker = folder.parent / "ready"
-    child = subprocess.Popen([sys.executable, str(path), kind, str(folder), mode, str(at), str(marker)], stderr=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, str(path), kind, data, str(folder), mode, str(at), str(marker)], stderr=subprocess.PIPE)
     try:
         while not marker.exists():
             if child.poll() is not None:
@@ -139,39 +160,63 @@ def kill(script, folder, kind, mode, at):
 
 # Where each solver's run is killed: between steps, halfway through writing a checkpoint, and
 # with a checkpoint written whole but not yet renamed into place; the point itself is random.
-KILLS = [("sgdm", "iteration"), ("adam", "writing"), ("torch", "renaming")]
+KILLS = [("sgdm", "iteration", "arrays"), ("adam", "writing", "arrays"), ("torch", "renaming", "arrays"),
+         ("sgdm", "iteration", "loader"), ("adam", "writing", "dataset")]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("kind", "mode"), KILLS)
-def test_a_killed_run_resumes_to_the_uninterrupted_weights(script, tmp_path, kind, mode):
+@pytest.mark.parametrize(("kind", "mode", "data"), KILLS)
+def test_a_killed_run_resumes_to_the_uninterrupted_weights(script, tmp_path, kind, mode, data):
     at = random.randint(5, 23) if mode == "iteration" else random.randint(2, 6)  # iterations 1-24; checkpoints 1-6
     _, run = script
     folder = tmp_path / "checkpoints"
-    kill(script, folder, kind, mode, at)
+    kill(script, folder, kind, mode, at, data)
     if mode != "iteration":
         # The interrupted write left its partial file, which never replaced a whole checkpoint:
         # the checkpoints before it are there, whole.
         assert [p.name for p in folder.iterdir() if p.name.endswith(".partial")], "the kill left no partial file"
         assert [p.name for p in checkpoints_in(folder)] == [f"small_epoch{(4 * n - 1) // 8 + 1:03d}_iteration{4 * n}.pt" for n in range(1, at)]
-    resumed = run.train(kind, folder, resume=folder)
-    assert_same_weights(resumed, run.train(kind, tmp_path / "uninterrupted"))
+    resumed = run.train(kind, folder, resume=folder, data=data)
+    assert_same_weights(resumed, run.train(kind, tmp_path / "uninterrupted", data=data))
 
 
-def test_a_run_stopped_and_resumed_ends_as_an_uninterrupted_one(script, tmp_path):
+@pytest.mark.parametrize("data", ["arrays", "dataset", "loader", "batches"])
+def test_a_run_stopped_and_resumed_ends_as_an_uninterrupted_one(script, tmp_path, data):
     # In one process: Ctrl-C (KeyboardInterrupt in an output function) stops training at
     # iteration 11, between the checkpoints of iterations 8 (the end of epoch 1) and 12, so 3
-    # steps are done again.
+    # steps are done again. Resumed from iteration 4 as well, within the first epoch, where a
+    # Dataset or a loader reads the epoch's first batches again. "batches" is a list of (X, T)
+    # batches, in the same order every epoch.
     _, run = script
+    if data == "batches":
+        run = _BatchesRun(run)
 
     def interrupt(info):
         if info.iteration == 11 and info.state == "iteration":
             raise KeyboardInterrupt
 
-    run.train("sgdm", tmp_path / "a", output_fcn=interrupt)
+    run.train("sgdm", tmp_path / "a", output_fcn=interrupt, data=data)
     assert [p.name for p in checkpoints_in(tmp_path / "a")] == [f"small_epoch{e:03d}_iteration{i}.pt" for e, i in ((1, 4), (1, 8))]
-    resumed = run.train("sgdm", tmp_path / "a", resume=tmp_path / "a" / "small_epoch001_iteration8.pt")
-    assert_same_weights(resumed, run.train("sgdm", tmp_path / "b"))
+    uninterrupted = run.train("sgdm", tmp_path / "b", data=data)
+    for checkpoint in ("small_epoch001_iteration8.pt", "small_epoch001_iteration4.pt"):
+        resumed = run.train("sgdm", tmp_path / "c", resume=tmp_path / "a" / checkpoint, data=data)
+        assert_same_weights(resumed, uninterrupted)
+
+
+class _BatchesRun:
+    """The script's run, its data a list of (X, T) batches."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def train(self, kind, folder, resume=None, data="batches", **more):
+        torch.manual_seed(0)
+        digits = self.run.digits("train", self.run.IMAGES, seed=0)
+        X, T = torch.from_numpy(digits.images), torch.from_numpy(digits.labels)
+        batches = [(X[i : i + self.run.BATCH], T[i : i + self.run.BATCH]) for i in range(0, len(X), self.run.BATCH)]
+        net = graphdl.dlnetwork(graphdl.loads(self.run.SOURCE), seed=0)
+        net, _ = trainnet(batches, net, "crossentropy", self.run.options(kind, folder, **more), resume=resume)
+        return net
 
 
 def test_checkpoints_every_n_epochs_and_the_newest_kept(script, tmp_path):
@@ -230,24 +275,32 @@ def test_a_checkpoint_refuses_state_that_weights_only_cannot_read(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_training_on_a_dataset_writes_checkpoints_that_resume_refuses(tmp_path):
-    # The weights and the solver's state are kept; the loader's order is not, so resuming is refused
-    # before the network is touched rather than continued inexactly.
+def test_a_checkpoint_resumes_only_the_kind_of_data_that_wrote_it(tmp_path):
+    # Arrays and a Dataset keep different positions, so each refuses the other's checkpoint, as
+    # a loader of another length does, before the network is touched.
     X = torch.randn(64, 6, generator=torch.Generator().manual_seed(0))
     T = (X[:, 0] > 0).long()
     data = torch.utils.data.TensorDataset(X, T)
     net = graphdl.dlnetwork(graphdl.loads(DATASET_NET), seed=0)
-    options = training_options("sgdm", max_epochs=1, mini_batch_size=16, checkpoint_path=str(tmp_path), verbose=False)
-    net, _ = trainnet(data, net, "crossentropy", options)
-    (checkpoint,) = tmp_path.glob("*.pt")
-    assert graphdl.load_network(checkpoint).state_dict().keys() == net.state_dict().keys()
+    options = training_options("sgdm", max_epochs=1, mini_batch_size=16, verbose=False)
+    _, on_dataset = trainnet(data, net, "crossentropy", dataclasses.replace(options, checkpoint_path=str(tmp_path / "d")))
+    _, on_arrays = trainnet(X, T, net, "crossentropy", dataclasses.replace(options, checkpoint_path=str(tmp_path / "a")))
     fresh = graphdl.dlnetwork(graphdl.loads(DATASET_NET), seed=0)
     before = {key: value.clone() for key, value in fresh.state_dict().items()}
-    with pytest.raises(GraphdlError, match="cannot be resumed yet") as caught:
-        trainnet(data, fresh, "crossentropy", options, resume=tmp_path)
-    assert caught.value.code == "E802"
-    with pytest.raises(GraphdlError, match="whose order it does not keep"):
-        trainnet(X, T, fresh, "crossentropy", options, resume=tmp_path)
+    loader = torch.utils.data.DataLoader(data, batch_size=16)
+    cases = [
+        ((X, T), on_dataset, "arrays, and the checkpoint was written by training on a Dataset"),
+        ((data,), on_arrays, "a Dataset, a DataLoader or an iterable of batches, and the checkpoint was written by training on arrays"),
+        ((torch.utils.data.Subset(data, range(48)),), on_dataset, "3 mini-batches a pass, and the checkpoint's run had 4"),
+        ((loader,), on_dataset, None),  # the same batches a pass: resumable
+    ]
+    for args, info, message in cases:
+        if message is None:
+            trainnet(*args, graphdl.dlnetwork(graphdl.loads(DATASET_NET), seed=0), "crossentropy", options, resume=info.last_checkpoint)
+            continue
+        with pytest.raises(GraphdlError, match=message) as caught:
+            trainnet(*args, fresh, "crossentropy", options, resume=info.last_checkpoint)
+        assert caught.value.code == "E802"
     assert all(torch.equal(value, before[key]) for key, value in fresh.state_dict().items())
 
 

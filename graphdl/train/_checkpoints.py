@@ -9,21 +9,21 @@ Python's and NumPy's, which the loop does not use but a user's loss, metric or c
 Everything is a tensor or a plain value, so the file stays readable with weights_only.
 
 Resuming restores all of it at the point the checkpoint was taken, so the steps after it see the
-same batches, the same dropout masks and the same solver state as an uninterrupted run did.
+same batches, the same dropout masks and the same solver state as an uninterrupted run did. Data
+from a Dataset, a DataLoader or an iterable of batches is put back by its queue (DataQueue keeps
+the pass, the position in it and the random states the pass began with).
 """
 
 from __future__ import annotations
 
-import random
 import re
 from pathlib import Path
-
-import numpy as np
-import torch
 
 from graphdl.compiler import Table
 from graphdl.diagnostics import error
 from graphdl.interop import read_checkpoint, save_checkpoint
+from graphdl.train._data import MiniBatchQueue
+from graphdl.train._random import random_states, set_random_states
 
 # trainnet's checkpoint names: {network}_epoch{epoch:03d}_iteration{iteration}.pt
 _NAME = re.compile(r".+_epoch\d+_iteration\d+\.pt")
@@ -56,27 +56,22 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
     is whole, remove the oldest checkpoints beyond `checkpoints_kept`."""
     options, queue = training.options, training.queue
     first, second = training.solver_state
-    rng = {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if training.device.type == "cuda" else None,
-        "python": _python_state(),
-        "numpy": _numpy_state(),
-    }
+    arrays = isinstance(queue, MiniBatchQueue)
     state = {
         "iteration": iteration,
         "epoch": epoch,
         "epoch_ended": epoch_ended,
         "solver": solver_name(options, training.optimizer),
         "mini_batch_size": options.mini_batch_size,
-        # Where the batches come from a Dataset or a loader (trainnet(data, ...)), the checkpoint
-        # keeps the weights and the solver's state, not the loader's order: it cannot be resumed.
-        "observations": getattr(queue, "num_observations", None),
-        "order": getattr(queue, "order", None),
-        "position": getattr(queue, "position", None),
+        # Arrays (a MiniBatchQueue): their order and the position in it; else the DataQueue's state.
+        "observations": queue.num_observations if arrays else None,
+        "order": queue.order if arrays else None,
+        "position": queue.position if arrays else None,
+        "source": None if arrays else queue.checkpoint_state(),
         "solver_state": [None if table is None else list(table.values) for table in (first, second)],
         "optimizer": None if training.optimizer is None else training.optimizer.state_dict(),
         "scheduler": None if training.scheduler is None else training.scheduler.state_dict(),
-        "rng": rng,
+        "rng": random_states(cuda=training.device.type == "cuda"),
         "best": {
             "loss": training.best_loss,
             "iteration": training.best_iteration,
@@ -93,10 +88,11 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
     return path
 
 
-def read_resume(path: str | Path, options, observations: int) -> tuple[Path, dict, dict]:
+def read_resume(path: str | Path, options, data: tuple[str, int]) -> tuple[Path, dict, dict]:
     """The checkpoint to resume from (a file, or the newest whole checkpoint in a folder), its
-    state_dict and training state, checked against the options of the resumed run: E007 for a
-    file that is not a checkpoint, E802 for options that cannot continue it."""
+    state_dict and training state, checked against the options and the data of the resumed run
+    (`data`: ("arrays", observations) or ("batches", mini-batches a pass)): E007 for a file that
+    is not a checkpoint, E802 for options or data that cannot continue it."""
     path = Path(path)
     if path.is_dir():
         found = checkpoints_in(path)
@@ -112,10 +108,18 @@ def read_resume(path: str | Path, options, observations: int) -> tuple[Path, dic
         wrong.append(f"a torch optimizer, and the checkpoint's solver is {state['solver']!r}")
     if state["mini_batch_size"] != options.mini_batch_size:
         wrong.append(f"mini_batch_size {options.mini_batch_size}, and the checkpoint's is {state['mini_batch_size']}")
-    if state["order"] is None:
-        wrong.append("arrays, and the checkpoint was written by training on a Dataset or loader, whose order it does not keep")
-    elif state["observations"] != observations:
-        wrong.append(f"{observations} training observations, and the checkpoint's run had {state['observations']}")
+    kind, count = data
+    source = state.get("source")
+    if kind == "arrays" and state["order"] is None:
+        wrong.append("arrays, and the checkpoint was written by training on a Dataset, a DataLoader or an iterable of batches")
+    elif kind == "arrays" and state["observations"] != count:
+        wrong.append(f"{count} training observations, and the checkpoint's run had {state['observations']}")
+    elif kind == "batches" and state["order"] is not None:
+        wrong.append("a Dataset, a DataLoader or an iterable of batches, and the checkpoint was written by training on arrays")
+    elif kind == "batches" and source is None:
+        wrong.append("a Dataset or a loader, and the checkpoint was written by a graphdl that did not keep a loader's position")
+    elif kind == "batches" and source["batches"] != count:
+        wrong.append(f"{count} mini-batches a pass, and the checkpoint's run had {source['batches']}")
     if wrong:
         help = "resume with the options and data of the run that wrote the checkpoint"
         raise error("E802", f"trainnet: cannot resume from {path}: the options give " + "; ".join(wrong), help=help)
@@ -138,29 +142,15 @@ def restore(training, state: dict) -> tuple[int, int]:
         None if values is None else Table((layer, parameter, value.to(device)) for (layer, parameter), value in zip(keys, values))
         for values in state["solver_state"]
     )
-    queue.order, queue.position = state["order"], state["position"]
+    if isinstance(queue, MiniBatchQueue):
+        queue.order, queue.position = state["order"], state["position"]
+    else:
+        queue.resume_at(state["source"], within_pass=not state["epoch_ended"])
     best = state["best"]
     training.best_loss, training.best_iteration = float(best["loss"]), best["iteration"]
     training.validations_without_progress = best["without_progress"]
     if best["weights"] is not None:
         training.best_weights = {key: value.to(device) for key, value in best["weights"].items()}
-    rng = state["rng"]
-    torch.set_rng_state(rng["torch"])
-    if rng["cuda"] is not None and device.type == "cuda":
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    version, internal, gauss = rng["python"]
-    random.setstate((version, tuple(internal), gauss))
-    kind, keys_, position, has_gauss, cached = rng["numpy"]
-    np.random.set_state((kind, keys_.numpy().astype(np.uint32), position, has_gauss, cached))
+    set_random_states(state["rng"])
     return state["iteration"], state["epoch"]
-
-
-def _python_state() -> list:
-    version, internal, gauss = random.getstate()
-    return [version, list(internal), gauss]
-
-
-def _numpy_state() -> list:
-    kind, keys, position, has_gauss, cached = np.random.get_state()
-    return [kind, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached)]
 

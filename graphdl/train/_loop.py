@@ -86,7 +86,11 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
 
     `resume` is a checkpoint (or a folder of them: the newest) written by a run with the same
     solver, mini-batch size and data: training continues from it exactly, so that on the CPU with
-    a fixed seed the weights end as an uninterrupted run's would."""
+    a fixed seed the weights end as an uninterrupted run's would. Data from a Dataset, a DataLoader
+    or an iterable of batches resumes exactly too, as long as its order comes from torch's
+    generators (a DataLoader's shuffle does, seeded by torch.manual_seed or its own generator): a
+    checkpoint taken within an epoch makes the resumed run read that epoch's batches before it
+    again and drop them, since a loader cannot be told where to begin."""
 
     if isinstance(T, (DLNetwork, LayerGraph)):  # trainnet(data, net, loss, options)
         if options is not None:
@@ -122,14 +126,8 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
         _check_data(net, validation_inputs, validation_targets, "validation ")
         validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
     metric_fns = _metrics(net, targets, options.metrics)
-    if resume is not None and source:
-        # The order a DataLoader draws its batches in, and where it was, are not in a checkpoint yet.
-        raise error(
-            "E802",
-            "trainnet: resume= continues training on arrays or tensors; a Dataset, DataLoader or iterable of batches cannot be resumed yet",
-            help="train on the arrays (trainnet(X, T, net, ...)) to resume exactly, or start again from the checkpoint's weights with graphdl.load_weights",
-        )
-    checkpoint = None if resume is None else read_resume(resume, options, len(inputs[0]))
+    data = ("batches", len(queue)) if source else ("arrays", len(inputs[0]))
+    checkpoint = None if resume is None else read_resume(resume, options, data)
     _check_writable(options)
     # Made now, since the TensorBoard writer may be missing (E008) and a refusal leaves the network as it was.
     callbacks = list(options.callbacks)

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler, default_collate
 
 from graphdl.diagnostics import error
+from graphdl.train._random import random_states, set_random_states
 
 
 def is_data_source(data) -> bool:
@@ -48,12 +49,22 @@ class DataQueue:
     """Mini-batches from a loader, each converted by `split` into a tuple of tensors (the inputs,
     then the targets) and moved to `device`. With a `batch_order` (a Dataset trainnet batches
     itself) `shuffle` draws a new order; a user's DataLoader or iterable keeps its own order.
-    A dataset with `set_epoch` (augmented_image_datastore) is told each pass's number before it."""
+    A dataset with `set_epoch` (augmented_image_datastore) is told each pass's number before it.
+
+    For exact resume the queue keeps where it is: the pass, the batches taken in it, and the
+    random states as the pass began (the global generators and the loader's own), from which a
+    DataLoader draws its shuffle order and its workers' seeds. `resume_at` puts it back: its next
+    pass begins from those states and draws again, and drops, the batches taken before, since
+    a DataLoader cannot be told where to begin; then the random states are the checkpoint's."""
 
     def __init__(self, loader: Iterable, split: Callable, device: torch.device, batch_order: _BatchOrder | None = None):
         self.loader, self.split, self.device, self.batch_order = loader, split, device, batch_order
         self.dataset = getattr(loader, "dataset", None)
+        self.generator: torch.Generator | None = getattr(loader, "generator", None)
         self.passes = 0
+        self.position = 0  # batches taken in the current pass
+        self.pass_states: dict | None = None  # the random states as the current pass began
+        self._resume: tuple[int, dict] | None = None
         self._length: int | None = None
 
     def __len__(self) -> int:
@@ -72,12 +83,47 @@ class DataQueue:
     def reset(self) -> None:
         """Nothing to rewind: each pass starts a new iterator."""
 
+    def checkpoint_state(self) -> dict:
+        return {
+            "batches": len(self),
+            "passes": self.passes,
+            "position": self.position,
+            "pass_states": self.pass_states,
+            "order": None if self.batch_order is None else self.batch_order.order,
+        }
+
+    def resume_at(self, state: dict, within_pass: bool) -> None:
+        """Continue from a checkpoint's `checkpoint_state()`: within its pass, or (the pass had
+        ended) with the next one."""
+        if self.batch_order is not None:
+            self.batch_order.order = state["order"]
+        self.passes = state["passes"] - 1 if within_pass else state["passes"]
+        self._resume = (state["position"], state["pass_states"]) if within_pass else None
+
     def __iter__(self):
         self.passes += 1
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(self.passes)
-        for batch in self.loader:
+        self.position = 0
+        if self._resume is None:
+            self.pass_states = self._states()
+            batches = iter(self.loader)
+        else:
+            (self.position, self.pass_states), self._resume = self._resume, None
+            now = random_states()
+            set_random_states(self.pass_states["global"])
+            if self.generator is not None:
+                self.generator.set_state(self.pass_states["loader"])
+            batches = iter(self.loader)
+            for _ in range(self.position):
+                next(batches)
+            set_random_states(now)
+        for batch in batches:
+            self.position += 1
             yield tuple(t.to(self.device, non_blocking=True) for t in self.split(batch))
+
+    def _states(self) -> dict:
+        return {"global": random_states(), "loader": None if self.generator is None else self.generator.get_state()}
 
     def first_batch(self) -> tuple[torch.Tensor, ...]:
         """The first mini-batch, on the CPU, for the checks before training (no worker started)."""
