@@ -159,7 +159,7 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
         metrics += [f"validation {m}" for m in metrics]
     if options.log_csv is not None:
         callbacks.append(CSVLogger(options.log_csv, metrics))
-    monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout)
+    monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout, live_plot=options.plots != "none")
     training = _Training(net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer, scheduler, callbacks)
     training.resume_state = None if checkpoint is None else checkpoint[2]
     return training.run()

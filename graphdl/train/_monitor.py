@@ -1,13 +1,15 @@
-"""Watching training: a progress bar (tqdm's) or plain lines, and the training-progress plot in a file.
+"""Watching training: a progress bar (tqdm's) or plain lines, and the training-progress plot, in a
+file or live in a Jupyter notebook.
 
 A `TrainingProgressMonitor` (after MATLAB's trainingProgressMonitor) records metrics per
 iteration. A recorded value may be a tensor still on the GPU: it is read only when the bar is
-redrawn (a few times a second at most) or when the history is asked for, so recording costs a
-training step no host synchronisation.
+redrawn (a few times a second at most), when the live plot is redrawn (every few seconds) or when
+the history is asked for, so recording costs a training step no host synchronisation.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import sys
@@ -32,6 +34,20 @@ from graphdl.diagnostics import error, suggest
 # Whether tqdm.auto chose the notebook widget, which draws in the notebook, not on a stream.
 _NOTEBOOK = _tqdm_auto.notebook_tqdm is not _tqdm_auto.std_tqdm
 
+_DPI = 110  # the plot's resolution, in a file and live alike
+# The live plot is redrawn at most every this many seconds, and never sooner than this many times
+# the last redraw's duration after it, so that drawing takes at most 1/51 (2%) of training's time.
+_PLOT_SECONDS, _PLOT_SHARE = 2.0, 50
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel, which has a page to draw on (a terminal IPython has no
+    `kernel`). IPython is not imported to find out: a kernel has always imported it, and elsewhere
+    the import would cost a second for nothing."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
 
 def _number(value) -> float:
     return float(value.detach().float().cpu()) if isinstance(value, torch.Tensor) else float(value)
@@ -43,7 +59,12 @@ class TrainingProgressMonitor:
     `bar=None` shows tqdm's bar (rate, time left, the last values) when the stream is a terminal, or
     its widget in a Jupyter notebook, and nothing live otherwise: a log gets only the lines given to
     `print`. `bar=False` never draws. `refresh_seconds` bounds how often the bar redraws, and so how
-    often the last values are read back from the device."""
+    often the last values are read back from the device.
+
+    `live_plot=True` draws the training-progress plot live when running inside a Jupyter kernel,
+    where there is a page to draw on: one picture, redrawn in place as values are recorded, no more
+    often than every few seconds (so that it costs at most about 2% of the time), and at `close`
+    with the final values. Elsewhere it does nothing; `save` writes the plot to a file either way."""
 
     def __init__(
         self,
@@ -53,6 +74,7 @@ class TrainingProgressMonitor:
         stream=None,
         bar: bool | None = None,
         refresh_seconds: float = 0.2,
+        live_plot: bool = True,
     ):
         self.metrics = tuple(metrics)
         self.x_label = x_label
@@ -69,6 +91,9 @@ class TrainingProgressMonitor:
         self._progress, self._progress_iteration = 0.0, 0
         self._drawn_at = -math.inf
         self._tqdm = None  # made at the first draw, so that a monitor that is never drawn prints nothing
+        self._live = live_plot and _in_kernel()
+        self._picture = None  # the live plot's display handle, made at its first draw
+        self._plotted_at, self._plot_seconds = -math.inf, 0.0
 
     @property
     def progress(self) -> float:
@@ -90,6 +115,8 @@ class TrainingProgressMonitor:
             self._records[name].append((iteration, value.detach() if isinstance(value, torch.Tensor) else value))
         self._iteration = max(self._iteration, iteration)
         self._maybe_draw()
+        if self._live and time.monotonic() - self._plotted_at >= max(_PLOT_SECONDS, _PLOT_SHARE * self._plot_seconds):
+            self.plot()
 
     def update_info(self, **info) -> None:
         """Information shown beside the bar (epoch, learn rate, ...)."""
@@ -152,11 +179,13 @@ class TrainingProgressMonitor:
         self._drawn_at = -math.inf
 
     def close(self) -> None:
-        """Draw the bar a last time and leave it (the run's total time and rate) in place."""
+        """Draw the bar a last time and leave it (the run's total time and rate) in place, and the
+        live plot with the final values."""
         if self._tqdm is not None:
             self.draw()
             self._tqdm.close()
             self._tqdm = None
+        self.plot()
 
     # ---- the plot ---------------------------------------------------------------------------------
 
@@ -164,6 +193,38 @@ class TrainingProgressMonitor:
         """Write the plot of every metric against the iteration to an image file (any format
         matplotlib writes: .png, .svg, .pdf). Metrics with "accuracy" in their name share one
         panel, the others (losses) another; validation metrics are drawn dashed."""
+        figure = self._figure(title)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial{path.suffix}")
+        figure.savefig(partial, dpi=_DPI)
+        os.replace(partial, path)
+        return path
+
+    def plot(self) -> None:
+        """Redraw the live plot now with every value recorded so far (`record` redraws it every few
+        seconds, `close` at the end). It does nothing outside a Jupyter kernel, with
+        `live_plot=False`, or before anything is recorded."""
+        if not self._live or not any(self._records.values()):
+            return
+        # matplotlib is imported before the clock starts: the first draw would otherwise count its
+        # import, and the wait before the second draw would be fifty times that.
+        import matplotlib.figure  # noqa: F401
+        from IPython.display import Image, display
+
+        started = time.monotonic()
+        png = io.BytesIO()
+        self._figure("Training progress").savefig(png, format="png", dpi=_DPI)
+        picture = Image(data=png.getvalue(), format="png")
+        if self._picture is None:
+            self._picture = display(picture, display_id=True)
+        else:
+            self._picture.update(picture)
+        self._plotted_at = time.monotonic()
+        self._plot_seconds = self._plotted_at - started
+
+    def _figure(self, title: str):
+        """The plot, for a file and for the live picture alike."""
         # A bare Figure draws without pyplot, so no GUI backend or global state is involved.
         from matplotlib.figure import Figure
 
@@ -188,12 +249,7 @@ class TrainingProgressMonitor:
             ax.grid(alpha=0.3)
             ax.legend(loc="best", fontsize="small")
         axes[-1].set_xlabel(self.x_label)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial{path.suffix}")
-        figure.savefig(partial, dpi=110)
-        os.replace(partial, path)
-        return path
+        return figure
 
 
 def _smooth(values: list[float], weight: float = 0.6) -> list[float]:

@@ -59,7 +59,9 @@ class TrainingOptions:
     output_network: str = "auto"  # "auto", "last-iteration" or "best-validation-loss"
     verbose: bool = True
     verbose_frequency: int = 50  # print a line every this many iterations (MATLAB's); a NaN loss is caught then
-    plots: str = "none"  # "none", "training-progress" (written to plots_path), or the picture's file name
+    # "none", "training-progress" (written to plots_path at each epoch's end), or the picture's file
+    # name; either of the last two also shows the plot live when trainnet runs in a Jupyter notebook
+    plots: str = "none"
     plots_path: str = "training-progress.png"  # where "training-progress" writes its picture
     checkpoint_path: str | None = None  # a folder: checkpoints there, to resume from (trainnet's resume=)
     checkpoint_frequency: int = 1  # a checkpoint every this many epochs or iterations
@@ -200,6 +202,10 @@ def training_options(solver: str | Callable = "sgdm", **options) -> TrainingOpti
     """MATLAB's `trainingOptions("adam", InitialLearnRate=0.01, MaxEpochs=4)` is
     `training_options("adam", initial_learn_rate=0.01, max_epochs=4)`. The options, with
     MATLAB's names and the defaults, are listed below (TrainingOptions' fields).
+
+    `plots="training-progress"` writes the training-progress plot to `plots_path` at each epoch's
+    end (`plots="progress.png"` writes it to that file), and in a Jupyter notebook also shows it
+    live, as MATLAB does: one picture, redrawn in place every few seconds and at the end.
     """
     known = {f.name for f in fields(TrainingOptions)}
     unknown = sorted(set(options) - known)
