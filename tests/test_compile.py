@@ -173,6 +173,18 @@ def test_input_normalisation_statistics_come_from_data():
     torch.testing.assert_close(net.predict(data), torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]))
 
 
+@pytest.mark.parametrize("mode", ["zerocenter", "zscore", "rescale-zero-one", "rescale-symmetric"])
+def test_an_input_layers_module_called_alone_normalises_as_the_network_does(mode):
+    # The generated forward inlines the normalisation; the module itself (what a user reaches as
+    # net.input, and what export to Python copies) must compute the same, and say its mode.
+    graph = graphdl.loads(f'network n {{\n input = featureInput(3, normalization="{mode}")\n}}\n')
+    net = graphdl.dlnetwork(graph)
+    data = torch.tensor([[1.0, 2.0, 3.0], [3.0, 6.0, 9.0], [2.0, 5.0, 4.0]])
+    net.reset_input_normalization(data)
+    torch.testing.assert_close(net.input(data), net.predict(data))
+    assert repr(net.input) == f"InputNormalization({mode})"
+
+
 def test_normalisation_statistics_are_taken_only_from_data_that_fits():
     net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"))
     before = net.input.mean.clone()

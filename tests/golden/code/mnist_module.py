@@ -24,20 +24,27 @@ class StreamingFit:
 
     @torch.no_grad()
     def add(self, batch: torch.Tensor) -> None:
+        # Only the statistics the mode uses: a zero-centre pass over a data set is one sum.
+        mode = self.module.mode
         x = batch.detach().to(device="cpu", dtype=torch.float64)
         dims = self.module.reduced_dims(x.dim())
         n = math.prod(x.shape[d] for d in dims)  # values behind each statistic
-        mean = x.mean(dims, keepdim=True)[0]
-        m2 = ((x - mean) ** 2).sum(dims, keepdim=True)[0]
-        low, high = x.amin(dims, keepdim=True)[0], x.amax(dims, keepdim=True)[0]
-        if self.count == 0:
-            self.mean, self.m2, self.low, self.high = mean, m2, low, high
-        else:
-            total = self.count + n
-            delta = mean - self.mean
-            self.mean = self.mean + delta * (n / total)
-            self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
-            self.low, self.high = torch.minimum(self.low, low), torch.maximum(self.high, high)
+        if mode.startswith("rescale"):
+            low, high = x.amin(dims, keepdim=True)[0], x.amax(dims, keepdim=True)[0]
+            first = self.count == 0
+            self.low = low if first else torch.minimum(self.low, low)
+            self.high = high if first else torch.maximum(self.high, high)
+        if mode in ("zerocenter", "zscore"):
+            mean = x.mean(dims, keepdim=True)[0]
+            m2 = ((x - mean) ** 2).sum(dims, keepdim=True)[0] if mode == "zscore" else None
+            if self.count == 0:
+                self.mean, self.m2 = mean, m2
+            else:
+                total = self.count + n
+                delta = mean - self.mean
+                self.mean = self.mean + delta * (n / total)
+                if m2 is not None:
+                    self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
         self.count += n
 
     def finish(self) -> None:
@@ -45,20 +52,12 @@ class StreamingFit:
         if self.count == 0:
             return
         f32 = {"dtype": torch.float32, "device": next(self.module.buffers()).device}
-        std = (self.m2 / self.count).sqrt()
-        self.module.set_statistics(self.mean.to(**f32), std.to(**f32), self.low.to(**f32), self.high.to(**f32))
 
+        def as_f32(statistic):
+            return None if statistic is None else statistic.to(**f32)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.mode == "zerocenter":
-            return x - self.mean
-        if self.mode == "zscore":
-            return (x - self.mean) / self.std
-        unit = (x - self.min) / (self.max - self.min)
-        return unit if self.mode == "rescale-zero-one" else 2 * unit - 1
-
-    def extra_repr(self) -> str:
-        return self.mode
+        std = None if self.m2 is None else (self.m2 / self.count).sqrt()
+        self.module.set_statistics(as_f32(self.mean), as_f32(std), as_f32(self.low), as_f32(self.high))
 
 
 class InputNormalization(nn.Module):
@@ -93,6 +92,17 @@ class InputNormalization(nn.Module):
         if self.mode.startswith("rescale"):
             low, high = data.amin(dims, keepdim=True)[0], data.amax(dims, keepdim=True)[0]
         self.set_statistics(mean, std, low, high)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "zerocenter":
+            return x - self.mean
+        if self.mode == "zscore":
+            return (x - self.mean) / self.std
+        unit = (x - self.min) / (self.max - self.min)
+        return unit if self.mode == "rescale-zero-one" else 2 * unit - 1
+
+    def extra_repr(self) -> str:
+        return self.mode
 
     def streaming_fit(self) -> StreamingFit:
         """`fit` over data added a mini-batch at a time: `add` each, then `finish`."""
