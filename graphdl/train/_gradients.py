@@ -38,12 +38,32 @@ def dlgradient(loss: torch.Tensor, *learnables: Table, retain_graph: bool = Fals
     # Frozen learnables (requires_grad off) are not differentiated: they get zeros. A tensor in
     # two tables is differentiated once.
     tracked = list({id(value): value for table in learnables for value in table.values if value.requires_grad}.values())
-    grads = dict(zip(map(id, tracked), torch.autograd.grad(loss, tracked, retain_graph=retain_graph, allow_unused=True))) if tracked else {}
+    grads = dict(zip(map(id, tracked), _gradients(loss, tracked, retain_graph))) if tracked else {}
     tables = tuple(
         Table((layer, parameter, torch.zeros_like(value) if grads.get(id(value)) is None else grads[id(value)]) for layer, parameter, value in table)
         for table in learnables
     )
     return tables[0] if len(tables) == 1 else tables
+
+
+def _gradients(loss: torch.Tensor, tensors: list[torch.Tensor], retain_graph: bool) -> list[torch.Tensor | None]:
+    """d loss / d each tensor (None where the loss does not depend on it), leaving `.grad` as it was.
+
+    For leaves (a network's learnables) through `backward(inputs=...)` into `.grad`, then taken out
+    and `.grad` put back: the same numbers as `torch.autograd.grad`, which is 3-4 % slower per step
+    of a small network, and the gradient accumulators run, so hooks on them (DistributedDataParallel's
+    all-reduce) see the gradients as they do in a `loss.backward()` loop."""
+    if not all(t.is_leaf for t in tensors):
+        return list(torch.autograd.grad(loss, tensors, retain_graph=retain_graph, allow_unused=True))
+    saved = [t.grad for t in tensors]
+    for t in tensors:
+        t.grad = None
+    try:
+        torch.autograd.backward(loss, inputs=tensors, retain_graph=retain_graph)
+        return [t.grad for t in tensors]
+    finally:
+        for t, grad in zip(tensors, saved):
+            t.grad = grad
 
 
 def clip_gradients(gradients: Table, threshold: float, method: str = "l2norm") -> Table:
