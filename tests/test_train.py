@@ -80,6 +80,23 @@ def test_dlgradient_equals_backward_and_gives_zeros_to_unused_learnables():
         dlgradient(net(X), net.learnables)
 
 
+def test_dlgradient_leaves_grad_as_it_was():
+    # dlgradient goes through .grad for speed, and puts back what a user's loop had there.
+    net = tiny()
+    X, T = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    crossentropy(net(X), T).backward()
+    before = {name: p.grad.clone() for name, p in net.named_parameters()}
+    expected = torch.autograd.grad(crossentropy(net(2 * X), T), list(net.parameters()))
+    gradients = dlgradient(crossentropy(net(2 * X), T), net.learnables)
+    for (name, p), grad, value in zip(net.named_parameters(), expected, gradients.values):
+        assert torch.equal(p.grad, before[name]), name
+        torch.testing.assert_close(value, grad)
+    for p in net.parameters():
+        p.grad = None
+    dlgradient(crossentropy(net(X), T), net.learnables)
+    assert all(p.grad is None for p in net.parameters())
+
+
 def test_sgdmupdate_follows_matlabs_rule_in_place_and_on_tables():
     net = tiny()
     w0 = net.fc.weight.detach().clone()
