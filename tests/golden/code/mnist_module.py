@@ -24,27 +24,31 @@ class StreamingFit:
 
     @torch.no_grad()
     def add(self, batch: torch.Tensor) -> None:
-        # Only the statistics the mode uses: a zero-centre pass over a data set is one sum.
+        # Only the statistics the mode uses: a zero-centre pass over a data set is one float64
+        # sum per batch, taken without a float64 copy of the batch.
         mode = self.module.mode
-        x = batch.detach().to(device="cpu", dtype=torch.float64)
+        x = batch.detach().cpu()
         dims = self.module.reduced_dims(x.dim())
         n = math.prod(x.shape[d] for d in dims)  # values behind each statistic
         if mode.startswith("rescale"):
-            low, high = x.amin(dims, keepdim=True)[0], x.amax(dims, keepdim=True)[0]
+            low, high = x.amin(dims, keepdim=True)[0].double(), x.amax(dims, keepdim=True)[0].double()
             first = self.count == 0
             self.low = low if first else torch.minimum(self.low, low)
             self.high = high if first else torch.maximum(self.high, high)
-        if mode in ("zerocenter", "zscore"):
+        if mode == "zerocenter":
+            mean = x.sum(dims, keepdim=True, dtype=torch.float64)[0] / n
+            self.mean = mean if self.count == 0 else self.mean + (mean - self.mean) * (n / (self.count + n))
+        if mode == "zscore":
+            x = x.double()
             mean = x.mean(dims, keepdim=True)[0]
-            m2 = ((x - mean) ** 2).sum(dims, keepdim=True)[0] if mode == "zscore" else None
+            m2 = ((x - mean) ** 2).sum(dims, keepdim=True)[0]
             if self.count == 0:
                 self.mean, self.m2 = mean, m2
             else:
                 total = self.count + n
                 delta = mean - self.mean
                 self.mean = self.mean + delta * (n / total)
-                if m2 is not None:
-                    self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
+                self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
         self.count += n
 
     def finish(self) -> None:
