@@ -20,6 +20,7 @@ from graphdl.train._loop import TrainingError, TrainingInfo, trainnet
 from graphdl.train._losses import binary_crossentropy, crossentropy, mse
 from graphdl.train._monitor import TrainingProgressMonitor
 from graphdl.train._options import PLOT_FORMATS, TrainingOptions, training_options
+from graphdl.train._precision import LossScaler
 from graphdl.train._schedules import Cosine, Piecewise, TimeBasedDecay, Warmup
 from graphdl.train._updates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
 
@@ -31,6 +32,7 @@ __all__ = [
     "Cosine",
     "ImageDataAugmenter",
     "ImageDatastore",
+    "LossScaler",
     "MiniBatchQueue",
     "Piecewise",
     "ProgressInfo",

@@ -53,8 +53,15 @@ def solver_name(options, optimizer) -> str:
 
 def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) -> Path:
     """Write the state of `training` (a trainnet run) after `iteration`; then, once the new file
-    is whole, remove the oldest checkpoints beyond `checkpoints_kept`."""
-    options, queue = training.options, training.queue
+    is whole, remove the oldest checkpoints beyond `checkpoints_kept`. In distributed training
+    every process calls this (each one's random states go into the file) and process 0 writes;
+    each returns the file's path."""
+    options, queue, processes = training.options, training.queue, training.processes
+    path = checkpoint_file(options.checkpoint_path, training.net.graph.name, epoch, iteration)
+    rng = random_states(cuda=training.device.type == "cuda")
+    per_process = None if processes is None else processes.gather(rng)
+    if processes is not None and not processes.main:
+        return path
     first, second = training.solver_state
     arrays = isinstance(queue, MiniBatchQueue)
     state = {
@@ -71,7 +78,10 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
         "solver_state": [None if table is None else list(table.values) for table in (first, second)],
         "optimizer": None if training.optimizer is None else training.optimizer.state_dict(),
         "scheduler": None if training.scheduler is None else training.scheduler.state_dict(),
-        "rng": random_states(cuda=training.device.type == "cuda"),
+        "rng": rng,
+        "processes": 1 if processes is None else processes.world,
+        "rng_per_process": per_process,  # each process's (dropout masks differ from one to the next)
+        "loss_scale": None if training.scaler is None else training.scaler.state_dict(),
         "best": {
             "loss": training.best_loss,
             "iteration": training.best_iteration,
@@ -79,7 +89,6 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
             "weights": training.best_weights,
         },
     }
-    path = checkpoint_file(options.checkpoint_path, training.net.graph.name, epoch, iteration)
     save_checkpoint(training.net, path, state, epoch=epoch, iteration=iteration)
     if options.checkpoints_kept is not None:
         older = [p for p in checkpoints_in(options.checkpoint_path) if p != path]
@@ -88,7 +97,7 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
     return path
 
 
-def read_resume(path: str | Path, options, data: tuple[str, int]) -> tuple[Path, dict, dict]:
+def read_resume(path: str | Path, options, data: tuple[str, int], processes: int = 1) -> tuple[Path, dict, dict]:
     """The checkpoint to resume from (a file, or the newest whole checkpoint in a folder), its
     state_dict and training state, checked against the options and the data of the resumed run
     (`data`: ("arrays", observations) or ("batches", mini-batches a pass)): E007 for a file that
@@ -120,6 +129,10 @@ def read_resume(path: str | Path, options, data: tuple[str, int]) -> tuple[Path,
         wrong.append("a Dataset or a loader, and the checkpoint was written by a graphdl that did not keep a loader's position")
     elif kind == "batches" and source["batches"] != count:
         wrong.append(f"{count} mini-batches a pass, and the checkpoint's run had {source['batches']}")
+    written_by = state.get("processes", 1)
+    if written_by != processes:
+        # Each process's random state (dropout) is in the checkpoint, and the data are shared out by count.
+        wrong.append(f"{processes} process{'es' if processes > 1 else ''}, and the checkpoint's run had {written_by}")
     if wrong:
         help = "resume with the options and data of the run that wrote the checkpoint"
         raise error("E802", f"trainnet: cannot resume from {path}: the options give " + "; ".join(wrong), help=help)
@@ -151,6 +164,9 @@ def restore(training, state: dict) -> tuple[int, int]:
     training.validations_without_progress = best["without_progress"]
     if best["weights"] is not None:
         training.best_weights = {key: value.to(device) for key, value in best["weights"].items()}
-    set_random_states(state["rng"])
+    if training.scaler is not None and state.get("loss_scale") is not None:
+        training.scaler.load_state_dict(state["loss_scale"])
+    per_process = state.get("rng_per_process")
+    set_random_states(state["rng"] if per_process is None else per_process[training.processes.rank])
     return state["iteration"], state["epoch"]
 

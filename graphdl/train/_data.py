@@ -25,9 +25,14 @@ class MiniBatchQueue:
     trainnet does). Batches come in the current order; `shuffle` draws a new order and rewinds.
     A batch is a tensor from a queue of one array (`for X in queue: net.forward(X)`), a tuple of
     tensors, one per array, from a queue of several (`for X, T in queue`).
+
+    In distributed training, `shard=(rank, processes)` makes each batch this process's part of the
+    mini-batch (the global one, of `mini_batch_size`): every process draws the same order (from
+    the same seed, or broadcast) and takes its own slice of each mini-batch.
     """
 
-    def __init__(self, *data, mini_batch_size: int = 128, partial: str = "return", device: str | torch.device | None = None):
+    def __init__(self, *data, mini_batch_size: int = 128, partial: str = "return", device: str | torch.device | None = None,
+                 shard: tuple[int, int] = (0, 1)):
         if not data:
             raise error("E802", "MiniBatchQueue needs at least one array")
         self.data = tuple(as_tensor(d) for d in data)
@@ -42,6 +47,10 @@ class MiniBatchQueue:
         self.mini_batch_size = mini_batch_size
         self.partial = partial
         self.device = torch.device(device) if device is not None else None
+        rank, processes = shard
+        if not (isinstance(processes, int) and isinstance(rank, int) and 0 <= rank < processes):
+            raise error("E802", f"MiniBatchQueue: shard is (rank, processes), the rank from 0 to processes - 1, not {shard!r}")
+        self.shard = shard
         self.order = torch.arange(self.num_observations)
         self.position = 0
 
@@ -59,6 +68,9 @@ class MiniBatchQueue:
             raise StopIteration("end of data reached: call reset() or shuffle()")
         index = self.order[self.position : self.position + self.mini_batch_size]
         self.position += len(index)
+        rank, processes = self.shard
+        if processes > 1:
+            index = index.tensor_split(processes)[rank]
         batch = tuple(self._move(d[index]) for d in self.data)
         return batch[0] if len(batch) == 1 else batch
 

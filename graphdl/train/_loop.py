@@ -9,6 +9,7 @@ tensors and read a few times an epoch (for the bar, the NaN check and the epoch 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import sys
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
 from graphdl.compiler import DLNetwork, dlnetwork
@@ -27,14 +29,17 @@ from graphdl.train._callbacks import CSVLogger, OutputFcn, ProgressInfo, TensorB
 from graphdl.train._checkpoints import read_resume, restore, write_checkpoint
 from graphdl.train._data import MiniBatchQueue, as_tensor
 from graphdl.train._datastores import ArrayDatastore, AugmentedImageDatastore, ImageDatastore, check_datastore
+from graphdl.train._distributed import Processes, collective_failed, join, local_device
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._losses import LOSSES
 from graphdl.train._metrics import named_metric
 from graphdl.train._monitor import TrainingProgressMonitor
 from graphdl.train._optimizers import base_learn_rate, make_optimizer, make_scheduler, optimizer_step
 from graphdl.train._options import TrainingOptions
+from graphdl.train._precision import LossScaler, autocast
 from graphdl.train._schedules import Constant, Cosine, Piecewise, Warmup
 from graphdl.train._sources import DataQueue, data_queue
+from graphdl.train._sync_batch_norm import synchronize_batch_norm
 from graphdl.train._updates import adamupdate, rmspropupdate, sgdmupdate
 
 
@@ -103,15 +108,31 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
     options = options or TrainingOptions()
     if isinstance(net, LayerGraph):
         net = dlnetwork(net)
+    device = _device(options.execution_environment)
+    processes = join(cuda=device.type == "cuda")
+    try:
+        return _trainnet(X, T, net, loss, options, resume, local_device(processes, device), processes)
+    finally:
+        if processes is not None:
+            processes.end()
+
+
+def _trainnet(X, T, net, loss, options: TrainingOptions, resume, device: torch.device, processes: Processes | None):
     # Everything is checked before the network is touched: a refused call leaves it as it was.
     source = T is None
     if not source:
         inputs, targets = _per_port(net, X, "input"), _per_port(net, T, "output")
     loss_fn = _loss(net, loss)
-    device = _device(options.execution_environment)
+    shard = (0, 1) if processes is None else (processes.rank, processes.world)
+    if processes is not None and options.mini_batch_size % processes.world:
+        raise error(
+            "E802",
+            f"trainnet: the mini-batch of {options.mini_batch_size} cannot be shared equally among {processes.world} processes",
+            help=f"make mini_batch_size (the whole mini-batch, shared out among the processes) a multiple of {processes.world}",
+        )
     if source:
         # The first mini-batch stands for the data in the checks and in choosing the metrics.
-        queue, first = _data_source(net, X, options, device)
+        queue, first = _data_source(net, X, options, device, shard=shard)
         inputs, targets = first[: len(net.input_names)], first[len(net.input_names) :]
     else:
         _check_data(net, inputs, targets)
@@ -127,7 +148,10 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
         validation = MiniBatchQueue(*validation_inputs, *validation_targets, mini_batch_size=options.mini_batch_size, device=device)
     metric_fns = _metrics(net, targets, options.metrics)
     data = ("batches", len(queue)) if source else ("arrays", len(inputs[0]))
-    checkpoint = None if resume is None else read_resume(resume, options, data)
+    checkpoint = None if resume is None else read_resume(resume, options, data, 1 if processes is None else processes.world)
+    main = processes is None or processes.main  # the process that shows progress and writes files
+    if not main:
+        options = dataclasses.replace(options, verbose=False, plots="none", log_csv=None, tensorboard_dir=None, output_fcn=None, callbacks=())
     _check_writable(options)
     # Made now, since the TensorBoard writer may be missing (E008) and a refusal leaves the network as it was.
     callbacks = list(options.callbacks)
@@ -153,22 +177,29 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
         else:
             net.reset_input_normalization(*inputs)
     if not source:
-        queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device)
+        queue = MiniBatchQueue(*inputs, *targets, mini_batch_size=options.mini_batch_size, partial="discard", device=device, shard=shard)
+    if options.channels_last:
+        net.to(memory_format=torch.channels_last)
     metrics = ["loss", *metric_fns]
     if validation is not None:
         metrics += [f"validation {m}" for m in metrics]
     if options.log_csv is not None:
         callbacks.append(CSVLogger(options.log_csv, metrics))
     monitor = TrainingProgressMonitor(metrics, bar=None if options.verbose else False, stream=sys.stdout, live_plot=options.plots != "none")
-    training = _Training(net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer, scheduler, callbacks)
+    training = _Training(net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer, scheduler, callbacks, processes)
     training.resume_state = None if checkpoint is None else checkpoint[2]
     return training.run()
 
 
 class _Training:
-    def __init__(self, net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer=None, scheduler=None, callbacks=()):
+    def __init__(self, net, queue, validation, loss_fn, options, monitor, metric_fns, device, optimizer=None, scheduler=None, callbacks=(),
+                 processes: Processes | None = None):
         self.net, self.queue, self.validation, self.loss_fn, self.options = net, queue, validation, loss_fn, options
         self.monitor, self.metric_fns, self.device, self.callbacks = monitor, metric_fns, device, list(callbacks)
+        self.processes = processes
+        self.model = net  # what the forward pass runs: the network, or its DistributedDataParallel
+        # float16 scales the loss (LossScaler); bfloat16 and float32 need not.
+        self.scaler = LossScaler(device) if options.precision == "fp16" else None
         self.stop_requested = False
         self.resume_state = None  # a checkpoint's training state, to continue from
         self.inputs = len(net.input_names)
@@ -212,13 +243,21 @@ class _Training:
             continue_epoch = not self.resume_state["epoch_ended"]
             first_epoch = epoch if continue_epoch else epoch + 1
         elif options.shuffle == "once":
-            self.queue.shuffle()
+            self._shuffle()
         net.train()
         self.start = start
         # What "start" reports; a user's schedule is not called for it, since it may count its calls.
         learn_rate = options.initial_learn_rate if self.optimizer is None else base_learn_rate(self.optimizer)
         final: dict = {}
+        restore_batch_norm = None
         try:
+            if self.processes is not None:
+                if options.sync_batch_norm:
+                    restore_batch_norm = synchronize_batch_norm(net)
+                # Synchronised statistics are equal everywhere; per-process ones are process 0's, as torch's default.
+                self.model = DistributedDataParallel(
+                    net, device_ids=[self.device.index] if self.device.type == "cuda" else None, broadcast_buffers=not options.sync_batch_norm
+                )
             self._notify("on_train_begin", 0, 0, learn_rate, "start")
             for epoch in range(first_epoch, options.max_epochs + 1):
                 if self.stop_requested:
@@ -226,7 +265,7 @@ class _Training:
                 if continue_epoch:
                     continue_epoch = False
                 elif options.shuffle == "every-epoch":
-                    self.queue.shuffle()
+                    self._shuffle()
                 else:
                     self.queue.reset()
                 monitor.mark_epoch(iteration + 1)
@@ -238,6 +277,8 @@ class _Training:
                     loss, gradients, Y = dlfeval(self._loss_and_gradients, X, T)
                     self._update(gradients, learn_rate, iteration)
                     values = {"loss": loss, **self._metric_values(Y, T)}
+                    if self.processes is not None:  # the whole mini-batch's, as one process would show
+                        values = dict(zip(values, self.processes.mean(list(values.values()))))
                     monitor.record(iteration, **values)
                     monitor.progress = 100 * iteration / total
                     monitor.update_info(epoch=f"{epoch}/{options.max_epochs}", iteration=iteration, **{"learn rate": f"{learn_rate:.3g}"})
@@ -250,6 +291,8 @@ class _Training:
                     if self.validation is not None and iteration % options.validation_frequency == 0:
                         values.update(self._validate(iteration))
                     self._notify("on_iteration_end", epoch, iteration, learn_rate, "iteration", values)
+                    if self.processes is not None:  # process 0's callbacks stop every process
+                        self.stop_requested = self.processes.any(self.stop_requested, self.device)
                     if options.checkpoint_path and options.checkpoint_frequency_unit == "iteration" and iteration % options.checkpoint_frequency == 0:
                         self.info.last_checkpoint = write_checkpoint(self, epoch, iteration, epoch_ended=False)
                     if self.stop_requested or self.validations_without_progress >= options.validation_patience:
@@ -266,6 +309,11 @@ class _Training:
             if self.stop_requested:
                 self.info.stop_reason = f"stopped by an output function or a callback at epoch {epoch}, iteration {iteration}"
                 self._say(f"training {self.info.stop_reason}")
+            if self.processes is not None and not options.sync_batch_norm:
+                # Per-process statistics drift apart after the last forward pass; every process
+                # returns process 0's network, as a checkpoint holds it.
+                for buffer in net.buffers():
+                    self.processes.broadcast(buffer)
             if self.validation is not None and iteration % options.validation_frequency != 0:
                 final = self._validate(iteration)
             self._notify("on_train_end", epoch, iteration, learn_rate, "done", final)
@@ -278,9 +326,19 @@ class _Training:
             raise
         except Exception as e:
             self._end_callbacks_after_failure(epoch, iteration, learn_rate)
-            raise TrainingError([self._failure(epoch, iteration, _what_failed(e))]) from e
+            what = _what_failed(e)
+            if self.processes is not None:
+                processes = self.processes
+                where = f"in process {processes.rank} of {processes.world}"
+                if collective_failed(e):
+                    what = f"{where}, exchanging data with the other processes failed, most likely because another process stopped ({what})"
+                else:
+                    what = f"{where}: {what}"
+            raise TrainingError([self._failure(epoch, iteration, what)]) from e
         finally:
             monitor.close()
+            if restore_batch_norm is not None:
+                restore_batch_norm()
         self.info.output_iteration = iteration
         if self.keep_best and self.best_weights is not None and self.best_iteration != iteration:
             net.load_state_dict(self.best_weights)
@@ -291,6 +349,17 @@ class _Training:
         self.info.history = {m: monitor.history(m) for m in monitor.metrics}
         self._plot()
         return net, self.info
+
+    def _shuffle(self) -> None:
+        """A new order for the epoch; in distributed training, process 0's, so that the processes
+        share out the same mini-batches."""
+        self.queue.shuffle()
+        if self.processes is not None:
+            order = self.queue.order if isinstance(self.queue, MiniBatchQueue) else getattr(self.queue.batch_order, "order", None)
+            if order is not None:
+                shared = self.processes.broadcast(order.to(self.device))  # nccl sends only GPU tensors
+                if shared is not order:
+                    order.copy_(shared)
 
     def _notify(self, hook: str, epoch: int, iteration: int, learn_rate: float, state: str, values=None) -> None:
         """Run one hook of every callback; a hook returning True asks training to stop."""
@@ -311,6 +380,16 @@ class _Training:
 
     def _update(self, gradients, learn_rate: float, iteration: int) -> None:
         options = self.options
+        if self.scaler is not None:
+            gradients, finite = self.scaler.unscale(gradients)
+            self.scaler.update()
+            if not finite:  # the scale was too large for float16: this step is skipped, the scale halved
+                return
+        if self.l2_groups:
+            grads, values = gradients.values, self.net.learnables.values
+            with torch.no_grad():
+                for l2, rows in self.l2_groups.items():
+                    torch._foreach_add_([grads[i] for i in rows], [values[i] for i in rows], alpha=l2)
         if options.gradient_threshold != math.inf:
             gradients = clip_gradients(gradients, options.gradient_threshold, options.gradient_threshold_method)
         if self.optimizer is not None:
@@ -329,19 +408,22 @@ class _Training:
             _, first = rmspropupdate(self.net, gradients, first, learn_rate, options.squared_gradient_decay_factor, options.epsilon)
         self.solver_state = (first, second)
 
-    def _outputs(self, X) -> tuple:
-        Y = self.net.forward(*X)
+    def _outputs(self, X, model=None) -> tuple:
+        if self.options.channels_last:
+            X = tuple(x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x for x in X)
+        Y = (model or self.model)(*X)
         return Y if isinstance(Y, tuple) else (Y,)
 
+    def _float32(self, Y: tuple) -> tuple:
+        # Losses and metrics in float32 whatever the forward pass ran in (the log of a bfloat16
+        # probability is a coarse loss).
+        return Y if self.options.precision == "fp32" else tuple(y.float() if y.is_floating_point() else y for y in Y)
+
     def _loss_and_gradients(self, X, T):
-        Y = self._outputs(X)
+        with autocast(self.device, self.options.precision):
+            Y = self._float32(self._outputs(X))
         loss = self.loss_fn(Y, T)
-        learnables = self.net.learnables
-        gradients = dlgradient(loss, learnables)
-        grads, values = gradients.values, learnables.values
-        with torch.no_grad():
-            for l2, rows in self.l2_groups.items():
-                torch._foreach_add_([grads[i] for i in rows], [values[i] for i in rows], alpha=l2)
+        gradients = dlgradient(loss if self.scaler is None else self.scaler.scale(loss), self.net.learnables)
         return loss.detach(), gradients, tuple(y.detach() for y in Y)
 
     @torch.no_grad()
@@ -357,7 +439,9 @@ class _Training:
         with self.net.inference():
             for batch in self.validation:
                 X, T = batch[: self.inputs], batch[self.inputs :]
-                Y = self._outputs(X)
+                # The network itself: every process validates on all the data, with no exchange.
+                with autocast(self.device, self.options.precision):
+                    Y = self._float32(self._outputs(X, self.net))
                 for name, value in {"loss": self.loss_fn(Y, T), **self._metric_values(Y, T)}.items():
                     totals[name] += value * len(X[0])
                 count += len(X[0])
@@ -461,7 +545,7 @@ def _is_pair(data) -> bool:
     return isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data, Dataset)
 
 
-def _data_source(net, data, options: TrainingOptions, device: torch.device, role: str = "") -> tuple[DataQueue, tuple]:
+def _data_source(net, data, options: TrainingOptions, device: torch.device, role: str = "", shard: tuple[int, int] = (0, 1)) -> tuple[DataQueue, tuple]:
     """The mini-batches of a Dataset, a DataLoader or an iterable of batches, checked before
     training: a datastore read whole (check_datastore), and any data's first mini-batch against
     the network's inputs and outputs as arrays are. Returns the queue and that first batch."""
@@ -470,7 +554,7 @@ def _data_source(net, data, options: TrainingOptions, device: torch.device, role
         check_datastore(dataset, net)
     queue = data_queue(
         data, lambda batch: _split_batch(net, batch, role), device, mini_batch_size=options.mini_batch_size,
-        num_workers=options.num_workers, training=not role,
+        num_workers=options.num_workers, training=not role, shard=shard,
     )
     first = queue.first_batch()
     _check_data(net, first[: len(net.input_names)], first[len(net.input_names) :], role)
@@ -577,11 +661,24 @@ def _check_writable(options: TrainingOptions) -> None:
 
 
 def _device(environment: str) -> torch.device:
+    """MATLAB's execution environment, or a torch device ("cuda:1", "mps"), checked to exist."""
     if environment == "gpu" and not torch.cuda.is_available():
         raise error("E802", 'execution_environment "gpu" needs a CUDA device, and torch sees none')
-    if environment in ("gpu", "auto") and torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
+    if environment in ("gpu", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(environment)
+    if device.type == "cuda" and not (torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()):
+        seen = f"{torch.cuda.device_count()} CUDA devices" if torch.cuda.is_available() else "no CUDA device"
+        raise error("E802", f"execution_environment {environment!r}: torch sees {seen}")
+    if device.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise error("E802", f"execution_environment {environment!r}: this machine has no MPS device (Apple silicon)")
+    if device.type not in ("cpu", "cuda", "mps"):
+        # Other backends (xpu, ...) are torch's to check; a device torch cannot make is refused by it.
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as e:
+            raise error("E802", f"execution_environment {environment!r}: {e}") from None
+    return device
 
 
 def _check_data(net, inputs: tuple[torch.Tensor, ...], targets: tuple[torch.Tensor, ...], role: str = "") -> None:

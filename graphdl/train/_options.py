@@ -11,9 +11,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import torch
+
 from graphdl.diagnostics import Diagnostic, GraphdlError, error, suggest
 from graphdl.train._callbacks import Callback
 from graphdl.train._metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, named_metric
+from graphdl.train._precision import PRECISIONS
 
 # What the training-progress plot can be written as (formats matplotlib writes without extras).
 PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")
@@ -67,7 +70,16 @@ class TrainingOptions:
     checkpoint_frequency: int = 1  # a checkpoint every this many epochs or iterations
     checkpoint_frequency_unit: str = "epoch"  # "epoch" or "iteration"
     checkpoints_kept: int | None = None  # keep the newest this many checkpoints (None: all)
-    execution_environment: str = "auto"  # "auto", "cpu" or "gpu"
+    # "auto" (a GPU if torch sees one), "cpu", "gpu", or a torch device ("cuda:1", "mps"); under
+    # torchrun, each process takes its own GPU (LOCAL_RANK) or the CPU
+    execution_environment: str = "auto"
+    # "fp32", or mixed precision: "bf16" or "fp16" autocast of the forward pass and the loss
+    # (fp16 with dynamic loss scaling); the learnables and the solver's state stay float32
+    precision: str = "fp32"
+    channels_last: bool = False  # images (and convolution weights) in channels-last memory layout
+    # with several processes (torchrun), batch normalisation over the whole distributed mini-batch
+    # (SyncBatchNorm) instead of each process's share of it
+    sync_batch_norm: bool = False
     reset_input_normalization: bool = True
     num_workers: int = 0  # DataLoader worker processes reading a Dataset (0: in the training process)
     # A torch optimizer's schedule: a torch.optim.lr_scheduler class or factory given the
@@ -150,7 +162,13 @@ class TrainingOptions:
                 f'plots must be "none", "training-progress" or a file name ending in one of {", ".join("." + f for f in PLOT_FORMATS)}',
             ),
             (_is_picture(self.plots_path), f"plots_path must end in one of {', '.join('.' + f for f in PLOT_FORMATS)}"),
-            (self.execution_environment in ("auto", "cpu", "gpu"), 'execution_environment must be "auto", "cpu" or "gpu"'),
+            (
+                _is_environment(self.execution_environment),
+                'execution_environment must be "auto", "cpu", "gpu" or a torch device such as "cuda:1" or "mps"',
+            ),
+            (self.precision in PRECISIONS, f"precision must be one of {', '.join(map(repr, PRECISIONS))}"),
+            (isinstance(self.channels_last, bool), "channels_last must be True or False"),
+            (isinstance(self.sync_batch_norm, bool), "sync_batch_norm must be True or False"),
             (
                 self.output_fcn is None or callable(self.output_fcn) or (_is_list(self.output_fcn) and all(map(callable, self.output_fcn))),
                 "output_fcn must be a function of the training info, or a list of them",
@@ -179,6 +197,16 @@ class TrainingOptions:
         if self.plots == "none":
             return None
         return Path(self.plots_path if self.plots == "training-progress" else self.plots)
+
+
+def _is_environment(environment) -> bool:
+    if environment in ("auto", "cpu", "gpu"):
+        return True
+    try:
+        torch.device(environment)
+    except (RuntimeError, TypeError):
+        return False
+    return True
 
 
 def _is_picture(path) -> bool:
@@ -215,9 +243,10 @@ def training_options(solver: str | Callable = "sgdm", **options) -> TrainingOpti
 
 
 # The options MATLAB's trainingOptions has no counterpart of; the others are its names in CamelCase.
-_GRAPHDL_ONLY = ("plots_path", "lr_scheduler", "lr_scheduler_step", "callbacks", "log_csv", "tensorboard_dir", "checkpoints_kept")
-
-_GRAPHDL_ONLY += ("num_workers",)
+_GRAPHDL_ONLY = (
+    "plots_path", "lr_scheduler", "lr_scheduler_step", "callbacks", "log_csv", "tensorboard_dir", "checkpoints_kept", "num_workers",
+    "precision", "channels_last", "sync_batch_norm",
+)
 
 
 def _option_lines() -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import torch
-from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler, default_collate
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDataset, Sampler, default_collate
 
 from graphdl.diagnostics import error
 from graphdl.train._random import random_states, set_random_states
@@ -31,9 +31,9 @@ class _BatchOrder(Sampler):
     """The batches of a Dataset in the current order: `order` is a permutation drawn as
     MiniBatchQueue draws its own, so that a Dataset of the arrays is shuffled as the arrays are."""
 
-    def __init__(self, num_observations: int, mini_batch_size: int, drop_last: bool):
+    def __init__(self, num_observations: int, mini_batch_size: int, drop_last: bool, shard: tuple[int, int] = (0, 1)):
         self.order = torch.arange(num_observations)
-        self.mini_batch_size, self.drop_last = mini_batch_size, drop_last
+        self.mini_batch_size, self.drop_last, self.shard = mini_batch_size, drop_last, shard
 
     def __len__(self) -> int:
         full, rest = divmod(len(self.order), self.mini_batch_size)
@@ -41,8 +41,10 @@ class _BatchOrder(Sampler):
 
     def __iter__(self):
         size = self.mini_batch_size
+        rank, processes = self.shard
         for start in range(0, len(self) * size, size):
-            yield self.order[start : start + size].tolist()
+            # In distributed training, this process's part of the mini-batch, as MiniBatchQueue's.
+            yield self.order[start : start + size].tensor_split(processes)[rank].tolist()
 
 
 class DataQueue:
@@ -104,6 +106,9 @@ class DataQueue:
         self.passes += 1
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(self.passes)
+        for sampler in (getattr(self.loader, "sampler", None), getattr(getattr(self.loader, "batch_sampler", None), "sampler", None)):
+            if isinstance(sampler, DistributedSampler):  # its shuffle order is drawn from (seed, epoch)
+                sampler.set_epoch(self.passes)
         self.position = 0
         if self._resume is None:
             self.pass_states = self._states()
@@ -144,11 +149,24 @@ class DataQueue:
         return (self.split(batch) for batch in loader)
 
 
-def data_queue(data, split: Callable, device: torch.device, *, mini_batch_size: int, num_workers: int, training: bool) -> DataQueue:
+def data_queue(data, split: Callable, device: torch.device, *, mini_batch_size: int, num_workers: int, training: bool,
+               shard: tuple[int, int] = (0, 1)) -> DataQueue:
     """The DataQueue of a Dataset, a DataLoader or an iterable of batches. A Dataset is batched
     by `mini_batch_size`, the last partial batch dropped when `training` (as MATLAB's trainnet
     does); a generator or another one-shot iterator is refused, since training goes through the
-    data once per epoch."""
+    data once per epoch. In distributed training (`shard`: (rank, processes)) a Dataset's
+    mini-batches are shared out as MiniBatchQueue's; a DataLoader must shard its data itself with
+    a DistributedSampler; other iterables and an IterableDataset are refused."""
+    processes = shard[1]
+    samplers = (getattr(data, "sampler", None), getattr(getattr(data, "batch_sampler", None), "sampler", None))
+    sharded = isinstance(data, DataLoader) and any(isinstance(sampler, DistributedSampler) for sampler in samplers)
+    if processes > 1 and training and not sharded and (isinstance(data, (DataLoader, IterableDataset)) or not isinstance(data, Dataset)):
+        raise error(
+            "E802",
+            f"trainnet: in distributed training ({processes} processes) each process needs its own share of the data, and a "
+            f"{type(data).__name__} gives every process all of it",
+            help="give trainnet the Dataset (it shares each mini-batch out), or a DataLoader with a DistributedSampler",
+        )
     if isinstance(data, DataLoader) or not isinstance(data, Dataset):
         # (iter() of a DataLoader would start its workers; a DataLoader is re-iterable anyway.)
         if not isinstance(data, DataLoader) and iter(data) is data:
@@ -171,5 +189,5 @@ def data_queue(data, split: Callable, device: torch.device, *, mini_batch_size: 
     if len(data) == 0:
         raise error("E801", "trainnet: the data has no observations")
     # Workers are not persistent: each pass forks them afresh, so a set_epoch reaches them.
-    order = _BatchOrder(len(data), mini_batch_size, drop_last=training)
+    order = _BatchOrder(len(data), mini_batch_size, drop_last=training, shard=shard if training else (0, 1))
     return DataQueue(DataLoader(data, batch_sampler=order, **common), split, device, order)

@@ -1,0 +1,89 @@
+"""Training in several processes with torch.distributed (DistributedDataParallel).
+
+A script started by `torchrun --nproc_per_node N` (or one that has started a process group
+itself) runs trainnet in each process. Each process takes its share of every mini-batch:
+`mini_batch_size` stays the global mini-batch, as MATLAB's multi-GPU training divides it among the
+workers, so the same options train the same way in one process or in N. The order is drawn by
+process 0 and broadcast; DistributedDataParallel averages the gradients; the loss and the metrics
+shown are averaged over the processes; process 0 alone shows progress and writes the plot, the
+logs and the checkpoints.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Processes:
+    """This process's place in a distributed run: its rank, how many processes there are, and
+    whether trainnet started the process group (and so ends it)."""
+
+    rank: int
+    world: int
+    owned: bool
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def mean(self, values: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The mean of each scalar over the processes, with one collective."""
+        stacked = torch.stack([v.detach().float().reshape(()) for v in values])
+        dist.all_reduce(stacked)
+        return list((stacked / self.world).unbind())
+
+    def broadcast(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Process 0's `tensor`, in every process (copied into `tensor`)."""
+        dist.broadcast(tensor, src=0)
+        return tensor
+
+    def any(self, flag: bool, device: torch.device) -> bool:
+        """Whether `flag` is true in any process."""
+        value = torch.tensor(float(flag), device=device)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
+
+    def gather(self, value) -> list:
+        """`value` (a picklable object) of every process, in rank order."""
+        values = [None] * self.world
+        dist.all_gather_object(values, value)
+        return values
+
+    def end(self) -> None:
+        if self.owned and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def join(cuda: bool) -> Processes | None:
+    """The distributed run this process is in, or None when it trains alone. Under torchrun
+    (WORLD_SIZE above 1) the process group is started here if the script has not started it:
+    nccl between GPUs, gloo on the CPU."""
+    if not dist.is_available():
+        return None
+    if dist.is_initialized():
+        world = dist.get_world_size()
+        return Processes(dist.get_rank(), world, owned=False) if world > 1 else None
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    dist.init_process_group("nccl" if cuda else "gloo")
+    return Processes(dist.get_rank(), dist.get_world_size(), owned=True)
+
+
+def local_device(processes: Processes | None, device: torch.device) -> torch.device:
+    """The GPU of this process (torchrun's LOCAL_RANK) when training on GPUs in several processes."""
+    if processes is None or device.type != "cuda" or device.index is not None:
+        return device
+    local = torch.device("cuda", int(os.environ.get("LOCAL_RANK", processes.rank % torch.cuda.device_count())))
+    torch.cuda.set_device(local)
+    return local
+
+
+def collective_failed(e: BaseException) -> bool:
+    """Whether `e` is a collective operation failing (another process stopped, or the network
+    between them broke)."""
+    return isinstance(e, getattr(dist, "DistError", ())) or "gloo" in str(e).lower() or "nccl" in str(e).lower()

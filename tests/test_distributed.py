@@ -1,0 +1,158 @@
+"""Distributed data parallel training on the CPU: two processes with the gloo backend, started by
+torchrun as a user starts them, against one process trained on the same global mini-batches."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import EXAMPLES
+
+# One script, run by one process alone and by torchrun in two: the seed network, shuffled every
+# epoch, the mini-batch of 32 shared out 16 and 16, batch normalisation over the whole mini-batch.
+SCRIPT = '''
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+import graphdl
+from graphdl.datasets import digits
+from graphdl.train import training_options, trainnet
+
+out, data_kind, sync = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "sync"
+rank = int(os.environ.get("RANK", "0"))
+torch.manual_seed(0)
+data = digits("train", 256, seed=0)
+net = graphdl.dlnetwork(graphdl.load(sys.argv[4]), seed=0)
+options = training_options(
+    "sgdm", max_epochs=2, mini_batch_size=32, shuffle="every-epoch", sync_batch_norm=sync, verbose=True, verbose_frequency=4,
+    checkpoint_path=str(out / "checkpoints"), plots=str(out / "progress.png"), log_csv=str(out / "log.csv"),
+)
+if data_kind == "arrays":
+    net, info = trainnet(data.images, data.labels, net, "crossentropy", options)
+else:
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(data.images), torch.from_numpy(data.labels))
+    net, info = trainnet(dataset, net, "crossentropy", options)
+torch.save({"state": net.state_dict(), "loss": info.history["loss"][1]}, out / f"result{rank}.pt")
+print(f"process {rank} trained {info.iterations} iterations")
+'''
+
+
+@pytest.fixture(scope="module")
+def script(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ddp") / "train.py"
+    path.write_text(SCRIPT, encoding="utf-8")
+    return path
+
+
+def torchrun(*args, processes=2):
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes), *map(str, args)]
+
+
+def run(command, **kwargs):
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment, **kwargs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", ["arrays", "dataset"])
+def test_two_processes_train_as_one_on_the_same_global_batches(script, tmp_path, data):
+    one, two = tmp_path / "one", tmp_path / "two"
+    alone = run([sys.executable, script, one, data, "sync", EXAMPLES / "mnist.dlg"])
+    assert alone.returncode == 0, alone.stderr
+    together = run(torchrun(script, two, data, "sync", EXAMPLES / "mnist.dlg"))
+    assert together.returncode == 0, together.stderr
+    single = torch.load(one / "result0.pt", weights_only=True)
+    first, second = (torch.load(two / f"result{rank}.pt", weights_only=True) for rank in (0, 1))
+    for key, value in single["state"].items():
+        assert torch.equal(first["state"][key], second["state"][key]), f"the processes' copies of {key} differ"
+        torch.testing.assert_close(first["state"][key], value, atol=1e-5, rtol=0, msg=lambda m, key=key: f"{key}: {m}")
+    # The loss shown is the whole mini-batch's, as the single process's.
+    torch.testing.assert_close(torch.tensor(first["loss"]), torch.tensor(single["loss"]), atol=1e-4, rtol=0)
+    # Process 0 alone writes the checkpoints, the plot and the log, and prints the progress.
+    assert sorted(p.name for p in (two / "checkpoints").iterdir()) == ["mnist_epoch001_iteration8.pt", "mnist_epoch002_iteration16.pt"]
+    assert (two / "progress.png").exists() and (two / "log.csv").read_text().count("\n") == 17
+    assert together.stdout.count("epoch 2/2  iteration 16") == 1, together.stdout
+    assert "process 0 trained 16 iterations" in together.stdout and "process 1 trained 16 iterations" in together.stdout
+
+
+@pytest.mark.slow
+def test_per_process_batch_statistics_keep_the_copies_equal(script, tmp_path):
+    together = run(torchrun(script, tmp_path, "arrays", "per-process", EXAMPLES / "mnist.dlg"))
+    assert together.returncode == 0, together.stderr
+    first, second = (torch.load(tmp_path / f"result{rank}.pt", weights_only=True) for rank in (0, 1))
+    for key, value in first["state"].items():
+        assert torch.equal(second["state"][key], value), key
+    losses = first["loss"]
+    assert sum(losses[-4:]) < sum(losses[:4])
+
+
+@pytest.mark.slow
+def test_a_process_that_dies_stops_the_other_with_a_clear_message(tmp_path):
+    # Started without torchrun (whose agent would stop the survivor itself), so that the survivor
+    # meets the failure in its own collective and says so.
+    script = tmp_path / "dies.py"
+    script.write_text(
+        f"""
+import os
+import sys
+import torch
+import torch.distributed as dist
+import graphdl
+from graphdl.datasets import digits
+from graphdl.train import training_options, trainnet
+
+rank = int(sys.argv[1])
+dist.init_process_group("gloo", init_method="tcp://127.0.0.1:" + sys.argv[2], rank=rank, world_size=2)
+torch.manual_seed(0)
+data = digits("train", 256, seed=0)
+net = graphdl.dlnetwork(graphdl.load({str(EXAMPLES / "mnist.dlg")!r}), seed=0)
+calls = []
+
+
+def loss(Y, T):  # process 1 dies (SIGKILL) in its third step
+    calls.append(1)
+    if rank == 1 and len(calls) == 3:
+        os.kill(os.getpid(), 9)
+    return graphdl.crossentropy(Y, T)
+
+
+options = training_options(max_epochs=5, mini_batch_size=32, verbose=False, checkpoint_path=sys.argv[3])
+try:
+    trainnet(data.images, data.labels, net, loss, options)
+except graphdl.GraphdlError as e:
+    print(e.code, e)
+    sys.exit(3)
+""",
+        encoding="utf-8",
+    )
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    children = [
+        subprocess.Popen([sys.executable, str(script), str(rank), str(port), str(tmp_path / "checkpoints")], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=environment)
+        for rank in (0, 1)
+    ]
+    try:
+        out, err = children[0].communicate(timeout=120)
+        children[1].communicate(timeout=60)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    assert children[1].returncode == -signal.SIGKILL
+    assert children[0].returncode == 3, err
+    assert "E804" in out and "in process 0 of 2, exchanging data with the other processes failed" in out, out
+    assert "most likely because another process stopped" in out
