@@ -27,6 +27,7 @@ from graphdl.datasets import digits
 from graphdl.train import training_options, trainnet
 
 out, data_kind, sync = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "sync"
+resume, every = (sys.argv[5], int(sys.argv[6])) if len(sys.argv) > 5 else (None, None)
 rank = int(os.environ.get("RANK", "0"))
 torch.manual_seed(0)
 data = digits("train", 256, seed=0)
@@ -34,12 +35,13 @@ net = graphdl.dlnetwork(graphdl.load(sys.argv[4]), seed=0)
 options = training_options(
     "sgdm", max_epochs=2, mini_batch_size=32, shuffle="every-epoch", sync_batch_norm=sync, verbose=True, verbose_frequency=4,
     checkpoint_path=str(out / "checkpoints"), plots=str(out / "progress.png"), log_csv=str(out / "log.csv"),
+    **({"checkpoint_frequency": every, "checkpoint_frequency_unit": "iteration"} if every else {}),
 )
 if data_kind == "arrays":
-    net, info = trainnet(data.images, data.labels, net, "crossentropy", options)
+    net, info = trainnet(data.images, data.labels, net, "crossentropy", options, resume=resume if resume != "-" else None)
 else:
     dataset = torch.utils.data.TensorDataset(torch.from_numpy(data.images), torch.from_numpy(data.labels))
-    net, info = trainnet(dataset, net, "crossentropy", options)
+    net, info = trainnet(dataset, net, "crossentropy", options, resume=resume if resume != "-" else None)
 torch.save({"state": net.state_dict(), "loss": info.history["loss"][1]}, out / f"result{rank}.pt")
 print(f"process {rank} trained {info.iterations} iterations")
 '''
@@ -156,3 +158,37 @@ except graphdl.GraphdlError as e:
     assert children[0].returncode == 3, err
     assert "E804" in out and "in process 0 of 2, exchanging data with the other processes failed" in out, out
     assert "most likely because another process stopped" in out
+
+
+@pytest.mark.slow
+def test_graphdl_train_runs_under_torchrun(tmp_path):
+    # `torchrun --nproc_per_node 2 -m graphdl train ...`, as the docs say; process 0 alone reports.
+    result = run(torchrun(
+        "-m", "graphdl", "train", EXAMPLES / "mnist.dlg", "--train-size", "512", "--test-size", "256", "--max-epochs", "1",
+        "--mini-batch-size", "64", "--precision", "bf16", "--sync-batch-norm", "--checkpoint-path", tmp_path,
+    ))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("test accuracy:") == 1, result.stdout
+    assert result.stdout.count("training `mnist` on 512 built-in digit images") == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["mnist_epoch001_iteration8.pt"]
+
+
+@pytest.mark.slow
+def test_a_distributed_run_resumes_to_the_uninterrupted_weights(script, tmp_path):
+    # Checkpoints every 3 iterations; resumed in two processes from the one of iteration 6, within
+    # the first epoch, with dropout-free per-process statistics: every process's random state and
+    # process 0's buffers come back.
+    whole = run(torchrun(script, tmp_path / "whole", "dataset", "per-process", EXAMPLES / "mnist.dlg", "-", 3))
+    assert whole.returncode == 0, whole.stderr
+    checkpoint = tmp_path / "whole" / "checkpoints" / "mnist_epoch001_iteration6.pt"
+    assert torch.load(checkpoint, weights_only=True)["training"]["processes"] == 2
+    resumed = run(torchrun(script, tmp_path / "resumed", "dataset", "per-process", EXAMPLES / "mnist.dlg", checkpoint, 3))
+    assert resumed.returncode == 0, resumed.stderr
+    expected = torch.load(tmp_path / "whole" / "result0.pt", weights_only=True)["state"]
+    for rank in (0, 1):
+        state = torch.load(tmp_path / "resumed" / f"result{rank}.pt", weights_only=True)["state"]
+        for key, value in expected.items():
+            assert torch.equal(state[key], value), f"process {rank}: {key}"
+    # One process cannot continue a run of two (each process's random state is in the file).
+    alone = run([sys.executable, script, tmp_path / "alone", "dataset", "per-process", EXAMPLES / "mnist.dlg", checkpoint, "3"])
+    assert alone.returncode != 0 and "1 process, and the checkpoint's run had 2" in alone.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -30,7 +31,7 @@ def test_each_network_checks_compiles_and_runs(path):
 
 
 def test_every_script_is_tested_here():
-    assert [p.name for p in SCRIPTS] == ["digits_two_heads_train.py", "mnist_custom_loop.py"]
+    assert [p.name for p in SCRIPTS] == ["custom_loop_ddp.py", "digits_two_heads_train.py", "mnist_custom_loop.py"]
 
 
 @pytest.mark.slow
@@ -74,3 +75,24 @@ def test_the_seed_network_reaches_95_percent_in_four_epochs():
     assert re.search(r"^epoch 4/4  iteration 156 ", result.stdout, re.MULTILINE), result.stdout  # 4 x 39 mini-batches of 128
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", result.stdout).group(1))
     assert accuracy >= 95.0, result.stdout
+
+
+@pytest.mark.slow
+def test_the_distributed_custom_loop_example_follows_one_process(tmp_path):
+    # Two processes by torchrun, as its docstring says, against the same loop alone.
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    script, common = str(EXAMPLES / "custom_loop_ddp.py"), ["--epochs", "2", "--images", "512"]
+    alone = subprocess.run([sys.executable, script, *common, "--save", str(tmp_path / "alone.pt")], capture_output=True, text=True, timeout=600,
+                           env=environment)
+    assert alone.returncode == 0, alone.stderr
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    together = subprocess.run([*torchrun, script, *common, "--save", str(tmp_path / "two.pt")], capture_output=True, text=True, timeout=600,
+                              env=environment)
+    assert together.returncode == 0, together.stderr
+    assert together.stdout.count("epoch 2/2  loss") == 1
+    expected = torch.load(tmp_path / "alone.pt", weights_only=True)
+    for path in (tmp_path / "two.pt", tmp_path / "two.pt.1"):
+        for key, value in torch.load(path, weights_only=True).items():
+            torch.testing.assert_close(value, expected[key], atol=1e-5, rtol=0)
+    first_losses = [float(x) for x in re.findall(r"loss ([\d.]+)", together.stdout)]
+    assert first_losses == pytest.approx([float(x) for x in re.findall(r"loss ([\d.]+)", alone.stdout)], abs=2e-4)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -88,7 +89,17 @@ def _parser() -> argparse.ArgumentParser:
     options.add_argument(
         "--resume", metavar="CHECKPOINT", help="continue the run that wrote CHECKPOINT (a file, or a folder: its newest) to the weights it would have reached"
     )
-    options.add_argument("--execution-environment", choices=("auto", "cpu", "gpu"), default="auto", help="default: auto (a GPU if there is one)")
+    options.add_argument(
+        "--execution-environment", type=_environment, default="auto", metavar="ENV",
+        help="auto, cpu, gpu or a torch device such as cuda:1 or mps (default: auto, a GPU if there is one); under torchrun each process takes its own GPU",
+    )
+    options.add_argument(
+        "--precision", choices=("fp32", "bf16", "fp16"), default="fp32", help="mixed precision: bf16 or fp16 autocast of the forward pass (default: fp32)"
+    )
+    options.add_argument("--channels-last", action="store_true", help="images in channels-last memory layout (faster convolutions on some hardware)")
+    options.add_argument(
+        "--sync-batch-norm", action="store_true", help="under torchrun: batch normalisation over the whole mini-batch, not each process's share"
+    )
     options.add_argument("--learn-rate-schedule", choices=("none", "piecewise", "warmup", "cosine"), default="none", help="default: none")
     options.add_argument("--learn-rate-drop-factor", type=_fraction, default=0.1, metavar="F", help="piecewise: multiply the rate by F (default: 0.1)")
     options.add_argument("--learn-rate-drop-period", type=_count, default=10, metavar="N", help="piecewise: every N epochs (default: 10)")
@@ -173,6 +184,13 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
+def _environment(text: str) -> str:
+    # The device itself is checked by training_options (torch is not imported to read arguments).
+    if text in ("auto", "cpu", "gpu") or re.fullmatch(r"[a-z]+(:\d+)?", text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r}: give auto, cpu, gpu or a torch device such as cuda:1")
+
+
 def _plot_file(text: str) -> str:
     from graphdl.train import PLOT_FORMATS
 
@@ -242,15 +260,15 @@ def _train(args) -> int:
     options = _training_options(args)
     net = dlnetwork(checked.graph, seed=args.seed)
     epochs = counted(options.max_epochs, "epoch")
-    print(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of {options.solver}")
+    _say(f"training `{checked.graph.name}` on {len(train_data)} built-in digit images, {epochs} of {options.solver}")
     # Every refusal and failure of trainnet is a GraphdlError, printed by main as diagnostics.
     net, info = trainnet(train_data.images, train_data.labels, net, "crossentropy", options, resume=args.resume)
     with torch.no_grad():
         scores = net.predict(torch.as_tensor(test_data.images, device=net.device))
         accuracy = (scores.argmax(1).cpu() == torch.as_tensor(test_data.labels)).float().mean().item() * 100
-    print(f"test accuracy: {accuracy:.2f}% on {len(test_data)} built-in test images ({info.seconds:.1f} s of training)")
+    _say(f"test accuracy: {accuracy:.2f}% on {len(test_data)} built-in test images ({info.seconds:.1f} s of training)")
     if args.plots:
-        print(f"wrote {args.plots}")
+        _say(f"wrote {args.plots}")
     return 0
 
 
@@ -272,18 +290,18 @@ def _train_on_files(args, checked: Checked) -> int:
     options = _training_options(args, validation)
     net = dlnetwork(checked.graph, seed=args.seed)
     epochs = counted(options.max_epochs, "epoch")
-    print(f"training `{checked.graph.name}` on {len(data)} observations of {args.data}, {epochs} of {options.solver}")
+    _say(f"training `{checked.graph.name}` on {len(data)} observations of {args.data}, {epochs} of {options.solver}")
     net, info = trainnet(data, net, None, options, resume=args.resume)
     if validation is None or getattr(validation, "classes", None) is None:
-        print(f"trained in {info.seconds:.1f} s")
+        _say(f"trained in {info.seconds:.1f} s")
         return 0
     correct = 0
     with torch.no_grad():
         for X, T in DataLoader(validation, batch_size=args.mini_batch_size, num_workers=args.num_workers):
             correct += (net.predict(X.to(net.device)).argmax(1).cpu() == T).sum().item()
-    print(f"validation accuracy: {100 * correct / len(validation):.2f}% on {len(validation)} held-out observations ({info.seconds:.1f} s of training)")
+    _say(f"validation accuracy: {100 * correct / len(validation):.2f}% on {len(validation)} held-out observations ({info.seconds:.1f} s of training)")
     if args.plots:
-        print(f"wrote {args.plots}")
+        _say(f"wrote {args.plots}")
     return 0
 
 
@@ -322,7 +340,16 @@ def _training_options(args, validation=None):
         checkpoint_frequency=args.checkpoint_frequency,
         checkpoint_frequency_unit=args.checkpoint_frequency_unit,
         execution_environment=args.execution_environment,
+        precision=args.precision,
+        channels_last=args.channels_last,
+        sync_batch_norm=args.sync_batch_norm,
     )
+
+
+def _say(line: str) -> None:
+    """Print, in the one process of a run or in process 0 of a distributed one (torchrun)."""
+    if os.environ.get("RANK", "0") == "0":
+        print(line)
 
 
 def _compile(args) -> int:
