@@ -18,6 +18,7 @@ PACKAGE = Path(graphdl.__file__).parent
 
 # The pipeline, earliest first: a module may import its own stage and earlier ones, never a later one.
 STAGES = (
+    ("limits",),
     ("source",),
     ("diagnostics",),
     ("datasets",),
