@@ -192,3 +192,64 @@ def test_a_distributed_run_resumes_to_the_uninterrupted_weights(script, tmp_path
     # One process cannot continue a run of two (each process's random state is in the file).
     alone = run([sys.executable, script, tmp_path / "alone", "dataset", "per-process", EXAMPLES / "mnist.dlg", checkpoint, "3"])
     assert alone.returncode != 0 and "1 process, and the checkpoint's run had 2" in alone.stderr
+
+
+FSDP_SCRIPT = '''
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+
+import graphdl
+
+SOURCE = (
+    "network mlp {\\n input = featureInput(32, normalization=\\"none\\")\\n fc1 = fullyConnected(64)\\n relu = relu()\\n"
+    " fc2 = fullyConnected(4)\\n prob = softmax()\\n}\\n"
+)
+distributed = "WORLD_SIZE" in os.environ
+if distributed:
+    from torch.distributed.fsdp import fully_shard
+
+    dist.init_process_group("gloo")
+rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
+generator = torch.Generator().manual_seed(0)
+X, T = torch.randn(64, 32, generator=generator), torch.randint(0, 4, (64,), generator=generator)
+net = graphdl.dlnetwork(graphdl.loads(SOURCE), seed=0)
+if distributed:  # each layer's learnables sharded across the processes, then the whole network
+    fully_shard(net.fc1)
+    fully_shard(net.fc2)
+    fully_shard(net)
+queue = graphdl.MiniBatchQueue(X, T, mini_batch_size=16, shard=(rank, world))
+
+
+def model_gradients(net, X, T):
+    loss = graphdl.crossentropy(net(X), T)
+    return graphdl.dlgradient(loss, net.learnables), loss
+
+
+velocity = None
+for X_, T_ in queue:
+    gradients, loss = graphdl.dlfeval(model_gradients, net, X_, T_)
+    net, velocity = graphdl.sgdmupdate(net, gradients, velocity, 0.1, 0.9)
+state = {key: value.full_tensor() if hasattr(value, "full_tensor") else value for key, value in net.state_dict().items()}
+if rank == 0:
+    torch.save(state, sys.argv[1])
+if distributed:
+    dist.destroy_process_group()
+'''
+
+
+@pytest.mark.slow
+def test_the_primitives_train_an_fsdp_sharded_network_as_one_process(tmp_path):
+    # fully_shard's learnables are DTensors, each process holding half of each; dlgradient gives
+    # the sharded gradients FSDP has averaged, and sgdmupdate steps the shards.
+    script = tmp_path / "fsdp.py"
+    script.write_text(FSDP_SCRIPT, encoding="utf-8")
+    alone = run([sys.executable, script, tmp_path / "alone.pt"])
+    assert alone.returncode == 0, alone.stderr
+    sharded = run(torchrun(script, tmp_path / "sharded.pt"))
+    assert sharded.returncode == 0, sharded.stderr
+    expected = torch.load(tmp_path / "alone.pt", weights_only=True)
+    for key, value in torch.load(tmp_path / "sharded.pt", weights_only=True).items():
+        torch.testing.assert_close(value, expected[key], atol=1e-5, rtol=0, msg=lambda m, key=key: f"{key}: {m}")

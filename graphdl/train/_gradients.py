@@ -52,14 +52,17 @@ def _gradients(loss: torch.Tensor, tensors: list[torch.Tensor], retain_graph: bo
     For leaves (a network's learnables) through `backward(inputs=...)` into `.grad`, then taken out
     and `.grad` put back: the same numbers as `torch.autograd.grad`, which is 3-4 % slower per step
     of a small network, and the gradient accumulators run, so hooks on them (DistributedDataParallel's
-    all-reduce) see the gradients as they do in a `loss.backward()` loop."""
+    all-reduce, FSDP's reduce-scatter) see the gradients as they do in a `loss.backward()` loop."""
     if not all(t.is_leaf for t in tensors):
         return list(torch.autograd.grad(loss, tensors, retain_graph=retain_graph, allow_unused=True))
     saved = [t.grad for t in tensors]
     for t in tensors:
         t.grad = None
+    # FSDP's sharded learnables (DTensors) are not in the graph: the forward pass used gathered
+    # copies, whose gradients FSDP's hooks reduce into the shards' .grad; so backward runs whole.
+    sharded = any(hasattr(t, "device_mesh") for t in tensors)
     try:
-        torch.autograd.backward(loss, inputs=tensors, retain_graph=retain_graph)
+        torch.autograd.backward(loss, inputs=None if sharded else tensors, retain_graph=retain_graph)
         return [t.grad for t in tensors]
     finally:
         for t, grad in zip(tensors, saved):

@@ -198,6 +198,9 @@ class _Training:
         self.monitor, self.metric_fns, self.device, self.callbacks = monitor, metric_fns, device, list(callbacks)
         self.processes = processes
         self.model = net  # what the forward pass runs: the network, or its DistributedDataParallel
+        # Whether process 0 has callbacks that may stop training, which every process must then hear
+        # of each iteration (a read back from the device); processes other than 0 run none.
+        self.callbacks_anywhere = processes is not None and processes.any(bool(callbacks), device)
         # float16 scales the loss (LossScaler); bfloat16 and float32 need not.
         self.scaler = LossScaler(device) if options.precision == "fp16" else None
         self.stop_requested = False
@@ -291,7 +294,7 @@ class _Training:
                     if self.validation is not None and iteration % options.validation_frequency == 0:
                         values.update(self._validate(iteration))
                     self._notify("on_iteration_end", epoch, iteration, learn_rate, "iteration", values)
-                    if self.processes is not None:  # process 0's callbacks stop every process
+                    if self.processes is not None and self.callbacks_anywhere:  # process 0's callbacks stop every process
                         self.stop_requested = self.processes.any(self.stop_requested, self.device)
                     if options.checkpoint_path and options.checkpoint_frequency_unit == "iteration" and iteration % options.checkpoint_frequency == 0:
                         self.info.last_checkpoint = write_checkpoint(self, epoch, iteration, epoch_ended=False)
