@@ -26,14 +26,15 @@ import graphdl
 from graphdl.datasets import digits
 from graphdl.train import training_options, trainnet
 
-out, data_kind, sync = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "sync"
+out, data_kind, modes = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
 resume, every = (sys.argv[5], int(sys.argv[6])) if len(sys.argv) > 5 else (None, None)
 rank = int(os.environ.get("RANK", "0"))
 torch.manual_seed(0)
 data = digits("train", 256, seed=0)
 net = graphdl.dlnetwork(graphdl.load(sys.argv[4]), seed=0)
 options = training_options(
-    "sgdm", max_epochs=2, mini_batch_size=32, shuffle="every-epoch", sync_batch_norm=sync, verbose=True, verbose_frequency=4,
+    "sgdm", max_epochs=2, mini_batch_size=32, shuffle="every-epoch", sync_batch_norm="sync" in modes, fully_shard="fsdp" in modes,
+    verbose=True, verbose_frequency=4,
     checkpoint_path=str(out / "checkpoints"), plots=str(out / "progress.png"), log_csv=str(out / "log.csv"),
     **({"checkpoint_frequency": every, "checkpoint_frequency_unit": "iteration"} if every else {}),
 )
@@ -83,6 +84,30 @@ def test_two_processes_train_as_one_on_the_same_global_batches(script, tmp_path,
     assert (two / "progress.png").exists() and (two / "log.csv").read_text().count("\n") == 17
     assert together.stdout.count("epoch 2/2  iteration 16") == 1, together.stdout
     assert "process 0 trained 16 iterations" in together.stdout and "process 1 trained 16 iterations" in together.stdout
+
+
+@pytest.mark.slow
+def test_fully_sharded_training_follows_one_process_and_writes_whole_checkpoints(script, tmp_path):
+    # fully_shard: each process holds half of every layer's learnables, gradients and velocity;
+    # checkpoints and the network returned are whole, ordinary ones.
+    alone = run([sys.executable, script, tmp_path / "one", "arrays", "sync", EXAMPLES / "mnist.dlg"])
+    assert alone.returncode == 0, alone.stderr
+    sharded = run(torchrun(script, tmp_path / "two", "arrays", "sync,fsdp", EXAMPLES / "mnist.dlg", "-", 3))
+    assert sharded.returncode == 0, sharded.stderr
+    expected = torch.load(tmp_path / "one" / "result0.pt", weights_only=True)["state"]
+    for rank in (0, 1):
+        state = torch.load(tmp_path / "two" / f"result{rank}.pt", weights_only=True)["state"]
+        for key, value in expected.items():
+            torch.testing.assert_close(state[key], value, atol=1e-5, rtol=0, msg=lambda m, key=key, rank=rank: f"process {rank}, {key}: {m}")
+    import graphdl
+
+    checkpoint = tmp_path / "two" / "checkpoints" / "mnist_epoch001_iteration6.pt"
+    assert graphdl.load_network(checkpoint).fc.weight.shape == (10, 3920)
+    resumed = run(torchrun(script, tmp_path / "resumed", "arrays", "sync,fsdp", EXAMPLES / "mnist.dlg", checkpoint, 3))
+    assert resumed.returncode == 0, resumed.stderr
+    final = torch.load(tmp_path / "two" / "result0.pt", weights_only=True)["state"]
+    for key, value in torch.load(tmp_path / "resumed" / "result0.pt", weights_only=True)["state"].items():
+        assert torch.equal(value, final[key]), key
 
 
 @pytest.mark.slow
@@ -165,7 +190,7 @@ def test_graphdl_train_runs_under_torchrun(tmp_path):
     # `torchrun --nproc_per_node 2 -m graphdl train ...`, as the docs say; process 0 alone reports.
     result = run(torchrun(
         "-m", "graphdl", "train", EXAMPLES / "mnist.dlg", "--train-size", "512", "--test-size", "256", "--max-epochs", "1",
-        "--mini-batch-size", "64", "--precision", "bf16", "--sync-batch-norm", "--checkpoint-path", tmp_path,
+        "--mini-batch-size", "64", "--precision", "bf16", "--sync-batch-norm", "--fully-shard", "--checkpoint-path", tmp_path,
     ))
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("test accuracy:") == 1, result.stdout

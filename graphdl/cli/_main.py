@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     options.add_argument(
         "--sync-batch-norm", action="store_true", help="under torchrun: batch normalisation over the whole mini-batch, not each process's share"
     )
+    options.add_argument(
+        "--fully-shard", action="store_true", help="under torchrun: split the learnables among the processes (FSDP), for a network too large for one device"
+    )
     options.add_argument("--learn-rate-schedule", choices=("none", "piecewise", "warmup", "cosine"), default="none", help="default: none")
     options.add_argument("--learn-rate-drop-factor", type=_fraction, default=0.1, metavar="F", help="piecewise: multiply the rate by F (default: 0.1)")
     options.add_argument("--learn-rate-drop-period", type=_count, default=10, metavar="N", help="piecewise: every N epochs (default: 10)")
@@ -343,6 +346,7 @@ def _training_options(args, validation=None):
         precision=args.precision,
         channels_last=args.channels_last,
         sync_batch_norm=args.sync_batch_norm,
+        fully_shard=args.fully_shard,
     )
 
 

@@ -23,6 +23,7 @@ from graphdl.compiler import Table
 from graphdl.diagnostics import error
 from graphdl.interop import read_checkpoint, save_checkpoint
 from graphdl.train._data import MiniBatchQueue
+from graphdl.train._distributed import shaped_like, whole
 from graphdl.train._random import random_states, set_random_states
 
 # trainnet's checkpoint names: {network}_epoch{epoch:03d}_iteration{iteration}.pt
@@ -60,9 +61,13 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
     path = checkpoint_file(options.checkpoint_path, training.net.graph.name, epoch, iteration)
     rng = random_states(cuda=training.device.type == "cuda")
     per_process = None if processes is None else processes.gather(rng)
+    first, second = training.solver_state
+    # Sharded tensors (fully_shard) are gathered whole by every process before process 0 writes.
+    network = training.whole_network(keep=processes is None or processes.main)
+    solver_state = [None if table is None else [whole(value) for value in table.values] for table in (first, second)]
+    best_weights = None if training.best_weights is None else {key: whole(value) for key, value in training.best_weights.items()}
     if processes is not None and not processes.main:
         return path
-    first, second = training.solver_state
     arrays = isinstance(queue, MiniBatchQueue)
     state = {
         "iteration": iteration,
@@ -75,7 +80,7 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
         "order": queue.order if arrays else None,
         "position": queue.position if arrays else None,
         "source": None if arrays else queue.checkpoint_state(),
-        "solver_state": [None if table is None else list(table.values) for table in (first, second)],
+        "solver_state": solver_state,
         "optimizer": None if training.optimizer is None else training.optimizer.state_dict(),
         "scheduler": None if training.scheduler is None else training.scheduler.state_dict(),
         "rng": rng,
@@ -86,10 +91,10 @@ def write_checkpoint(training, epoch: int, iteration: int, epoch_ended: bool) ->
             "loss": training.best_loss,
             "iteration": training.best_iteration,
             "without_progress": training.validations_without_progress,
-            "weights": training.best_weights,
+            "weights": best_weights,
         },
     }
-    save_checkpoint(training.net, path, state, epoch=epoch, iteration=iteration)
+    save_checkpoint(network, path, state, epoch=epoch, iteration=iteration)
     if options.checkpoints_kept is not None:
         older = [p for p in checkpoints_in(options.checkpoint_path) if p != path]
         for stale in older[: max(0, len(older) - options.checkpoints_kept + 1)]:
@@ -142,7 +147,7 @@ def read_resume(path: str | Path, options, data: tuple[str, int], processes: int
 def restore(training, state: dict) -> tuple[int, int]:
     """Put `training` (a trainnet run, its network's weights already loaded) back where the
     checkpoint was taken; returns (iteration, epoch)."""
-    queue, device = training.queue, training.device
+    queue = training.queue
     if training.optimizer is not None:
         expected = solver_name(training.options, training.optimizer)
         if state["solver"] != expected:
@@ -151,8 +156,9 @@ def restore(training, state: dict) -> tuple[int, int]:
         if training.scheduler is not None and state["scheduler"] is not None:
             training.scheduler.load_state_dict(state["scheduler"])
     keys = training.net.learnables.keys
+    learnables = training.net.learnables.values
     training.solver_state = tuple(
-        None if values is None else Table((layer, parameter, value.to(device)) for (layer, parameter), value in zip(keys, values))
+        None if values is None else Table((*key, shaped_like(value, learnable)) for key, value, learnable in zip(keys, values, learnables))
         for values in state["solver_state"]
     )
     if isinstance(queue, MiniBatchQueue):
@@ -163,7 +169,8 @@ def restore(training, state: dict) -> tuple[int, int]:
     training.best_loss, training.best_iteration = float(best["loss"]), best["iteration"]
     training.validations_without_progress = best["without_progress"]
     if best["weights"] is not None:
-        training.best_weights = {key: value.to(device) for key, value in best["weights"].items()}
+        current = training.net.state_dict()
+        training.best_weights = {key: shaped_like(value, current[key]) for key, value in best["weights"].items()}
     if training.scaler is not None and state.get("loss_scale") is not None:
         training.scaler.load_state_dict(state["loss_scale"])
     per_process = state.get("rng_per_process")

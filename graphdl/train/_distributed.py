@@ -87,3 +87,18 @@ def collective_failed(e: BaseException) -> bool:
     """Whether `e` is a collective operation failing (another process stopped, or the network
     between them broke)."""
     return isinstance(e, getattr(dist, "DistError", ())) or "gloo" in str(e).lower() or "nccl" in str(e).lower()
+
+
+def whole(tensor: torch.Tensor) -> torch.Tensor:
+    """A tensor whole: a sharded one (FSDP's DTensor) gathered from every process, which every
+    process must call together; any other as it is."""
+    return tensor.full_tensor() if hasattr(tensor, "full_tensor") else tensor
+
+
+def shaped_like(tensor: torch.Tensor, learnable: torch.Tensor) -> torch.Tensor:
+    """`tensor` (whole) split as the sharded `learnable` is, for a solver state restored from a checkpoint."""
+    if not hasattr(learnable, "device_mesh"):
+        return tensor.to(learnable.device)
+    from torch.distributed.tensor import distribute_tensor
+
+    return distribute_tensor(tensor.to(learnable.device), learnable.device_mesh, learnable.placements)

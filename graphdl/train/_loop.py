@@ -29,7 +29,7 @@ from graphdl.train._callbacks import CSVLogger, OutputFcn, ProgressInfo, TensorB
 from graphdl.train._checkpoints import read_resume, restore, write_checkpoint
 from graphdl.train._data import MiniBatchQueue, as_tensor
 from graphdl.train._datastores import ArrayDatastore, AugmentedImageDatastore, ImageDatastore, check_datastore
-from graphdl.train._distributed import Processes, collective_failed, join, local_device
+from graphdl.train._distributed import Processes, collective_failed, join, local_device, whole
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._losses import LOSSES
 from graphdl.train._metrics import named_metric
@@ -198,6 +198,8 @@ class _Training:
         self.monitor, self.metric_fns, self.device, self.callbacks = monitor, metric_fns, device, list(callbacks)
         self.processes = processes
         self.model = net  # what the forward pass runs: the network, or its DistributedDataParallel
+        self.sharded = False  # fully_shard: the learnables are split among the processes
+        self.whole = None  # then, an ordinary copy that the shards are gathered into
         # Whether process 0 has callbacks that may stop training, which every process must then hear
         # of each iteration (a read back from the device); processes other than 0 run none.
         self.callbacks_anywhere = processes is not None and processes.any(bool(callbacks), device)
@@ -239,6 +241,8 @@ class _Training:
         per_epoch = len(self.queue)
         total = per_epoch * options.max_epochs
         first_epoch, continue_epoch = 1, False
+        # Before resuming, so that a restored solver state takes the sharded learnables' layout.
+        restore_batch_norm = self._distribute()
         if self.resume_state is not None:
             # The checkpoint's order, position, solver and random states; its epoch continues
             # unless it was taken once the epoch had ended.
@@ -252,15 +256,7 @@ class _Training:
         # What "start" reports; a user's schedule is not called for it, since it may count its calls.
         learn_rate = options.initial_learn_rate if self.optimizer is None else base_learn_rate(self.optimizer)
         final: dict = {}
-        restore_batch_norm = None
         try:
-            if self.processes is not None:
-                if options.sync_batch_norm:
-                    restore_batch_norm = synchronize_batch_norm(net)
-                # Synchronised statistics are equal everywhere; per-process ones are process 0's, as torch's default.
-                self.model = DistributedDataParallel(
-                    net, device_ids=[self.device.index] if self.device.type == "cuda" else None, broadcast_buffers=not options.sync_batch_norm
-                )
             self._notify("on_train_begin", 0, 0, learn_rate, "start")
             for epoch in range(first_epoch, options.max_epochs + 1):
                 if self.stop_requested:
@@ -351,7 +347,51 @@ class _Training:
         self.info.seconds = time.monotonic() - start
         self.info.history = {m: monitor.history(m) for m in monitor.metrics}
         self._plot()
-        return net, self.info
+        return self.whole_network().to(self.device), self.info
+
+    def _distribute(self):
+        """In distributed training, wrap the network: DistributedDataParallel, or FSDP's
+        fully_shard (each layer's learnables, gradients and solver state split among the
+        processes). Returns what puts synchronised batch norms back, if any."""
+        options, net, processes = self.options, self.net, self.processes
+        if processes is None:
+            return None
+        restore_batch_norm = synchronize_batch_norm(net) if options.sync_batch_norm else None
+        if options.fully_shard:
+            from torch.distributed.fsdp import fully_shard
+
+            self.sharded = True
+            for module in net.layer_modules.values():  # one unit per layer, gathered only while it runs
+                if any(True for _ in module.parameters(recurse=False)):
+                    fully_shard(module)
+            fully_shard(net)
+            if self.optimizer is not None:  # a torch optimizer holds the learnables it was made with
+                self.optimizer = make_optimizer(net, options.solver)
+                self.scheduler = None if options.lr_scheduler is None else make_scheduler(self.optimizer, options.lr_scheduler)
+            # The sharded network is not returned (its copy is), and the batch norms it had hold the
+            # learnables as they were before sharding: they are not put back.
+            restore_batch_norm = None
+        else:
+            # Synchronised statistics are equal everywhere; per-process ones are process 0's, as torch's default.
+            self.model = DistributedDataParallel(
+                net, device_ids=[self.device.index] if self.device.type == "cuda" else None, broadcast_buffers=not options.sync_batch_norm
+            )
+        return restore_batch_norm
+
+    def whole_network(self, keep: bool = True):
+        """The network as an ordinary DLNetwork: itself, or (fully_shard) an ordinary copy that
+        the shards are gathered into, by every process together; with `keep` False a process
+        takes part in the gathering only (a checkpoint that process 0 writes). The copy is made
+        at the first need, so that it takes no memory while the shards train."""
+        if not self.sharded:
+            return self.net
+        state = {key: whole(value) for key, value in self.net.state_dict().items()}
+        if not keep:
+            return None
+        if self.whole is None:
+            self.whole = _unsharded_copy(self.net)
+        self.whole.load_state_dict(state)
+        return self.whole
 
     def _shuffle(self) -> None:
         """A new order for the epoch; in distributed training, process 0's, so that the processes
@@ -502,6 +542,17 @@ class _Training:
         else:
             saved = "; no checkpoint was written (set checkpoint_path to keep them)"
         return Diagnostic("E804", where + saved + (f"; {hint}" if hint else ""))
+
+
+def _unsharded_copy(net):
+    """A new DLNetwork of `net`'s graph, with its factors and frozen learnables, on the CPU (its
+    weights are set from the shards when they are gathered)."""
+    copy = dlnetwork(net.graph, seed=0)  # seeded: its own generator, leaving torch's (the shuffle's, dropout's) untouched
+    for layer, parameter, value in net.learnables:
+        copy.set_learn_rate_factor(layer, parameter, net.learn_rate_factor(layer, parameter))
+        copy.set_l2_factor(layer, parameter, net.l2_factor(layer, parameter))
+        copy.learnables[layer, parameter].requires_grad_(value.requires_grad)
+    return copy
 
 
 def _what_failed(e: Exception) -> str:

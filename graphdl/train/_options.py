@@ -80,6 +80,9 @@ class TrainingOptions:
     # with several processes (torchrun), batch normalisation over the whole distributed mini-batch
     # (SyncBatchNorm) instead of each process's share of it
     sync_batch_norm: bool = False
+    # with several processes, split each layer's learnables, gradients and solver state among them
+    # (FSDP's fully_shard) instead of a whole copy in each: for a network too large for one device
+    fully_shard: bool = False
     reset_input_normalization: bool = True
     num_workers: int = 0  # DataLoader worker processes reading a Dataset (0: in the training process)
     # A torch optimizer's schedule: a torch.optim.lr_scheduler class or factory given the
@@ -169,6 +172,11 @@ class TrainingOptions:
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(map(repr, PRECISIONS))}"),
             (isinstance(self.channels_last, bool), "channels_last must be True or False"),
             (isinstance(self.sync_batch_norm, bool), "sync_batch_norm must be True or False"),
+            (isinstance(self.fully_shard, bool), "fully_shard must be True or False"),
+            (
+                not (self.fully_shard and torch_solver and self.checkpoint_path),
+                "fully_shard with a torch optimizer cannot write checkpoints (its state is sharded): use sgdm, adam or rmsprop",
+            ),
             (
                 self.output_fcn is None or callable(self.output_fcn) or (_is_list(self.output_fcn) and all(map(callable, self.output_fcn))),
                 "output_fcn must be a function of the training info, or a list of them",
@@ -245,7 +253,7 @@ def training_options(solver: str | Callable = "sgdm", **options) -> TrainingOpti
 # The options MATLAB's trainingOptions has no counterpart of; the others are its names in CamelCase.
 _GRAPHDL_ONLY = (
     "plots_path", "lr_scheduler", "lr_scheduler_step", "callbacks", "log_csv", "tensorboard_dir", "checkpoints_kept", "num_workers",
-    "precision", "channels_last", "sync_batch_norm",
+    "precision", "channels_last", "sync_batch_norm", "fully_shard",
 )
 
 
