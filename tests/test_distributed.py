@@ -278,3 +278,48 @@ def test_the_primitives_train_an_fsdp_sharded_network_as_one_process(tmp_path):
     expected = torch.load(tmp_path / "alone.pt", weights_only=True)
     for key, value in torch.load(tmp_path / "sharded.pt", weights_only=True).items():
         torch.testing.assert_close(value, expected[key], atol=1e-5, rtol=0, msg=lambda m, key=key: f"{key}: {m}")
+
+
+@pytest.mark.slow
+def test_the_parallel_environment_starts_its_own_processes():
+    # MATLAB's ExecutionEnvironment "parallel": trainnet forks the processes itself, each training
+    # its share with DDP; the network given takes process 0's weights, which equal one process's.
+    import graphdl
+    from graphdl.datasets import digits
+    from graphdl.train import training_options, trainnet
+
+    data = digits("train", 256, seed=0)
+    results = {}
+    for environment in ("cpu", "parallel"):
+        torch.manual_seed(0)
+        net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=0)
+        options = training_options(
+            "sgdm", max_epochs=2, mini_batch_size=32, shuffle="every-epoch", sync_batch_norm=True, verbose=False,
+            execution_environment=environment, workers=2,
+        )
+        trained, info = trainnet(data.images, data.labels, net, "crossentropy", options)
+        assert trained is net and info.iterations == 16
+        results[environment] = net.state_dict()
+    for key, value in results["cpu"].items():
+        torch.testing.assert_close(results["parallel"][key], value, atol=1e-5, rtol=0, msg=lambda m, key=key: f"{key}: {m}")
+
+
+@pytest.mark.slow
+def test_a_failure_in_a_started_process_is_reported_by_trainnet():
+    import graphdl
+    from graphdl.datasets import digits
+    from graphdl.diagnostics import GraphdlError
+    from graphdl.train import training_options, trainnet
+
+    data = digits("train", 128, seed=0)
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=0)
+
+    def loss(Y, T):
+        if os.environ.get("RANK") == "1":
+            raise ValueError("a loss that fails in process 1")
+        return graphdl.crossentropy(Y, T)
+
+    options = training_options(max_epochs=1, mini_batch_size=32, verbose=False, execution_environment="parallel", workers=2)
+    with pytest.raises(GraphdlError, match=r"training in 2 processes stopped: process 1 of 2: .*a loss that fails in process 1") as caught:
+        trainnet(data.images, data.labels, net, loss, options)
+    assert caught.value.code == "E804"

@@ -91,8 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     options.add_argument(
         "--execution-environment", type=_environment, default="auto", metavar="ENV",
-        help="auto, cpu, gpu or a torch device such as cuda:1 or mps (default: auto, a GPU if there is one); under torchrun each process takes its own GPU",
+        help="auto, cpu, gpu, multi-gpu, parallel (processes started by graphdl) or a torch device such as cuda:1 or mps "
+        "(default: auto, a GPU if there is one); under torchrun each process takes its own GPU",
     )
+    options.add_argument("--workers", type=_count, metavar="N", help="multi-gpu and parallel: how many processes (default: one a GPU, one a core)")
     options.add_argument(
         "--precision", choices=("fp32", "bf16", "fp16"), default="fp32", help="mixed precision: bf16 or fp16 autocast of the forward pass (default: fp32)"
     )
@@ -189,7 +191,7 @@ def _names(text: str) -> tuple[str, ...]:
 
 def _environment(text: str) -> str:
     # The device itself is checked by training_options (torch is not imported to read arguments).
-    if text in ("auto", "cpu", "gpu") or re.fullmatch(r"[a-z]+(:\d+)?", text):
+    if text in ("auto", "cpu", "gpu", "multi-gpu", "parallel") or re.fullmatch(r"[a-z]+(:\d+)?", text):
         return text
     raise argparse.ArgumentTypeError(f"{text!r}: give auto, cpu, gpu or a torch device such as cuda:1")
 
@@ -347,6 +349,7 @@ def _training_options(args, validation=None):
         channels_last=args.channels_last,
         sync_batch_norm=args.sync_batch_norm,
         fully_shard=args.fully_shard,
+        workers=args.workers,
     )
 
 

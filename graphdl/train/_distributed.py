@@ -12,10 +12,16 @@ logs and the checkpoints.
 from __future__ import annotations
 
 import os
+import pickle
+import socket
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
+import torch.multiprocessing as mp
 
 
 @dataclass(frozen=True)
@@ -102,3 +108,49 @@ def shaped_like(tensor: torch.Tensor, learnable: torch.Tensor) -> torch.Tensor:
     from torch.distributed.tensor import distribute_tensor
 
     return distribute_tensor(tensor.to(learnable.device), learnable.device_mesh, learnable.placements)
+
+
+def run_in_processes(train: Callable[[], object], count: int, cuda: bool):
+    """MATLAB's "parallel" and "multi-gpu": run `train` in `count` new processes joined in a
+    process group (gloo, or nccl between GPUs, process i on GPU i), and return what process 0's
+    returned. On the CPU the processes are forked, so that the data, the network and the user's
+    functions need not be picklable, and each computes with one thread (a forked process cannot
+    use the parent's OpenMP threads, and N processes of one thread fill N cores); GPUs need
+    processes of their own (spawned), and so picklable arguments. A failure in any process is
+    raised here as a RuntimeError with that process's message."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="graphdl-processes-") as folder:
+        try:
+            mp.start_processes(
+                _process, args=(train, count, port, cuda, folder), nprocs=count, join=True, start_method="spawn" if cuda else "fork"
+            )
+        except (mp.ProcessRaisedException, mp.ProcessExitedException) as e:
+            failure = Path(folder) / f"failure{e.error_index}.txt"
+            what = failure.read_text(encoding="utf-8") if failure.exists() else f"it ended with exit code {getattr(e, 'exit_code', None)}"
+            raise RuntimeError(f"process {e.error_index} of {count}: {what}") from None
+        with open(Path(folder) / "result.pickle", "rb") as handle:
+            return pickle.load(handle)  # written by process 0 of this run, just now
+
+
+def _process(rank: int, train, count: int, port: int, cuda: bool, folder: str) -> None:
+    if cuda:
+        torch.cuda.set_device(rank)
+    else:
+        torch.set_num_threads(1)
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(count))
+    dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=count)
+    try:
+        value = train()
+        if rank == 0:
+            with open(Path(folder) / "result.pickle", "wb") as handle:
+                pickle.dump(value, handle)
+    except Exception as e:
+        # What failed, in one line, for the process that started this one to report.
+        diagnostics = getattr(e, "diagnostics", None)
+        what = diagnostics[0].message if diagnostics else f"{type(e).__name__}: {e}"
+        (Path(folder) / f"failure{rank}.txt").write_text(what, encoding="utf-8")
+        raise
+    finally:
+        dist.destroy_process_group()

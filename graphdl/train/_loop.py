@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import inspect
 import math
 import os
 import sys
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
@@ -29,7 +32,7 @@ from graphdl.train._callbacks import CSVLogger, OutputFcn, ProgressInfo, TensorB
 from graphdl.train._checkpoints import read_resume, restore, write_checkpoint
 from graphdl.train._data import MiniBatchQueue, as_tensor
 from graphdl.train._datastores import ArrayDatastore, AugmentedImageDatastore, ImageDatastore, check_datastore
-from graphdl.train._distributed import Processes, collective_failed, join, local_device, whole
+from graphdl.train._distributed import Processes, collective_failed, join, local_device, run_in_processes, whole
 from graphdl.train._gradients import clip_gradients, dlfeval, dlgradient
 from graphdl.train._losses import LOSSES
 from graphdl.train._metrics import named_metric
@@ -108,6 +111,8 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
     options = options or TrainingOptions()
     if isinstance(net, LayerGraph):
         net = dlnetwork(net)
+    if options.execution_environment in ("parallel", "multi-gpu") and not (dist.is_available() and dist.is_initialized()):
+        return _train_in_processes(X, T, net, loss, options, resume)
     device = _device(options.execution_environment)
     processes = join(cuda=device.type == "cuda")
     try:
@@ -115,6 +120,28 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
     finally:
         if processes is not None:
             processes.end()
+
+
+def _train_in_processes(X, T, net, loss, options: TrainingOptions, resume):
+    """MATLAB's "parallel" (processes on the CPU, one a core) and "multi-gpu" (one a GPU):
+    trainnet started in `options.workers` new processes, each training with DDP; `net` takes
+    process 0's weights."""
+    cuda = options.execution_environment == "multi-gpu"
+    if cuda and not torch.cuda.is_available():
+        raise error("E802", 'execution_environment "multi-gpu" needs CUDA devices, and torch sees none')
+    count = options.workers or (torch.cuda.device_count() if cuda else os.cpu_count() or 1)
+    try:
+        # A partial of a module-level function, which spawned processes (multi-gpu) can unpickle.
+        state, info = run_in_processes(functools.partial(_train_in_one_process, X, T, net, loss, options, resume), count, cuda)
+    except RuntimeError as e:
+        raise TrainingError([Diagnostic("E804", f"training in {count} processes stopped: {e}")]) from None
+    net.load_state_dict(state)
+    return net, info
+
+
+def _train_in_one_process(X, T, net, loss, options: TrainingOptions, resume):
+    trained, info = trainnet(X, T, net, loss, options, resume=resume)
+    return {key: value.cpu() for key, value in trained.state_dict().items()}, info
 
 
 def _trainnet(X, T, net, loss, options: TrainingOptions, resume, device: torch.device, processes: Processes | None):
@@ -372,9 +399,12 @@ class _Training:
             # learnables as they were before sharding: they are not put back.
             restore_batch_norm = None
         else:
-            # Synchronised statistics are equal everywhere; per-process ones are process 0's, as torch's default.
+            # Synchronised statistics are equal everywhere; per-process ones are process 0's, as
+            # torch's default (torch 2.13 renamed the option that says so).
+            renamed = "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
             self.model = DistributedDataParallel(
-                net, device_ids=[self.device.index] if self.device.type == "cuda" else None, broadcast_buffers=not options.sync_batch_norm
+                net, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                **{"forward_sync_buffers" if renamed else "broadcast_buffers": not options.sync_batch_norm},
             )
         return restore_batch_norm
 
@@ -716,9 +746,11 @@ def _check_writable(options: TrainingOptions) -> None:
 
 def _device(environment: str) -> torch.device:
     """MATLAB's execution environment, or a torch device ("cuda:1", "mps"), checked to exist."""
-    if environment == "gpu" and not torch.cuda.is_available():
-        raise error("E802", 'execution_environment "gpu" needs a CUDA device, and torch sees none')
-    if environment in ("gpu", "auto"):
+    if environment in ("gpu", "multi-gpu") and not torch.cuda.is_available():
+        raise error("E802", f'execution_environment "{environment}" needs a CUDA device, and torch sees none')
+    if environment == "parallel":
+        return torch.device("cpu")
+    if environment in ("gpu", "auto", "multi-gpu"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(environment)
     if device.type == "cuda" and not (torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()):

@@ -71,8 +71,10 @@ class TrainingOptions:
     checkpoint_frequency_unit: str = "epoch"  # "epoch" or "iteration"
     checkpoints_kept: int | None = None  # keep the newest this many checkpoints (None: all)
     # "auto" (a GPU if torch sees one), "cpu", "gpu", or a torch device ("cuda:1", "mps"); under
-    # torchrun, each process takes its own GPU (LOCAL_RANK) or the CPU
+    # torchrun, each process takes its own GPU (LOCAL_RANK) or the CPU. "parallel" and "multi-gpu"
+    # (MATLAB's) start `workers` processes themselves: on the CPU (one a core), or one a GPU
     execution_environment: str = "auto"
+    workers: int | None = None  # "parallel" / "multi-gpu": how many processes (default: one a core, one a GPU)
     # "fp32", or mixed precision: "bf16" or "fp16" autocast of the forward pass and the loss
     # (fp16 with dynamic loss scaling); the learnables and the solver's state stay float32
     precision: str = "fp32"
@@ -167,12 +169,13 @@ class TrainingOptions:
             (_is_picture(self.plots_path), f"plots_path must end in one of {', '.join('.' + f for f in PLOT_FORMATS)}"),
             (
                 _is_environment(self.execution_environment),
-                'execution_environment must be "auto", "cpu", "gpu" or a torch device such as "cuda:1" or "mps"',
+                'execution_environment must be "auto", "cpu", "gpu", "multi-gpu", "parallel" or a torch device such as "cuda:1" or "mps"',
             ),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(map(repr, PRECISIONS))}"),
             (isinstance(self.channels_last, bool), "channels_last must be True or False"),
             (isinstance(self.sync_batch_norm, bool), "sync_batch_norm must be True or False"),
             (isinstance(self.fully_shard, bool), "fully_shard must be True or False"),
+            (self.workers is None or (type(self.workers) is int and self.workers >= 1), "workers must be a positive whole number (None: one a core or a GPU)"),
             (
                 not (self.fully_shard and torch_solver and self.checkpoint_path),
                 "fully_shard with a torch optimizer cannot write checkpoints (its state is sharded): use sgdm, adam or rmsprop",
@@ -208,7 +211,7 @@ class TrainingOptions:
 
 
 def _is_environment(environment) -> bool:
-    if environment in ("auto", "cpu", "gpu"):
+    if environment in ("auto", "cpu", "gpu", "parallel", "multi-gpu"):
         return True
     try:
         torch.device(environment)
@@ -253,7 +256,7 @@ def training_options(solver: str | Callable = "sgdm", **options) -> TrainingOpti
 # The options MATLAB's trainingOptions has no counterpart of; the others are its names in CamelCase.
 _GRAPHDL_ONLY = (
     "plots_path", "lr_scheduler", "lr_scheduler_step", "callbacks", "log_csv", "tensorboard_dir", "checkpoints_kept", "num_workers",
-    "precision", "channels_last", "sync_batch_norm", "fully_shard",
+    "precision", "channels_last", "sync_batch_norm", "fully_shard", "workers",
 )
 
 
