@@ -2,19 +2,26 @@
 
 `check` collects every diagnostic of every stage, in source order; `load` and `loads` return the
 checked LayerGraph or raise one GraphdlError carrying them all. None of this imports torch.
+
+Each takes the rules for imports: `search_path`, folders to look in after the importing file's own
+(None: the environment's GRAPHDL_PATH), and `allow_outside`, which lets an import read a file
+outside the checked file's folder and the search path (an absolute path, a `..` or a link leading
+out); without it such an import is refused (E014), so that checking a file someone else wrote
+reads nothing beyond where it lies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphdl.analysis import Analysis, analyze
-from graphdl.diagnostics import Diagnostic, GraphdlError, error, has_errors
+from graphdl.diagnostics import Diagnostic, FileError, GraphdlError, error, has_errors
 from graphdl.elaborate import elaborate
 from graphdl.graph import LayerGraph
-from graphdl.source import Source
+from graphdl.source import FileTooLarge, ImportRules, Source, shown
 from graphdl.syntax import parse
 
 
@@ -39,33 +46,48 @@ class Checked:
 
 
 Parameters = Mapping[str, object] | None
+SearchPath = Sequence[str | os.PathLike] | str | os.PathLike | None
 
 
-def check(path: str | Path, network: str | None = None, parameters: Parameters = None) -> Checked:
+def check(
+    path: str | Path, network: str | None = None, parameters: Parameters = None, *, search_path: SearchPath = None, allow_outside: bool = False
+) -> Checked:
     """Check the `.dlg` file at `path`: its only network, or the one named, with its parameters
-    set from `parameters` where given."""
+    set from `parameters` where given; its imports read as `search_path` and `allow_outside` say
+    (see the module's text). A path that is not a readable regular file (a folder, a FIFO, a
+    device) or is over the size limit is a diagnostic, as every mistake in the text is."""
     try:
-        source = Source.read(path)
-    except (OSError, UnicodeDecodeError) as e:
-        return Checked(None, None, _unreadable(path, e).diagnostics)
-    return check_source(source, network, parameters)
+        source = _read(path)
+    except FileError as e:  # a path of the wrong type is the caller's mistake, and raises
+        return Checked(None, None, e.diagnostics)
+    return check_source(source, network, parameters, imports=ImportRules.of(search_path, allow_outside))
 
 
-def _unreadable(path: str | Path, e: OSError | UnicodeDecodeError) -> GraphdlError:
-    """E001 for a file that cannot be read: a FileError carrying the OSError's errno and filename
-    (a missing file is a FileNotFoundError)."""
-    if isinstance(e, OSError):
-        return error("E001", f"cannot read {path}: {e.strerror or e}", os_error=e)
-    return error("E001", f"cannot read {path}: {e}")
+def _read(path: str | Path) -> Source:
+    """The source at `path`, or GraphdlError: E001 for a file that cannot be read (a FileError
+    carrying the OSError's errno and filename: a missing file is a FileNotFoundError), E013 for
+    one over the size limit, E229 for a path of the wrong type."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise error("E229", f"the path of a .dlg file is a str or a pathlib.Path, not {type(path).__name__}")
+    try:
+        return Source.read(path)
+    except FileTooLarge as e:
+        raise error("E013", f"cannot read {shown(path)}: {e.strerror}", os_error=e, help=FileTooLarge.HELP) from e
+    except OSError as e:
+        raise error("E001", f"cannot read {shown(path)}: {e.strerror or e}", os_error=e) from e
+    except UnicodeDecodeError as e:
+        raise error("E001", f"cannot read {shown(path)}: {e}") from e
 
 
-def check_source(source: Source, network: str | None = None, parameters: Parameters = None, files: Mapping[str, str] | None = None) -> Checked:
+def check_source(
+    source: Source, network: str | None = None, parameters: Parameters = None, files: Mapping[str, str] | None = None, imports: ImportRules | None = None
+) -> Checked:
     """Like `check`, of text; the files it imports are read from `files` (path to text) where
-    given, else from the file system."""
+    given, else from the file system as `imports` allow (by default: beside the text, and below)."""
     document, diagnostics = parse(source)
     if diagnostics and not document.definitions:
         return Checked(None, None, _in_order(diagnostics), {source.path: source})
-    elaboration = elaborate(document, network, parameters, files)
+    elaboration = elaborate(document, network, parameters, files, imports)
     diagnostics += elaboration.diagnostics
     sources = dict(elaboration.sources)
     if elaboration.graph is None:
@@ -75,28 +97,38 @@ def check_source(source: Source, network: str | None = None, parameters: Paramet
 
 
 def check_text(
-    text: str, network: str | None = None, parameters: Parameters = None, *, path: str = "<string>", files: Mapping[str, str] | None = None
+    text: str,
+    network: str | None = None,
+    parameters: Parameters = None,
+    *,
+    path: str = "<string>",
+    files: Mapping[str, str] | None = None,
+    search_path: SearchPath = None,
+    allow_outside: bool = False,
 ) -> Checked:
-    """Like `check`, of text given as a string (named `path` in diagnostics); the files it
-    imports are read from `files` (path to text) where given, else from the file system.
-    Never raises for a mistake in the text: `Checked.diagnostics` lists them all."""
-    return check_source(Source(path, text), network, parameters, files)
+    """Like `check`, of text given as a string (named `path` in diagnostics, and in the folder of
+    `path`: the current one by default); the files it imports are read from `files` (path to text)
+    where given, else from the file system as `search_path` and `allow_outside` say. Never raises
+    for a mistake in the text: `Checked.diagnostics` lists them all."""
+    return check_source(Source(path, text), network, parameters, files, ImportRules.of(search_path, allow_outside))
 
 
-def load(path: str | Path, network: str | None = None, parameters: Parameters = None) -> LayerGraph:
+def load(
+    path: str | Path, network: str | None = None, parameters: Parameters = None, *, search_path: SearchPath = None, allow_outside: bool = False
+) -> LayerGraph:
     """The checked LayerGraph of a `.dlg` file (its only network, or the one named, with its
-    parameters set from `parameters`); raises GraphdlError with every problem found. The
-    counterpart of MATLAB's `layerGraph(layers)`."""
-    try:  # read here, not by `check`, so the FileError raised carries the OSError behind it
-        source = Source.read(path)
-    except (OSError, UnicodeDecodeError) as e:
-        raise _unreadable(path, e) from e
-    return _graph(check_source(source, network, parameters))
+    parameters set from `parameters`; its imports read as `search_path` and `allow_outside` say:
+    see `check`); raises GraphdlError with every problem found. The counterpart of MATLAB's
+    `layerGraph(layers)`."""
+    # Read here, not by `check`, so the FileError raised carries the OSError behind it.
+    return _graph(check_source(_read(path), network, parameters, imports=ImportRules.of(search_path, allow_outside)))
 
 
-def loads(text: str, network: str | None = None, parameters: Parameters = None, path: str = "<string>") -> LayerGraph:
-    """Like `load`, from text."""
-    return _graph(check_source(Source(path, text), network, parameters))
+def loads(
+    text: str, network: str | None = None, parameters: Parameters = None, path: str = "<string>", *, search_path: SearchPath = None, allow_outside: bool = False
+) -> LayerGraph:
+    """Like `load`, from text (in the folder of `path`: the current one by default)."""
+    return _graph(check_source(Source(path, text), network, parameters, imports=ImportRules.of(search_path, allow_outside)))
 
 
 def _graph(checked: Checked) -> LayerGraph:

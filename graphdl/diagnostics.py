@@ -98,6 +98,9 @@ CODES: Mapping[str, str] = {
     "E803": "loss does not fit the network",
     "E804": "training stopped by a failure",
     "E805": "unknown metric",
+    "E013": "file too large",
+    "E014": "import outside the allowed folders",
+    "E015": "imports nested too deeply",
 }
 
 
@@ -234,11 +237,11 @@ class NotFoundError(GraphdlError, KeyError):
 
 
 class FileError(GraphdlError, OSError):
-    """A file that cannot be read or written (E001, E006). Made from the OSError that said so
-    (`error(code, message, os_error=e)`), it carries its errno, strerror and filename, and is the
-    subclass that also derives from the OSError subclass of that errno, as `OSError(errno, ...)`
-    itself is: a missing file is a FileNotFoundError. (CPython maps the errno only when OSError
-    itself is constructed, never a subclass, hence the subclasses below.)"""
+    """A file that cannot be read or written (E001, E006), or too large to read (E013). Made from
+    the OSError that said so (`error(code, message, os_error=e)`), it carries its errno, strerror
+    and filename, and is the subclass that also derives from the OSError subclass of that errno, as
+    `OSError(errno, ...)` itself is: a missing file is a FileNotFoundError. (CPython maps the errno
+    only when OSError itself is constructed, never a subclass, hence the subclasses below.)"""
 
     def __new__(cls, diagnostics: Sequence[Diagnostic] | str = (), sources: Mapping[str, Source] | None = None, os_error: OSError | None = None):
         if cls is FileError and os_error is not None:
@@ -303,6 +306,7 @@ class RunError(GraphdlError, RuntimeError):
 _RAISED_AS: Mapping[str, type[GraphdlError]] = {
     "E001": FileError,
     "E006": FileError,
+    "E013": FileError,
     "E008": DependencyError,
     "E009": RunError,
     "E012": DependencyError,

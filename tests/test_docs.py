@@ -23,8 +23,8 @@ def test_the_reference_has_examples():
 
 @pytest.mark.parametrize("text", EXAMPLES, ids=[f"example{i + 1}" for i in range(len(EXAMPLES))])
 def test_documented_example_runs(text, monkeypatch):
-    monkeypatch.chdir(DOCS.parent)  # imports in the examples are relative to the page
-    checked = graphdl.check_text(text, path="language.md")
+    monkeypatch.chdir(DOCS.parent)  # imports in the examples are relative to the page, then to examples/
+    checked = graphdl.check_text(text, path="language.md", search_path=[ROOT / "examples"])
     assert checked.diagnostics == (), [d.render(checked.sources) for d in checked.diagnostics]
     net = graphdl.dlnetwork(checked.graph, seed=0)
     inputs = [torch.rand(checked.analysis[name].output.torch_size(2)) for name in net.input_names]

@@ -18,7 +18,7 @@ from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate
 from graphdl.elaborate._expand import Expander
 from graphdl.elaborate._imports import Scope, resolve_imports
 from graphdl.graph import LayerGraph
-from graphdl.source import Source
+from graphdl.source import ImportRules, Source
 from graphdl.syntax import Document, NetworkDecl, parse_expression
 
 __all__ = ["Elaboration", "elaborate", "parameter_value"]
@@ -33,12 +33,17 @@ class Elaboration:
 
 
 def elaborate(
-    document: Document, network: str | None = None, parameters: Mapping[str, object] | None = None, files: Mapping[str, str] | None = None
+    document: Document,
+    network: str | None = None,
+    parameters: Mapping[str, object] | None = None,
+    files: Mapping[str, str] | None = None,
+    imports: ImportRules | None = None,
 ) -> Elaboration:
     """The LayerGraph of one network visible from the document (`network`; by default the only one
     the document defines, or, if it defines none, the only one it imports), with its parameters
-    set from `parameters` where given; imports read from `files` where given (path to text)."""
-    scope, sources, diagnostics = resolve_imports(document, files)
+    set from `parameters` where given; imports read from `files` where given (path to text), else
+    from the file system as `imports` allow."""
+    scope, sources, diagnostics = resolve_imports(document, files, imports)
     chosen = _choose(document, scope, network, diagnostics)
     if chosen is None:
         return Elaboration(None, tuple(diagnostics), sources=sources)
