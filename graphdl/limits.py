@@ -17,6 +17,7 @@ from dataclasses import dataclass
 class Limits:
     file_bytes: int = 16 * 2**20  # a .dlg file or an import, and the source saved in a network file
     network_file_bytes: int = 64 * 2**30  # a network file (weights included)
+    network_file_objects_bytes: int = 256 * 2**20  # what a network file holds besides tensors (sources, names, metadata)
     line_characters: int = 100_000
     nesting: int = 100  # expressions, lists and parentheses within one another
     layers: int = 1_000_000  # in one network, after every repeat and block is expanded

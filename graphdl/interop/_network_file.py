@@ -7,12 +7,18 @@ so loading builds the very same network again, declared in the same text, and th
 weights. Files are written whole or not at all (to a partial file, then renamed), so a failure
 while writing never leaves a broken file where the last good one was; weights are checked against
 the network before any is copied, so weights that do not fit leave the network as it was.
+
+Reading never trusts the file: only a regular file within the size limit is opened, the part that
+is not tensors (sources, names, metadata) is bounded before it is unpickled, and every field is
+checked (`_payload`) before it is used; the saved source is checked as a `.dlg` file is.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import re
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,13 +28,9 @@ from graphdl._frontend import check_source
 from graphdl.compiler import dlnetwork
 from graphdl.diagnostics import error, reason, writing
 from graphdl.graph import to_dlg
-from graphdl.source import Source
-
-FORMAT = "graphdl-network-1"
-# The content's version, beside the format: files without one (version 1) still load. Version 2
-# may hold a "training" entry (a trainnet checkpoint's state for resuming), which load_network
-# ignores, so a checkpoint is a network file to every reader.
-VERSION = 2
+from graphdl.interop._payload import FORMAT, VERSION, check_rows, is_network_file, validated
+from graphdl.limits import LIMITS
+from graphdl.source import FileTooLarge, Source, open_regular, shown
 
 
 def save_network(net, path: str | Path, **metadata) -> Path:
@@ -50,10 +52,10 @@ def read_checkpoint(path: str | Path) -> tuple[Mapping, dict]:
     """The state_dict and the training state in a trainnet checkpoint; E007 for a file that is
     not one (a network file without training state included)."""
     payload = _read(path)
-    whole = isinstance(payload, dict) and payload.get("format") == FORMAT and isinstance(payload.get("state_dict"), Mapping)
-    if not (whole and isinstance(payload.get("training"), dict)):
-        raise error("E007", f"{path} is not a trainnet checkpoint", help="resume takes a checkpoint written by trainnet with checkpoint_path set")
-    return payload["state_dict"], payload["training"]
+    fields = validated(payload, path) if is_network_file(payload) else None
+    if fields is None or fields.training is None:
+        raise error("E007", f"{shown(path)} is not a trainnet checkpoint", help="resume takes a checkpoint written by trainnet with checkpoint_path set")
+    return fields.state_dict, fields.training
 
 
 def _write(net, path: str | Path, metadata: dict, training: dict | None) -> Path:
@@ -93,28 +95,25 @@ def load_network(path: str | Path, device: str | torch.device = "cpu"):
     network file, or whose source no longer checks (with the diagnostics in that source)."""
 
     payload = _read(path)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise error("E007", f"{path} is not a graphdl network file", help="a network file is written by graphdl.save_network or by trainnet's checkpoints")
-    try:
-        sources, network, parameters, state = payload["sources"], payload["network"], payload["parameters"], payload["state_dict"]
-        main, *_ = sources
-        text = sources[main]
-        if not (isinstance(text, str) and isinstance(network, str) and isinstance(parameters, dict) and isinstance(state, Mapping)):
-            raise TypeError("a field of the wrong type")  # caught just below: E007
-        # Factors and frozen learnables came with the second version of the format's content.
-        learn_rate, l2, frozen = payload.get("learn_rate_factors", []), payload.get("l2_factors", []), payload.get("frozen", [])
-    except (KeyError, ValueError, TypeError) as e:
-        raise error("E007", f"cannot read {path}: a graphdl network file with missing or damaged fields ({reason(e)})") from e
-    checked = check_source(Source(main, text), network, parameters, files=sources)
+    if not is_network_file(payload):
+        raise error("E007", f"{shown(path)} is not a graphdl network file", help=_WRITTEN_BY)
+    fields = validated(payload, path)
+    main, *_ = fields.sources
+    # The saved source is text from the file like any other: the same checks and limits as a .dlg file.
+    checked = check_source(Source(main, fields.sources[main]), fields.network, fields.parameters, files=fields.sources)
     checked.raise_errors()
+    if checked.graph is None:  # a source of blocks only: warnings, and no network
+        raise error("E002", f"{shown(path)}: its source defines no network `{fields.network}`")
     net = dlnetwork(checked.graph)
-    net.load_state_dict(state, origin=f"network `{network}` in {path}")
-    for layer, parameter, factor in learn_rate:
+    check_rows(fields, net.learnables, path)
+    net.load_state_dict(fields.state_dict, origin=f"network `{fields.network}` in {shown(path)}")
+    # Factors and frozen learnables came with the second version of the format's content.
+    for layer, parameter, factor in fields.learn_rate_factors:
         net.set_learn_rate_factor(layer, parameter, factor)
-    for layer, parameter, factor in l2:
+    for layer, parameter, factor in fields.l2_factors:
         net.set_l2_factor(layer, parameter, factor)
-    for row in frozen:
-        net.learnables[tuple(row)].requires_grad_(False)
+    for row in fields.frozen:
+        net.learnables[row].requires_grad_(False)
     return net.to(device)
 
 
@@ -123,12 +122,13 @@ def load_weights(net, path: str | Path) -> None:
     `net`, after checking that every tensor fits; weights that do not fit, or a file that cannot
     be read whole, raise GraphdlError and leave `net` as it was."""
     payload = _read(path)
-    if isinstance(payload, dict) and payload.get("format") == FORMAT and isinstance(payload.get("state_dict"), Mapping):
-        state, origin = payload["state_dict"], f"network `{payload['network']}` in {path}"
-    elif isinstance(payload, Mapping) and all(isinstance(value, torch.Tensor) for value in payload.values()):
-        state, origin = payload, str(path)
+    if is_network_file(payload):
+        fields = validated(payload, path)
+        state, origin = fields.state_dict, f"network `{fields.network}` in {shown(path)}"
+    elif isinstance(payload, Mapping) and all(isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in payload.items()):
+        state, origin = payload, shown(path)
     else:
-        raise error("E007", f"{path} holds neither a graphdl network nor a state_dict")
+        raise error("E007", f"{shown(path)} holds neither a graphdl network nor a state_dict")
     net.load_state_dict(state, origin=origin)
 
 
@@ -173,18 +173,49 @@ def _check_plain(where: str, value: object) -> None:
 def _read(path: str | Path) -> object:
     """The file's content, on the CPU: where it goes is the caller's choice, not the file's."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with open_regular(path, LIMITS.network_file_bytes) as f:
+            _check_objects(f, path)
+            return torch.load(f, map_location="cpu", weights_only=True)
+    except FileTooLarge as e:
+        raise error("E013", f"cannot read {shown(path)}: {e.strerror}", os_error=e, help=_LARGER_FILES) from e
     except pickle.UnpicklingError as e:
+        wanted = re.search(r"GLOBAL (\S+) was not an allowed global", str(e))
+        if wanted is None:  # not code: pickled bytes that are damaged
+            problem = re.search(r"WeightsUnpickler error:\s*(.+)", str(e))
+            raise error("E007", f"cannot read {shown(path)}: not a whole graphdl network or weights file ({problem.group(1) if problem else reason(e)})") from e
         raise error(
             "E007",
-            f"cannot read {path}: it holds Python objects other than tensors, numbers and strings, which only running code from the file could rebuild",
+            f"cannot read {shown(path)}: it holds Python objects other than tensors, numbers and strings, which only running code from the file "
+            f"could rebuild (`{shown(wanted.group(1))[:80]}`)",
             help=(
                 "graphdl reads files with torch.load(weights_only=True) and never runs code from them; "
                 "save weights with graphdl.save_network or torch.save(net.state_dict(), path)"
             ),
         ) from e
-    except OSError as e:  # missing, a folder, not readable: not a question of what the file holds
-        raise error("E001", f"cannot read {path}: {e.strerror or reason(e)}", os_error=e) from e
-    except (EOFError, RuntimeError, ValueError) as e:
-        # A truncated or corrupted file, or one that would need code to unpickle.
-        raise error("E007", f"cannot read {path}: not a whole graphdl network or weights file ({type(e).__name__}: {reason(e)})") from e
+    except OSError as e:  # missing, a folder, a FIFO, not readable: not a question of what the file holds
+        raise error("E001", f"cannot read {shown(path)}: {e.strerror or reason(e)}", os_error=e) from e
+    except Exception as e:
+        if isinstance(e.__context__, FileTooLarge):  # torch's reader reports the stream's error as its own
+            raise error("E013", f"cannot read {shown(path)}: {e.__context__.strerror}", help=_LARGER_FILES) from e
+        # A truncated or corrupted file: torch's readers fail on damaged bytes with whatever error
+        # the damage leads to (EOFError, RuntimeError, a pickle opcode's IndexError, ...).
+        raise error("E007", f"cannot read {shown(path)}: not a whole graphdl network or weights file ({type(e).__name__}: {reason(e)})") from e
+
+
+_WRITTEN_BY = "a network file is written by graphdl.save_network or by trainnet's checkpoints"
+_LARGER_FILES = "the limits: graphdl.limits.LIMITS.network_file_bytes for the file, network_file_objects_bytes for what is not tensors"
+
+
+def _check_objects(f, path) -> None:
+    """FileTooLarge where the part of the file that is not tensors (the pickle, unpickled whole
+    into memory: sources, names, metadata) is over its limit, before it is read. torch.save
+    writes a zip archive with that part in `data.pkl`; a file in torch's older format is all
+    pickle."""
+    limit = LIMITS.network_file_objects_bytes
+    try:
+        pickles = [info.file_size for info in zipfile.ZipFile(f).infolist() if info.filename.endswith("data.pkl")]
+    except zipfile.BadZipFile:
+        pickles = [f.seek(0, os.SEEK_END)]
+    if any(size > limit for size in pickles):
+        raise FileTooLarge(path, limit)
+    f.seek(0)
