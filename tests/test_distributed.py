@@ -323,3 +323,31 @@ def test_a_failure_in_a_started_process_is_reported_by_trainnet():
     with pytest.raises(GraphdlError, match=r"training in 2 processes stopped: process 1 of 2: .*a loss that fails in process 1") as caught:
         trainnet(data.images, data.labels, net, loss, options)
     assert caught.value.code == "E804"
+
+
+@pytest.mark.slow
+def test_validation_and_early_stopping_agree_across_processes(tmp_path):
+    # Per-process batch statistics differ after each step; validation uses process 0's in every
+    # process, so the processes see the same validation outputs and stop at the same iteration.
+    import graphdl
+    from graphdl.datasets import digits
+    from graphdl.train import training_options, trainnet
+
+    data, held_out = digits("train", 256, seed=0), digits("test", 64, seed=0)
+
+    def outputs(Y, T):  # a metric, called in every process: the validation batch's outputs kept
+        if len(Y) == 32:  # validation batches are whole (32); training ones are each process's 16
+            with open(tmp_path / f"validation{os.environ['RANK']}.txt", "a") as handle:
+                handle.write(f"{Y.double().sum().item():.12f}\n")
+        return torch.zeros(())
+
+    torch.manual_seed(0)
+    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "mnist.dlg"), seed=0)
+    options = training_options(
+        "sgdm", initial_learn_rate=0.5, max_epochs=8, mini_batch_size=32, verbose=False, validation_data=(held_out.images, held_out.labels),
+        validation_frequency=2, validation_patience=2, metrics=[outputs], execution_environment="parallel", workers=2,
+    )
+    _, info = trainnet(data.images, data.labels, net, "crossentropy", options)
+    assert info.stop_reason.startswith("met the validation criterion"), info.stop_reason
+    first, second = ((tmp_path / f"validation{rank}.txt").read_text().split() for rank in (0, 1))
+    assert first == second and len(first) >= 3

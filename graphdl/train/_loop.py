@@ -335,11 +335,7 @@ class _Training:
             if self.stop_requested:
                 self.info.stop_reason = f"stopped by an output function or a callback at epoch {epoch}, iteration {iteration}"
                 self._say(f"training {self.info.stop_reason}")
-            if self.processes is not None and not options.sync_batch_norm:
-                # Per-process statistics drift apart after the last forward pass; every process
-                # returns process 0's network, as a checkpoint holds it.
-                for buffer in net.buffers():
-                    self.processes.broadcast(buffer)
+            self._share_statistics()  # every process returns process 0's network, as a checkpoint holds it
             if self.validation is not None and iteration % options.validation_frequency != 0:
                 final = self._validate(iteration)
             self._notify("on_train_end", epoch, iteration, learn_rate, "done", final)
@@ -422,6 +418,15 @@ class _Training:
             self.whole = _unsharded_copy(self.net)
         self.whole.load_state_dict(state)
         return self.whole
+
+    def _share_statistics(self) -> None:
+        """Process 0's batch-norm statistics in every process. Per-process statistics drift apart
+        after each forward pass (DDP shares them only before the next), and a validation or the
+        network returned must be the same everywhere, or the processes' early-stopping decisions
+        could part."""
+        if self.processes is not None and not self.options.sync_batch_norm:
+            for buffer in self.net.buffers():
+                self.processes.broadcast(buffer)
 
     def _shuffle(self) -> None:
         """A new order for the epoch; in distributed training, process 0's, so that the processes
@@ -509,6 +514,7 @@ class _Training:
         by the batches' sizes (exact for the loss and the accuracies)."""
         totals = {name: torch.zeros((), device=self.device) for name in ["loss", *self.metric_fns]}
         count = 0
+        self._share_statistics()
         with self.net.inference():
             for batch in self.validation:
                 X, T = batch[: self.inputs], batch[self.inputs :]
