@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -210,6 +211,29 @@ def test_fmt_rewrites_checks_and_filters(tmp_path):
     broken.write_text("network n {\n  a = relu(\n}\n")
     result = graphdl("fmt", broken)
     assert result.returncode == 1 and "never closed" in result.stderr and broken.read_text() == "network n {\n  a = relu(\n}\n"
+
+
+def test_fmt_reads_only_regular_files(tmp_path):
+    fifo = tmp_path / "pipe.dlg"
+    os.mkfifo(fifo)
+    result = graphdl("fmt", fifo)  # a FIFO would block a plain read until a writer came
+    assert result.returncode == 1 and "E001" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_imports_from_a_search_path_given_on_the_command_line(tmp_path):
+    library, project = tmp_path / "library", tmp_path / "project"
+    library.mkdir()
+    project.mkdir()
+    (library / "blocks.dlg").write_text("block dense(n) {\n fc = fullyConnected(n)\n r = relu()\n}\n")
+    (project / "net.dlg").write_text('import "blocks.dlg"\nnetwork n {\n input = featureInput(4)\n d = dense(3)\n}\n')
+    refused = graphdl("check", project / "net.dlg")
+    assert refused.returncode == 1 and "blocks.dlg" in refused.stderr
+    assert graphdl("check", project / "net.dlg", "--search-path", library).returncode == 0
+    outside = tmp_path / "outside.dlg"
+    outside.write_text("block dense(n) {\n fc = fullyConnected(n)\n}\n")
+    (project / "far.dlg").write_text('import "../outside.dlg"\nnetwork n {\n input = featureInput(4)\n d = dense(3)\n}\n')
+    assert "E014" in graphdl("check", project / "far.dlg").stderr
+    assert graphdl("check", project / "far.dlg", "--allow-outside-imports").returncode == 0
 
 
 def test_the_examples_are_formatted():

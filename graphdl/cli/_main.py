@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
                 "--set", dest="parameters", metavar="NAME=VALUE", action="append", type=_assignment, default=[],
                 help="set a parameter of the network (repeatable): --set classes=100 --set size=[32,32,3]",
             )
+            sub.add_argument(
+                "--search-path", metavar="DIR", action="append", default=None,
+                help="look for imports in DIR too, after the importing file's folder (repeatable; default: $GRAPHDL_PATH)",
+            )
+            sub.add_argument(
+                "--allow-outside-imports", action="store_true", help="let imports read files outside the file's folder and the search path"
+            )
         sub.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour diagnostics (default: auto, on a terminal)")
         sub.set_defaults(run=run)
         return sub
@@ -490,12 +497,13 @@ def _explain(args) -> int:
 
 
 def _fmt(args) -> int:
+    from graphdl.source import Source
     from graphdl.syntax import format_dlg
 
     unformatted = 0
     for name in args.files:
         try:
-            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8-sig")
+            text = sys.stdin.read() if name == "-" else Source.read(name).text  # a regular file, within the size limit
         except OSError as e:
             raise error("E001", f"cannot read {name}: {e.strerror or e}", os_error=e) from e
         except UnicodeDecodeError as e:
@@ -519,7 +527,7 @@ def _fmt(args) -> int:
 def _checked(args) -> Checked:
     from graphdl._frontend import check
 
-    checked = check(args.file, args.network, dict(args.parameters))
+    checked = check(args.file, args.network, dict(args.parameters), search_path=args.search_path, allow_outside=args.allow_outside_imports)
     if checked.diagnostics:
         _print_diagnostics(checked.diagnostics, checked.sources, args)
     return checked
