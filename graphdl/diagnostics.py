@@ -101,6 +101,10 @@ CODES: Mapping[str, str] = {
     "E013": "file too large",
     "E014": "import outside the allowed folders",
     "E015": "imports nested too deeply",
+    "E102": "text over a limit",
+    "E231": "network over a limit",
+    "E405": "network too large to run",
+    "E406": "normalisation over a single value",
 }
 
 
@@ -369,16 +373,31 @@ def counted(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+# Names compared with a misspelt one, at most: difflib's ratio costs a few microseconds a pair,
+# and a file of thousands of names with thousands of misspellings would compare every pair.
+_SUGGESTION_CANDIDATES = 200
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """'did you mean ...?' for a misspelt name, or None when nothing is close."""
-    candidates = sorted(set(candidates))
+    """'did you mean ...?' for a misspelt name, or None when nothing is close. Among many
+    candidates, those nearest in length to `name` are compared, of those the ones that share the
+    longest start with it first: a misspelling rarely changes the length by much."""
+    candidates = sorted({c for c in candidates if isinstance(c, str)})
     by_case = [c for c in candidates if c.lower() == name.lower()]
+    if len(candidates) > _SUGGESTION_CANDIDATES:
+        nearest = sorted(candidates, key=lambda c: (abs(len(c) - len(name)), -_shared_start(c, name)))
+        candidates = sorted(nearest[:_SUGGESTION_CANDIDATES])
     close = by_case or difflib.get_close_matches(name, candidates, n=4, cutoff=0.6)
     if not close:
         return None
     if len(close) == 1:
         return f"did you mean `{close[0]}`?"
     return "did you mean one of " + ", ".join(f"`{c}`" for c in close) + "?"
+
+
+def _shared_start(a: str, b: str) -> int:
+    """How many characters `a` and `b` start with alike."""
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
 def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, Source], color: bool = False) -> str:

@@ -20,6 +20,10 @@ class Limits:
     network_file_objects_bytes: int = 256 * 2**20  # what a network file holds besides tensors (sources, names, metadata)
     line_characters: int = 100_000
     nesting: int = 100  # expressions, lists and parentheses within one another
+    items: int = 10_000  # of one list, or arguments of one call
+    block_depth: int = 50  # block instances within one another
+    learnables: int = 10**12  # past this, a warning: no device holds them (4 TB of float32)
+    activation_bytes: int = 2**34  # past this, a warning: one observation's activations (16 GiB)
     layers: int = 1_000_000  # in one network, after every repeat and block is expanded
     repeat: int = 1_000_000  # the count of one `for` range
     ports: int = 10_000  # inputs of one layer (addition(n), depthConcatenation(n))

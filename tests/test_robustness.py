@@ -95,10 +95,10 @@ def test_arbitrary_edits_of_an_example_give_diagnostics_not_tracebacks(data):
 )
 def test_values_nested_thousands_deep_are_diagnostics_in_a_file_and_with_set(value, tmp_path):
     (diagnostic,) = front_end("network n {\n input = featureInput(" + value + ")\n}\n").diagnostics
-    assert diagnostic.code == "E101" and "nested more than" in diagnostic.message
+    assert diagnostic.code == "E102" and "nested more than" in diagnostic.message and diagnostic.span.line == 2
     path = tmp_path / "n.dlg"
     path.write_text("network n(width=4) {\n input = featureInput(width)\n}\n")
-    # `--set` takes a text that is no expression of constants as a string, which the argument refuses.
+    # `--set` reads an expression nested too deeply as one, and says so at the parameter.
     result = subprocess.run([sys.executable, "-m", "graphdl", "check", str(path), "--set", f"width={value}"], capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
-    assert "error[E203]" in result.stdout + result.stderr
+    assert "error[E224]" in result.stdout + result.stderr and "nested more than" in result.stdout + result.stderr

@@ -11,6 +11,7 @@ import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from graphdl.analysis._capacity import check_capacity
 from graphdl.analysis._inference import LayerInfo, check_shared_sizes, infer_shapes
 from graphdl.analysis._structure import (
     check_connections,
@@ -89,6 +90,7 @@ def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
         order = execution_order(graph, cyclic)  # the layers after a cycle too
     infos, shape_diagnostics = infer_shapes(graph, order, cyclic | set(quiet))
     shape_diagnostics += check_shared_sizes(infos)
+    shape_diagnostics += check_capacity(infos)
     return Analysis(graph, tuple(diagnostics + shape_diagnostics), infos)
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from graphdl.catalog import LayerProblem, Shape, parameter_names
-from graphdl.diagnostics import Diagnostic, Label
+from graphdl.diagnostics import Diagnostic, Label, Severity
 from graphdl.graph import Layer, LayerGraph, instance_labels
 from graphdl.source import Span
 
@@ -65,11 +65,18 @@ def infer_shapes(graph: LayerGraph, order: list[str], skip: set[str]) -> tuple[d
         else:
             try:
                 inferred = layer.catalog_kind.infer(layer.args, inputs)
+                flops = layer.catalog_kind.flops(layer.args, inputs, inferred)
             except LayerProblem as problem:
                 diagnostics.append(_diagnostic(layer, problem, incoming, inputs))
                 continue
-            flops = layer.catalog_kind.flops(layer.args, inputs, inferred)
+            except ArithmeticError:
+                # A size past what a float holds (a scale of 1e300, twice): no input fits it.
+                problem = LayerProblem("its output would be larger than any number can say", code="E403")
+                diagnostics.append(_diagnostic(layer, problem, incoming, inputs))
+                continue
             infos[name] = LayerInfo(layer, inputs, dict(inferred.outputs), dict(inferred.learnables), dict(inferred.state), flops)
+            for caution in layer.catalog_kind.cautions(layer.args, inputs):
+                diagnostics.append(replace(_diagnostic(layer, caution, incoming, inputs), severity=Severity.WARNING))
     return infos, diagnostics
 
 

@@ -23,10 +23,11 @@ MAX_INT = 2**31 - 1
 class ArgumentProblem(Exception):
     """A value that does not fit its argument; `code` is E203 (type) or E207 (range)."""
 
-    def __init__(self, message: str, code: str = "E203"):
+    def __init__(self, message: str, code: str = "E203", help: str | None = None):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.help = help
 
 
 
@@ -64,9 +65,13 @@ class ArgType:
 @dataclass(frozen=True)
 class Int(ArgType):
     min: int | None = None
+    max: int | None = None
+    max_help: str | None = None  # where the maximum is a limit: how to raise it
 
     @property
     def expected(self) -> str:
+        if self.max is not None:
+            return f"an integer from {self.min} to {self.max:,}"
         return {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(
             self.min, f"an integer of at least {self.min}"
         )
@@ -79,6 +84,8 @@ class Int(ArgType):
             raise ArgumentProblem(f"expected {self.expected}, found {value}, more than {MAX_INT}", "E207")
         if self.min is not None and value < self.min:
             raise ArgumentProblem(f"expected {self.expected}, found {value}", "E207")
+        if self.max is not None and value > self.max:
+            raise ArgumentProblem(f"expected {self.expected}, found {value:,}", "E207", self.max_help)
         return value
 
 
@@ -348,7 +355,7 @@ def bind(params: Sequence[Param], arguments: Sequence[tuple[str | None, object]]
         try:
             given[param.name] = param.type.normalize(as_value(value))
         except ArgumentProblem as problem:
-            problems.append(BindingProblem(index, problem.code, f"`{param.name}`: {problem.message}"))
+            problems.append(BindingProblem(index, problem.code, f"`{param.name}`: {problem.message}", problem.help))
             given[param.name] = None  # given, though wrong: not also "missing"
     for param in params:
         if param.required and param.name not in given:

@@ -7,6 +7,7 @@ import math
 from graphdl.catalog._arguments import Float, Int, Param
 from graphdl.catalog._importing import LayerSpec, TracedTensor, layer_spec, refuse_if, window_dims
 from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, register
+from graphdl.catalog._shape import Shape
 from graphdl.catalog._window import describe_shape
 from graphdl.diagnostics import counted
 
@@ -180,6 +181,10 @@ class GroupNormalization(_Normalization):
 
         return nn.GroupNorm(args["numGroups"], inputs["in"].channels, eps=args["epsilon"])
 
+    def cautions(self, args, inputs):
+        shape = inputs["in"]
+        return _single_values(shape, shape.channels // args["numGroups"], "each group of channels")
+
     def describe(self, args):
         n = args["numGroups"]
         return f"group normalization with {counted(n, 'group')}"
@@ -208,6 +213,25 @@ class InstanceNormalization(_Normalization):
 
         channels = inputs["in"].channels
         return nn.GroupNorm(channels, channels, eps=args["epsilon"])  # a group per channel
+
+    def cautions(self, args, inputs):
+        return _single_values(inputs["in"], 1, "each channel")
+
+
+def _single_values(shape: Shape, channels_per_group: int, what: str) -> tuple[LayerProblem, ...]:
+    """The warning for a normalisation whose groups hold one value each (a 1x1 image, one
+    channel a group): normalised, the value is always 0, and torch's GroupNorm refuses a batch of
+    one observation ("Expected more than 1 value per channel when training"). A sequence's time
+    steps add values, so it is never one."""
+    if shape.is_sequence or channels_per_group * math.prod(shape.spatial) != 1:
+        return ()
+    problem = LayerProblem(
+        f"{what} of its input ({describe_shape(shape)}) is a single value to normalise: its output is its offset alone, "
+        "and torch refuses a batch of one observation",
+        code="E406",
+        help="normalise over more values (fewer groups, a larger image), or use batchNormalization",
+    )
+    return (problem,)
 
     def describe(self, args):
         return "instance normalization"

@@ -124,6 +124,11 @@ class LayerKind:
         """One line about one layer, for summaries: "20 5x5 convolutions with stride 1x1"."""
         return self.summary
 
+    def cautions(self, args: Arguments, inputs: Mapping[str, Shape]) -> tuple[LayerProblem, ...]:
+        """What a layer of these inputs does that checks, yet cannot work as meant (torch refuses
+        it at run time, or its output is a constant): reported as warnings."""
+        return ()
+
     def flops(self, args: Arguments, inputs: Mapping[str, Shape], inferred: Inferred) -> int:
         """Floating-point operations of one observation's forward (of one step, for a sequence of
         any length), a multiply-add counted as two. By default one per output element, as an

@@ -17,9 +17,10 @@ from graphdl.diagnostics import Diagnostic, Severity, suggest
 from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate
 from graphdl.elaborate._expand import Expander
 from graphdl.elaborate._imports import Scope, resolve_imports
+from graphdl.elaborate._values import Refused, described, language_value, parameter_value, shortened
 from graphdl.graph import LayerGraph
 from graphdl.source import ImportRules, Source
-from graphdl.syntax import Document, NetworkDecl, parse_expression
+from graphdl.syntax import Document, NetworkDecl
 
 __all__ = ["Elaboration", "elaborate", "parameter_value"]
 
@@ -51,23 +52,12 @@ def elaborate(
     graph = LayerGraph(decl.name)
     graph.span = decl.name_span
     graph.sources = sources
-    graph.parameters = dict(parameters or {})
-    env = _parameters(decl, parameters or {}, diagnostics)
+    given = _given(decl, parameters, diagnostics)
+    graph.parameters = {name: value for name, value in given.items() if not isinstance(value, Refused)}
+    env = _parameters(decl, given, diagnostics)
     expander = Expander(graph)
     expander.body(decl, home, env)
     return Elaboration(graph, tuple(diagnostics + expander.diagnostics), frozenset(expander.quiet), sources)
-
-
-def parameter_value(text: str) -> object:
-    """The value of one expression of constants (`100`, `[32, 32, 3]`, `"same"`, `2 * 64`), as
-    `--set name=value` gives it; a text that is no such expression is taken as a string."""
-    expr = parse_expression(text)
-    if expr is None:
-        return text
-    try:
-        return evaluate(expr, {})
-    except EvaluationError:
-        return text
 
 
 def _choose(document: Document, scope: Scope, name: str | None, diagnostics: list[Diagnostic]) -> tuple[NetworkDecl, Scope] | None:
@@ -105,16 +95,44 @@ def _choose(document: Document, scope: Scope, name: str | None, diagnostics: lis
     return None
 
 
+def _given(decl: NetworkDecl, parameters: object, diagnostics: list[Diagnostic]) -> dict[str, object]:
+    """The values given for parameters the network has, each as the language holds it (or
+    `Refused`); what names no parameter is reported."""
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, Mapping):
+        diagnostics.append(
+            Diagnostic("E229", f"parameters= takes a mapping of parameter names to values, not a {type(parameters).__name__}", decl.name_span, "")
+        )
+        return {}
+    names = [p.name for p in decl.parameters]
+    given: dict[str, object] = {}
+    for name, value in parameters.items():
+        if not isinstance(name, str):
+            hint = f"its parameters: {', '.join(names) or 'none'}"
+            diagnostics.append(Diagnostic("E224", f"a parameter is named by a string, not by {described(name)}", decl.name_span, "", help=hint))
+        elif name not in names:
+            hint = suggest(name, names) or (f"its parameters: {', '.join(names)}" if names else "it has none")
+            diagnostics.append(Diagnostic("E224", f"network `{decl.name}` has no parameter `{shortened(name)}`", decl.name_span, "", help=hint))
+        else:
+            given[name] = value if isinstance(value, Refused) else language_value(value)
+    return given
+
+
 def _parameters(decl: NetworkDecl, given: Mapping[str, object], diagnostics: list[Diagnostic]) -> dict[str, object]:
     """The network's parameters: given values, else their defaults."""
-    names = [p.name for p in decl.parameters]
-    for name in given:
-        if name not in names:
-            hint = suggest(name, names) or (f"its parameters: {', '.join(names)}" if names else "it has none")
-            diagnostics.append(Diagnostic("E224", f"network `{decl.name}` has no parameter `{name}`", decl.name_span, "", help=hint))
     env: dict[str, object] = {}
     for parameter in decl.parameters:
-        if parameter.name in given:
+        value = given.get(parameter.name)
+        if isinstance(value, Refused):
+            env[parameter.name] = UNSET  # its uses say nothing more: the value is reported here
+            diagnostics.append(
+                Diagnostic(
+                    "E224", f"the value given for `{parameter.name}` cannot be used: {value.reason}", parameter.span, "given a value here",
+                    notes=(f"given: {value.given}",), help="give a number, a string, `true`, `false` or a list of them",
+                )
+            )  # fmt: skip
+        elif parameter.name in given:
             env[parameter.name] = given[parameter.name]
         elif parameter.default is not None:
             try:

@@ -12,6 +12,7 @@ import operator
 from collections.abc import Mapping
 
 from graphdl.diagnostics import suggest
+from graphdl.limits import LIMITS
 from graphdl.source import Span
 from graphdl.syntax import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary, show_value
 
@@ -54,10 +55,12 @@ def _min_max(choose):
     return function
 
 
-def _of_a_number(function):
+def _of_a_number(function, integer: bool = False):
     def checked(*values):
         if len(values) != 1 or not _numbers(*values):
             raise TypeError("expects one number")
+        if integer and not math.isfinite(values[0]):
+            raise ArithmeticError(f"of {show_value(values[0])} has no whole value")
         return function(values[0])
 
     return checked
@@ -66,9 +69,9 @@ def _of_a_number(function):
 FUNCTIONS = {
     "min": _min_max(min),
     "max": _min_max(max),
-    "floor": _of_a_number(math.floor),
-    "ceil": _of_a_number(math.ceil),
-    "round": _of_a_number(round),
+    "floor": _of_a_number(math.floor, integer=True),
+    "ceil": _of_a_number(math.ceil, integer=True),
+    "round": _of_a_number(round, integer=True),
     "abs": _of_a_number(abs),
 }
 
@@ -84,9 +87,16 @@ _ARITHMETIC = {
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
+# Integers grow without bound in Python: a few squarings make numbers of millions of digits, which
+# take seconds to compute and cannot be printed. Every integer an expression makes is below this.
+_INTEGER_BOUND = 10**LIMITS.integer_digits
+
+
 def evaluate(expr: Expr, env: Mapping[str, object]) -> object:
     """The value of an expression, with `env` giving the names in scope."""
     if isinstance(expr, Literal):
+        if isinstance(expr.value, float) and not math.isfinite(expr.value):
+            raise EvaluationError("this number is too large: numbers end at about 1.8e308", expr.span)
         return expr.value
     if isinstance(expr, Name):
         if expr.name not in env:
@@ -102,7 +112,7 @@ def evaluate(expr: Expr, env: Mapping[str, object]) -> object:
         if expr.op == "-":
             if not _numbers(value):
                 raise EvaluationError(f"cannot negate {show_value(value)}", expr.span)
-            return -value
+            return _bounded(-value, expr.span)
         return not _boolean(value, expr.operand.span)
     if isinstance(expr, Binary):
         return _binary(expr, env)
@@ -139,12 +149,34 @@ def _binary(expr: Binary, env: Mapping[str, object]) -> object:
         raise EvaluationError(f"`{expr.op}` needs numbers, not {show_value(left)} and {show_value(right)}", expr.span)
     if expr.op in ("/", "//", "%") and right == 0:
         raise EvaluationError("division by zero", expr.right.span)
-    if expr.op == "**" and abs(right) > 64 and abs(left) > 1:
-        raise EvaluationError(f"{show_value(left)} ** {show_value(right)} is too large", expr.span)
-    result = _ARITHMETIC[expr.op](left, right)
+    if expr.op == "**" and _power_too_large(left, right):
+        raise EvaluationError(f"{show_value(left)} ** {show_value(right)} is too large", expr.span, help=_DIGITS_HELP)
+    try:
+        result = _ARITHMETIC[expr.op](left, right)
+    except ZeroDivisionError:  # 0 ** -1, 0.0 ** -0.5: a division in disguise
+        raise EvaluationError("division by zero", expr.span) from None
+    except (OverflowError, ValueError):  # a float out of range, an integer too large for one
+        result = math.inf
     if isinstance(result, complex) or (isinstance(result, float) and not math.isfinite(result)):
         raise EvaluationError(f"{show_value(left)} {expr.op} {show_value(right)} has no finite real value", expr.span)
-    return result
+    return _bounded(result, expr.span)
+
+
+_DIGITS_HELP = f"an integer in an expression has at most {LIMITS.integer_digits} digits (graphdl.limits.LIMITS.integer_digits)"
+
+
+def _power_too_large(base: object, exponent: object) -> bool:
+    """Whether an integer power would pass the bound, judged before computing it: computing
+    first is what takes the time."""
+    if not (isinstance(base, int) and isinstance(exponent, int)) or exponent < 1 or abs(base) < 2:
+        return False
+    return (abs(base).bit_length() - 1) * exponent >= _INTEGER_BOUND.bit_length()
+
+
+def _bounded(value: object, span: Span) -> object:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INTEGER_BOUND:
+        raise EvaluationError(f"the result is too large: it has more than {LIMITS.integer_digits} digits", span, help=_DIGITS_HELP)
+    return value
 
 
 def _call(expr: Function, env: Mapping[str, object]) -> object:
@@ -155,6 +187,23 @@ def _call(expr: Function, env: Mapping[str, object]) -> object:
         )
     values = [evaluate(argument, env) for argument in expr.arguments]
     try:
-        return function(*values)
-    except TypeError as e:
+        return _bounded(function(*values), expr.span)
+    except (TypeError, ArithmeticError) as e:
         raise EvaluationError(f"`{expr.name}` {e}", expr.span) from None
+
+
+def names_in(expr) -> list[str]:
+    """The names an expression uses."""
+    if isinstance(expr, Name):
+        return [expr.name]
+    children = {
+        ListExpr: lambda e: e.items,
+        Unary: lambda e: [e.operand],
+        Binary: lambda e: [e.left, e.right],
+        Conditional: lambda e: [e.then, e.condition, e.otherwise],
+        Function: lambda e: e.arguments,
+    }
+    for kind, parts in children.items():
+        if isinstance(expr, kind):
+            return [name for part in parts(expr) for name in names_in(part)]
+    return []

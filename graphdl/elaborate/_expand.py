@@ -17,13 +17,16 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from graphdl.catalog import REQUIRED, Any, Param, bind, kinds, lookup
-from graphdl.diagnostics import Diagnostic, Label, Severity, suggest
-from graphdl.elaborate._evaluate import EvaluationError, evaluate
+from graphdl.catalog import kinds, lookup
+from graphdl.diagnostics import Diagnostic, Label, Severity, counted, suggest
+from graphdl.elaborate._binding import bind_block
+from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate, names_in
 from graphdl.elaborate._imports import Scope
+from graphdl.elaborate._size import LayerCount
 from graphdl.graph import Connection, Instance, Layer, LayerGraph, binding_diagnostics
+from graphdl.limits import LIMITS
 from graphdl.source import Span
-from graphdl.syntax import Binary, BlockDecl, BrokenDecl, Call, Chain, Conditional, Function, LayerDecl, Let, ListExpr, Name, NetworkDecl, PortRef, Ports, Unary
+from graphdl.syntax import Argument, BlockDecl, BrokenDecl, Call, Chain, LayerDecl, Let, NetworkDecl, PortRef, Ports
 
 Endpoint = tuple[str, str]  # (layer, port) in the graph
 
@@ -85,6 +88,7 @@ class _Body:
     inputs: dict[str, list[Endpoint]] = field(default_factory=dict)
     outputs: dict[str, Endpoint] = field(default_factory=dict)
     unknown: dict[str, list[PortRef]] = field(default_factory=dict)
+    auto_numbers: dict[str, int] = field(default_factory=dict)  # the last number each base name of an inline layer took
 
     @property
     def is_block(self) -> bool:
@@ -97,6 +101,8 @@ class Expander:
         self.diagnostics: list[Diagnostic] = []
         self.quiet: set[str] = set()
         self._reported: set[tuple[str, str, Span | None]] = set()
+        self._counts = LayerCount()
+        self._layers = 0  # counted by the network's declarations so far, before they are expanded
 
     def report(self, diagnostic: Diagnostic) -> None:
         """Add a diagnostic, once: a mistake inside a block is met once per instance."""
@@ -142,6 +148,29 @@ class Expander:
             self._wire_series(body)
         return self._interface(body, wired)
 
+    def _within_layer_limit(self, body: _Body, statement: LayerDecl | Call, span: Span, what: str) -> bool:
+        """Whether a declaration of the network keeps it within the limit on layers, counted
+        before anything is expanded (reported where it is not). A block's declarations are
+        counted in the network declaration that instantiates it."""
+        if body.is_block or body.prefix:
+            return True
+        if isinstance(statement, Call):
+            count = self._counts.call(statement, body.scope, body.env, ())
+        else:
+            count = self._counts.statement(statement, body.scope, body.env)
+        if self._layers + count <= LIMITS.layers:
+            self._layers += count
+            return True
+        shown = f"{count:,}" if count < 10**15 else f"{float(count):.3g}"
+        before = (f"with the {counted(self._layers, 'layer')} declared before it",) if self._layers else ()
+        self.report(
+            Diagnostic(
+                "E231", f"{what} makes {shown} layers, more than the {LIMITS.layers:,} a network may have", span, "", notes=before,
+                help="the limit is graphdl.limits.LIMITS.layers",
+            )
+        )  # fmt: skip
+        return False
+
     def _let(self, body: _Body, let: Let) -> None:
         if let.keyword != "let":
             self.report(Diagnostic("E101", f"expected `let`, found `{let.keyword}`", let.keyword_span, help="a constant is written `let name = value`"))
@@ -153,6 +182,7 @@ class Expander:
             body.env[let.name] = evaluate(let.value, body.env)
         except EvaluationError as e:
             self.report_evaluation(e)
+            body.env[let.name] = UNSET  # its uses say nothing more: the mistake is reported here
 
     def _ports(self, body: _Body, ports: Ports) -> None:
         if ports.keyword not in ("input", "output"):
@@ -192,7 +222,7 @@ class Expander:
         if broken.name and broken.name not in body.declared:
             full = body.prefix + broken.name
             if full not in self.graph:
-                self.graph.add_layers(Layer(full, ""))
+                self.graph.add_layers(Layer(full, "", name_span=broken.name_span, instances=body.instances))
             body.declared[broken.name] = broken.span
             item = Item(broken.name, "", broken.span, valid=False, prefix=full)
             body.items[broken.name] = item
@@ -214,6 +244,11 @@ class Expander:
             )
             return
         body.declared[decl.name] = decl.name_span
+        if not self._within_layer_limit(body, decl, decl.name_span, f"`{decl.name}`"):
+            item = self._invalid(body, decl.name, decl.call)
+            body.items[decl.name] = item
+            body.order.append(item)
+            return
         owner = self._owner(body, decl)
         if decl.repeat is None:
             item = self.make(body, decl.call, decl.name, decl.name_span, body.env, owner)
@@ -250,6 +285,15 @@ class Expander:
             self.report_evaluation(e)
             return self._invalid(body, decl.name, decl.call)
         count = last - first + 1 if _whole(first) and _whole(last) else 0
+        if count > LIMITS.repeat:
+            shown = f"{int(count):,}" if count < 10**15 else f"{float(count):.3g}"
+            self.report(
+                Diagnostic(
+                    "E231", f"a repetition of {shown} members; one `for` makes at most {LIMITS.repeat:,}", repeat.span, "",
+                    help="a network this large is no network anyone can train: the limit is graphdl.limits.LIMITS.repeat",
+                )
+            )  # fmt: skip
+            return self._invalid(body, decl.name, decl.call)
         if count < 1:
             shown = f"{first}..{last}"
             self.report(
@@ -293,8 +337,10 @@ class Expander:
             layer = Layer(full, call.callee, tuple(arguments), shares, call, name_span, body.instances)
             self.graph.add_layers(layer)
             if not layer.valid:
+                # Each argument by the spans its diagnostics point at: one pass, however many there are.
+                written = {span: a for a in reversed(call.arguments) for span in (a.value.span, a.name_span) if span is not None}
                 for diagnostic in binding_diagnostics(layer):
-                    self._report_in_instance(body, call, name, diagnostic)
+                    self._report_in_instance(body, name, diagnostic, written.get(diagnostic.span))
                 self.quiet.add(full)
                 return Item(name, call.callee, call.span, valid=False, prefix=full)
             inputs = {port: [(full, port)] for port in layer.input_ports}
@@ -307,10 +353,9 @@ class Expander:
         self.report(Diagnostic("E201", f"unknown layer kind or block `{call.callee}`", call.callee_span, "", help=suggest(call.callee, known)))
         return self._invalid(body, name, call)
 
-    def _report_in_instance(self, body: _Body, call: Call, name: str, diagnostic: Diagnostic) -> None:
+    def _report_in_instance(self, body: _Body, name: str, diagnostic: Diagnostic, argument: Argument | None) -> None:
         """A layer's argument is wrong; if its value comes from the arguments of the block
         instance, the mistake is there: report it there, once, however many layers it reaches."""
-        argument = next((a for a in call.arguments if diagnostic.span in (a.value.span, a.name_span)), None)
         origin = next((body.origins[n] for n in names_in(argument.value) if n in body.origins), None) if argument else None
         if origin is None:
             self.report(diagnostic)
@@ -331,6 +376,15 @@ class Expander:
                     "E225", f"block `{block.name}` instantiates itself", call.span, "", help="a block cannot contain itself, directly or through another block"
                 )
             )
+            return self._invalid(body, name, call)
+        if len(body.blocks) >= LIMITS.block_depth:
+            chain = " -> ".join(body.blocks[:3]) + " -> ... -> " + block.name
+            self.report(
+                Diagnostic(
+                    "E231", f"block instances nested more than {LIMITS.block_depth} deep", call.span, "", notes=(f"through {chain}",),
+                    help="the limit is graphdl.limits.LIMITS.block_depth",
+                )
+            )  # fmt: skip
             return self._invalid(body, name, call)
         env = self._block_arguments(block, call, arguments)
         if env is None:
@@ -359,25 +413,14 @@ class Expander:
 
     def _block_arguments(self, block: BlockDecl, call: Call, arguments) -> dict[str, object] | None:
         """The block's parameters bound to a call's arguments; defaults may use earlier parameters."""
-        params = [Param(p.name, Any(), REQUIRED if p.default is None else None, positional=True) for p in block.parameters]
-        given, problems = bind(params, arguments)
+        env, problems, failed = bind_block(block, arguments)
         for problem in problems:
             argument = call.arguments[problem.index] if problem.index is not None else None
             span = (argument.name_span if problem.on_name and argument.name_span else argument.value.span) if argument else call.span
             message = problem.message.replace("this kind", f"block `{block.name}`")
             self.report(Diagnostic(problem.code, message, span, help=problem.help))
-        if problems:
-            return None
-        env: dict[str, object] = {}
-        for parameter in block.parameters:
-            if parameter.name in given:
-                env[parameter.name] = given[parameter.name]
-                continue
-            try:
-                env[parameter.name] = evaluate(parameter.default, env)
-            except EvaluationError as e:
-                self.report_evaluation(e)
-                return None
+        if failed is not None:
+            self.report_evaluation(failed)
         return env
 
     def _invalid(self, body: _Body, name: str, call: Call) -> Item:
@@ -480,7 +523,10 @@ class Expander:
         if isinstance(node, Call):  # an inline, anonymous layer or block instance
             name = self._auto_name(body, node.callee)
             body.declared[name] = node.callee_span
-            item = self.make(body, node, name, node.callee_span, body.env)
+            if self._within_layer_limit(body, node, node.callee_span, f"this `{node.callee}`"):
+                item = self.make(body, node, name, node.callee_span, body.env)
+            else:
+                item = self._invalid(body, name, node)
             body.items[name] = item
             return item, node
         return self._lookup(body, node), node
@@ -489,10 +535,14 @@ class Expander:
         """MATLAB's names for unnamed layers: the kind's short name, then _1, _2, ..."""
         kind = lookup(callee)
         base = kind.base_name if kind else callee
-        name, number = base, 0
+        # Names are only ever added: a number found taken stays taken, so the search for the next
+        # free one starts after the last given, not at 1 (a chain of 5,000 relu() scanned 12.5M).
+        number = body.auto_numbers.get(base, 0)
+        name = f"{base}_{number}" if number else base
         while name in body.declared or body.prefix + name in self.graph:
             number += 1
             name = f"{base}_{number}"
+        body.auto_numbers[base] = number
         return name
 
     def _lookup(self, body: _Body, ref: PortRef) -> Item | BlockPort | None:
@@ -595,12 +645,17 @@ class Expander:
 
     def _report_unknown(self, body: _Body) -> None:
         """One diagnostic per undeclared name, at its first use, with its other uses."""
+        known = list(body.items) + list(body.ports)
+        suggested = 0
         for name, references in body.unknown.items():
             if name in body.broken:
                 continue
             first, *others = references
             labels = tuple(Label(r.layer_span, "and here") for r in others)
-            help = suggest(name, list(body.items) + list(body.ports)) or f"declare it: `{name} = kind(...)`"
+            # Spelling suggestions for the first few: past them, a file of thousands of unknown
+            # names is no set of misspellings, and each suggestion costs a search of the names.
+            suggested += 1
+            help = (suggest(name, known) if suggested <= LIMITS.errors else None) or f"declare it: `{name} = kind(...)`"
             where = f"block `{body.decl.name}`" if body.is_block else f"network `{body.decl.name}`"
             self.report(Diagnostic("E211", f"no layer named `{name}` in {where}", first.layer_span, "not declared", labels, help=help))
 
@@ -690,23 +745,6 @@ class _Sharing:
 
     owner: str
     prefix: str
-
-
-def names_in(expr) -> list[str]:
-    """The names an expression uses."""
-    if isinstance(expr, Name):
-        return [expr.name]
-    children = {
-        ListExpr: lambda e: e.items,
-        Unary: lambda e: [e.operand],
-        Binary: lambda e: [e.left, e.right],
-        Conditional: lambda e: [e.then, e.condition, e.otherwise],
-        Function: lambda e: e.arguments,
-    }
-    for kind, parts in children.items():
-        if isinstance(expr, kind):
-            return [name for part in parts(expr) for name in names_in(part)]
-    return []
 
 
 def _root(graph: LayerGraph, name: str) -> str:

@@ -39,12 +39,12 @@ __all__ = [
     "Argument", "Binary", "BlockDecl", "BrokenDecl", "Call", "Chain", "Conditional", "Document", "Expr",
     "Function", "Import", "LayerDecl", "Let", "ListExpr", "Literal", "Name", "NetworkDecl", "Parameter",
     "PortRef", "Ports", "Repeat", "Unary",
-    "format_dlg", "format_expr", "format_value", "parse", "parse_expression", "show_value",
+    "format_dlg", "format_expr", "format_value", "parse", "parse_expression", "read_expression", "show_value",
 ]
 
 # What needs the parser is imported on first use: the catalog prints values with `format_value`,
 # and `graphdl layers` should not load Lark for that.
-_LAZY = {"parse": "_parser", "parse_expression": "_parser", "format_dlg": "_formatter"}
+_LAZY = {"parse": "_parser", "parse_expression": "_parser", "read_expression": "_parser", "format_dlg": "_formatter"}
 
 
 def __getattr__(name: str):
@@ -57,4 +57,4 @@ def __getattr__(name: str):
 
 if TYPE_CHECKING:
     from graphdl.syntax._formatter import format_dlg
-    from graphdl.syntax._parser import parse, parse_expression
+    from graphdl.syntax._parser import parse, parse_expression, read_expression

@@ -27,6 +27,7 @@ from lark.exceptions import UnexpectedInput
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from graphdl.diagnostics import Diagnostic
+from graphdl.limits import LIMITS
 from graphdl.source import Source, Span
 from graphdl.syntax._grammar import lalr_parser, tree_builder
 from graphdl.syntax._recovery import OpenBrackets, broken_statement, syntax_error
@@ -62,6 +63,9 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
     """Parse a whole file. Returns the syntax tree of what parsed and one diagnostic per broken
     statement."""
     text = source.text
+    too_large = _over_text_limits(source)
+    if too_large is not None:
+        return Document(source, ()), [too_large]
     diagnostics: list[Diagnostic] = []
     broken: list[BrokenDecl] = []
     builder = _Builder(source.path)
@@ -76,6 +80,9 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
         try:
             definitions = _parse_from(resume, text, marks, callbacks, builder)
             break
+        except _OverLimit as over:
+            # Refused as soon as it is seen, before the parser spends its time on the rest.
+            return Document(source, ()), [*diagnostics, Diagnostic("E102", over.message, over.span, over.label, help=over.help)]
         except _Stopped as stopped:
             diagnostic, region = syntax_error(stopped.error, text, source, stopped.still_open)
             diagnostics.append(diagnostic)
@@ -95,7 +102,7 @@ def parse(source: Source) -> tuple[Document, list[Diagnostic]]:
         # A number or a nesting later stages cannot take: the first, in the order of the text, and
         # nothing of the file goes on.
         problem = builder.problems[0]
-        return Document(source, ()), [*diagnostics, Diagnostic("E101", problem.message, problem.span)]
+        return Document(source, ()), [*diagnostics, Diagnostic(problem.code, problem.message, problem.span, help=problem.help)]
     return Document(source, tuple(_with_broken(d, broken) for d in definitions)), diagnostics
 
 
@@ -121,6 +128,41 @@ class _Mark:
         return [value for value, _ in self.values]
 
 
+def _over_text_limits(source: Source) -> Diagnostic | None:
+    """The file too large, or a line too long, to parse: checked before parsing, in linear time."""
+    text = source.text
+    if len(text) > LIMITS.file_bytes or (len(text) * 4 > LIMITS.file_bytes and len(text.encode("utf-8", "surrogatepass")) > LIMITS.file_bytes):
+        return Diagnostic(
+            "E102", f"the text is larger than {LIMITS.file_bytes:,} bytes, the most the language reads from one file", source.span(0, 0),
+            help=f"split it into files that import each other; {_RAISE}file_bytes",
+        )  # fmt: skip
+    lines = text.split("\n")
+    if max(map(len, lines)) <= LIMITS.line_characters:
+        return None
+    start = 0
+    for line in lines:
+        if len(line) > LIMITS.line_characters:
+            cut = start + LIMITS.line_characters
+            return Diagnostic(
+                "E102", f"this line is {len(line):,} characters long; lines end at {LIMITS.line_characters:,}", source.span(cut, cut + 1),
+                "here", help=f"break it: a line break inside `(...)` and `[...]` is allowed; {_RAISE}line_characters",
+            )  # fmt: skip
+        start += len(line) + 1
+    return None
+
+
+_RAISE = "the limit is graphdl.limits.LIMITS."
+
+
+class _OverLimit(Exception):
+    """Text past a limit that parsing would spend its time on (a list of a million items, brackets
+    nested thousands deep): raised as soon as the parser meets it."""
+
+    def __init__(self, message: str, span: Span, label: str, help: str):
+        super().__init__(message)
+        self.message, self.span, self.label, self.help = message, span, label, help
+
+
 class _Stopped(Exception):
     def __init__(self, error: UnexpectedInput, still_open: OpenBrackets):
         super().__init__(str(error))
@@ -142,6 +184,7 @@ def _parse_from(mark: _Mark, text: str, marks: deque[_Mark], callbacks: dict, bu
     del builder.problems[mark.problems:]
     brackets: list[Token] = []  # none is open at a mark: the post-lexer keeps line breaks only outside
     braces, nesting, last = list(mark.braces), list(mark.any), mark.last
+    items: list[int] = []  # of each bracket open in `brackets`: the commas met in it so far
     feed = state.feed_token  # what `parser.feed_token` calls, without its frame: once per token
     try:
         for token in parser.lexer_thread.lex(state):
@@ -151,9 +194,22 @@ def _parse_from(mark: _Mark, text: str, marks: deque[_Mark], callbacks: dict, bu
                 marks.append(_Mark(token.start_pos, list(state.state_stack), values, list(braces), list(nesting), last, len(builder.problems)))
             feed(token)
             last = token
-            if kind in _OPENS_BRACKET:
+            if kind == "COMMA" and items:
+                items[-1] += 1
+                if items[-1] >= LIMITS.items:
+                    raise _OverLimit(
+                        f"more than {LIMITS.items:,} items in one list or call", builder._token_span(brackets[-1]), "this one",
+                        f"no argument takes so many; {_RAISE}items",
+                    )  # fmt: skip
+            elif kind in _OPENS_BRACKET:
                 brackets.append(token)
                 nesting.append(token)
+                items.append(0)
+                if len(nesting) > LIMITS.nesting:
+                    raise _OverLimit(
+                        f"brackets nested more than {LIMITS.nesting} deep", builder._token_span(token), "one too many",
+                        f"write it flatter, with `let` constants for the parts; {_RAISE}nesting",
+                    )  # fmt: skip
             elif kind == "LBRACE":
                 braces.append(token)
                 nesting.append(token)
@@ -161,6 +217,8 @@ def _parse_from(mark: _Mark, text: str, marks: deque[_Mark], callbacks: dict, bu
                 for stack in (brackets if kind != "RBRACE" else braces), nesting:
                     if stack:
                         stack.pop()
+                if kind != "RBRACE" and items:
+                    items.pop()
         return parser.feed_eof(last)
     except UnexpectedInput as e:
         e.interactive_parser = parser  # as Lark's own parse does: what `e.accepts` asks
@@ -180,13 +238,20 @@ def _interactive(text: TextSlice | str, start: str, callbacks: dict) -> Interact
 
 def parse_expression(text: str) -> Expr | None:
     """One expression (`100`, `[32, 32, 3]`, `2 * 64`) as a syntax tree; None if `text` is not one."""
+    expr, problem = read_expression(text)
+    return None if problem else expr
+
+
+def read_expression(text: str) -> tuple[Expr | None, str | None]:
+    """One expression as a syntax tree (None if `text` is not one), or why the expression cannot
+    be read (`an expression nested more than 100 deep`)."""
     builder = _Builder("<value>")
     try:
         parsed = _interactive(text, "expr", tree_builder().create_callback(builder)).resume_parse()
     except UnexpectedInput:
-        return None
+        return None, None
     expr = builder.whole_expression(parsed)
-    return None if builder.problems else expr
+    return (None, builder.problems[0].message) if builder.problems else (expr, None)
 
 
 def _with_broken(definition, broken: list[BrokenDecl]):
@@ -205,9 +270,6 @@ def _with_broken(definition, broken: list[BrokenDecl]):
 # No argument takes lists of lists of lists; deeper nesting is a mistake, and would only exhaust
 # the recursion of later stages.
 _MAX_LIST_DEPTH = 3
-# Later stages walk an expression recursively (evaluating it, printing it): one nested deeper than
-# this (`-(-(-(...)))`, a sum of a hundred terms) is refused here, where it does no harm yet.
-_MAX_EXPRESSION_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -217,6 +279,8 @@ class _LiteralProblem:
 
     message: str
     span: Span
+    help: str | None = None
+    code: str = "E102"  # over a limit; E101 where the language has no such text
 
 
 class _Parenthesised:
@@ -276,8 +340,11 @@ class _Builder:
     def whole_expression(self, value) -> Expr:
         """A whole expression (an argument, a default, a bound, a constant), its nesting checked."""
         expr = _expr(value)
-        if _deeper_than(expr, _MAX_EXPRESSION_DEPTH):
-            self.problems.append(_LiteralProblem(f"an expression nested more than {_MAX_EXPRESSION_DEPTH} deep", expr.span))
+        # Later stages walk an expression recursively (evaluating it, printing it): one nested
+        # deeper (`-(-(-(...)))`, a sum of a hundred terms) is refused here, where it does no harm.
+        if _deeper_than(expr, LIMITS.nesting):
+            help = f"write it in steps, with `let` constants; {_RAISE}nesting"
+            self.problems.append(_LiteralProblem(f"an expression nested more than {LIMITS.nesting} deep", expr.span, help))
         return expr
 
     # ---- definitions ----
@@ -354,8 +421,9 @@ class _Builder:
 
     def int(self, children):
         (token,) = children
-        if len(token) > 100:  # Python refuses to convert integers of thousands of digits
-            self.problems.append(_LiteralProblem(f"a number of {len(token)} digits is too long", self._token_span(token)))
+        if len(token) > LIMITS.integer_digits:  # Python refuses to convert integers of thousands of digits
+            help = f"an integer has at most {LIMITS.integer_digits} digits; {_RAISE}integer_digits"
+            self.problems.append(_LiteralProblem(f"a number of {len(token):,} digits is too long", self._token_span(token), help))
             return Literal(0, self._token_span(token))  # never read: a problem drops the document
         return Literal(int(token), self._token_span(token))
 
@@ -386,7 +454,7 @@ class _Builder:
         items = tuple(_expr(c) for c in items if c is not None)
         span = self._span(start, end)
         if _nests_lists(items, _MAX_LIST_DEPTH):
-            self.problems.append(_LiteralProblem(f"lists nested more than {_MAX_LIST_DEPTH} deep", span))
+            self.problems.append(_LiteralProblem(f"lists nested more than {_MAX_LIST_DEPTH} deep", span, "no argument takes lists of lists of lists", "E101"))
         return ListExpr(items, span)
 
     def parenthesised(self, children):

@@ -193,4 +193,13 @@ def broken_statement(statement: str, span: Span) -> BrokenDecl:
         span,
         mentions=tuple(dict.fromkeys(re.findall(name, code))),
         wiring="->" in code,
+        name_span=_within(statement, span, declared.start(1), declared.end(1)) if declared else None,
     )
+
+
+def _within(statement: str, span: Span, start: int, end: int) -> Span:
+    """The span of `statement[start:end]`, a stretch of one line of the statement at `span`."""
+    line_break = statement.rfind("\n", 0, start)
+    line = span.line + statement.count("\n", 0, start)
+    column = (span.column + start) if line_break < 0 else start - line_break
+    return Span(span.path, line, column, line, column + end - start, span.start + start, span.start + end)

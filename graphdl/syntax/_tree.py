@@ -143,6 +143,7 @@ class BrokenDecl:
     span: Span
     mentions: tuple[str, ...] = ()
     wiring: bool = False
+    name_span: Span | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,114 @@
+"""How many layers a declaration expands to, known before it is expanded.
+
+Expansion makes every layer it counts, so a network of 2^40 layers (forty blocks, each
+instantiating the one before twice; repeats within repeats) would run until killed before any
+count said no. Counted first, without making a layer, the network is refused at the declaration
+that asks for too many, in time that grows with the text, not with the layers: a block's count
+is kept per argument values, and a repetition whose arguments do not use its index is one count
+times the number of members.
+
+A declaration that cannot be counted (an unknown kind, a value that does not evaluate, a block
+that instantiates itself) counts as one layer: expansion reports it where it is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from graphdl.catalog import lookup
+from graphdl.elaborate._binding import bind_block
+from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate, names_in
+from graphdl.elaborate._imports import Scope
+from graphdl.limits import LIMITS
+from graphdl.syntax import BlockDecl, Call, Chain, LayerDecl, Let, NetworkDecl
+
+
+class LayerCount:
+    """Counts of layers, each exact up to `limit`; past it, a count may stop early at any number
+    above the limit (a repetition that gives each member its own arguments is not counted to
+    its end)."""
+
+    def __init__(self, limit: int = LIMITS.layers):
+        self.limit = limit
+        self._blocks: dict[tuple, int] = {}
+
+    def statement(self, statement, scope: Scope, env: Mapping[str, object], blocks: tuple[str, ...] = ()) -> int:
+        """The layers a declaration or a chain of a body makes (its inline layers)."""
+        if isinstance(statement, Chain):
+            return sum(self.call(node, scope, env, blocks) for node in statement.nodes if isinstance(node, Call))
+        if not isinstance(statement, LayerDecl):
+            return 0
+        if statement.repeat is None:
+            return self.call(statement.call, scope, env, blocks)
+        members = repeat_members(statement, env)
+        if members is None:
+            return 1
+        first, count = members
+        index = statement.repeat.index
+        if all(index not in names_in(argument.value) for argument in statement.call.arguments):
+            return count * self.call(statement.call, scope, env, blocks)
+        total = 0
+        for value in range(first, first + count):
+            total += self.call(statement.call, scope, {**env, index: value}, blocks)
+            if total > self.limit:
+                break
+        return total
+
+    def call(self, call: Call, scope: Scope, env: Mapping[str, object], blocks: tuple[str, ...]) -> int:
+        definition = scope.names.get(call.callee)
+        if lookup(call.callee) is not None or definition is None or not isinstance(definition[0], BlockDecl):
+            return 1
+        block, home = definition
+        if block.name in blocks or len(blocks) >= LIMITS.block_depth:
+            return 1
+        arguments = _block_arguments(block, call, env)
+        if arguments is None:
+            return 1
+        key = (id(block), tuple(arguments.items()))
+        try:
+            return self._blocks[key]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a key: counted each time
+            return self.body(block, home, arguments, (*blocks, block.name))
+        count = self._blocks[key] = self.body(block, home, arguments, (*blocks, block.name))
+        return count
+
+    def body(self, decl: NetworkDecl | BlockDecl, scope: Scope, env: Mapping[str, object], blocks: tuple[str, ...]) -> int:
+        env = dict(env)
+        total = 0
+        for statement in decl.body:
+            if isinstance(statement, Let):
+                try:
+                    env.setdefault(statement.name, evaluate(statement.value, env))
+                except EvaluationError:
+                    env.setdefault(statement.name, UNSET)
+            else:
+                total += self.statement(statement, scope, env, blocks)
+        return total
+
+
+def repeat_members(decl: LayerDecl, env: Mapping[str, object]) -> tuple[int, int] | None:
+    """The first index of a repetition and its number of members; None where its range does not
+    evaluate to whole numbers with at least one member, or holds more than the limit allows."""
+    try:
+        first, last = evaluate(decl.repeat.first, env), evaluate(decl.repeat.last, env)
+    except EvaluationError:
+        return None
+    if not (_whole(first) and _whole(last)) or last < first or last - first + 1 > LIMITS.repeat:
+        return None
+    return int(first), int(last - first + 1)
+
+
+def _block_arguments(block: BlockDecl, call: Call, env: Mapping[str, object]) -> dict[str, object] | None:
+    """A block's parameters bound to a call's arguments; None where that fails (reported by
+    expansion)."""
+    try:
+        arguments = [(argument.name, evaluate(argument.value, env)) for argument in call.arguments]
+    except EvaluationError:
+        return None
+    return bind_block(block, arguments)[0]
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
