@@ -236,6 +236,17 @@ def test_imports_from_a_search_path_given_on_the_command_line(tmp_path):
     assert graphdl("check", project / "far.dlg", "--allow-outside-imports").returncode == 0
 
 
+def test_a_file_of_blocks_only_checks_and_other_commands_say_it_has_no_network(tmp_path):
+    library = tmp_path / "blocks.dlg"
+    library.write_text("block dense(n) {\n fc = fullyConnected(n)\n r = relu()\n}\n")
+    checked = graphdl("check", library)
+    assert checked.returncode == 0 and "no network to check" in checked.stdout and "Traceback" not in checked.stderr
+    assert f"{library}:1:7" in checked.stderr  # the warning points at the block
+    for command in ("summary", "render", "train", "compile"):
+        result = graphdl(command, library)
+        assert result.returncode == 1 and f"defines no network to {command}" in result.stderr and "Traceback" not in result.stderr, command
+
+
 def test_the_examples_are_formatted():
     assert graphdl("fmt", "--check", *sorted(EXAMPLES.glob("*.dlg"))).returncode == 0
 

@@ -184,6 +184,14 @@ def test_the_saved_source_meets_the_limits_of_a_file(saved, tmp_path):
     assert "its source `tiny.dlg` is larger than the limit of 16 MiB" in str(error)
 
 
+def test_the_saved_source_meets_the_limits_of_the_language(saved, tmp_path):
+    _, _, payload = saved
+    # A source whose repetition would expand forever is stopped by the front end's limits, as a file's is.
+    endless = 'network tiny {\n input = featureInput(4)\n r = relu() for i in 0..1000000000\n}\n'
+    error = refused(crafted(tmp_path, {**payload, "sources": {"tiny.dlg": endless}}), "E231")
+    assert "1,000,000" in str(error)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
 def test_a_fifo_a_device_or_a_folder_is_not_read_as_a_network_file(tmp_path):
     os.mkfifo(tmp_path / "pipe.pt")

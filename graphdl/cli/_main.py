@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphdl.diagnostics import GraphdlError, counted, error, render_all, writing
+from graphdl.diagnostics import Diagnostic, GraphdlError, counted, error, render_all, writing
 
 # Each command imports what it needs when it runs, so that `graphdl --help`, `layers`, `explain`
 # and `fmt` start without loading the front end (networkx) or torch.
@@ -215,7 +215,10 @@ def _plot_file(text: str) -> str:
 
 
 def _check(args) -> int:
-    checked = _checked(args)
+    checked = _checked(args, network_needed=False)
+    if checked.ok and checked.graph is None:  # a file of blocks only: a library, valid as such
+        print(f"{args.file}: no network to check; its blocks are checked where a network uses them")
+        return 0
     if checked.ok:
         graph, analysis = checked.graph, checked.analysis
         print(f"{args.file}: network `{graph.name}` is valid: {len(graph)} layers, {analysis.num_learnables:,} learnables")
@@ -524,10 +527,17 @@ def _fmt(args) -> int:
 # ---- helpers ---------------------------------------------------------------------------------------
 
 
-def _checked(args) -> Checked:
+def _checked(args, network_needed: bool = True) -> Checked:
+    """The file checked, its diagnostics printed. A file of blocks only checks without errors (a
+    library); a command that needs a network gets an error for it."""
+    import dataclasses
+
     from graphdl._frontend import check
 
     checked = check(args.file, args.network, dict(args.parameters), search_path=args.search_path, allow_outside=args.allow_outside_imports)
+    if network_needed and checked.ok and checked.graph is None:
+        refusal = Diagnostic("E002", f"{args.file} defines no network to {args.command}", help="write one, or import this file from one")
+        checked = dataclasses.replace(checked, diagnostics=(*checked.diagnostics, refusal))
     if checked.diagnostics:
         _print_diagnostics(checked.diagnostics, checked.sources, args)
     return checked

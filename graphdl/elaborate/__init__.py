@@ -19,7 +19,7 @@ from graphdl.elaborate._expand import Expander
 from graphdl.elaborate._imports import Scope, resolve_imports
 from graphdl.elaborate._values import Refused, described, language_value, parameter_value, shortened
 from graphdl.graph import LayerGraph
-from graphdl.source import ImportRules, Source
+from graphdl.source import ImportRules, Source, Span
 from graphdl.syntax import Document, NetworkDecl
 
 __all__ = ["Elaboration", "elaborate", "parameter_value"]
@@ -77,8 +77,12 @@ def _choose(document: Document, scope: Scope, name: str | None, diagnostics: lis
     if candidates:
         networks = candidates
         names = ", ".join(f"`{n}`" for n in networks)
+        second = list(networks.values())[1][0]  # where the choice first arises
         diagnostics.append(
-            Diagnostic("E002", f"{path} defines several networks ({names}); say which to use", help="pass its name (`--network NAME` on the command line)")
+            Diagnostic(
+                "E002", f"{path} defines several networks ({names}); say which to use", second.name_span, "another network",
+                help="pass its name (`--network NAME` on the command line)",
+            )
         )
     elif document.blocks:
         names = ", ".join(f"`{b.name}`" for b in document.blocks)
@@ -86,13 +90,31 @@ def _choose(document: Document, scope: Scope, name: str | None, diagnostics: lis
             Diagnostic(
                 "E002",
                 f"{path} defines blocks ({names}) but no network",
+                document.blocks[0].name_span,
+                "a block, and no network uses it here",
                 severity=Severity.WARNING,
                 help="its blocks are checked where a network uses them: import this file from one",
             )
         )
     else:
-        diagnostics.append(Diagnostic("E002", f"{path} defines no network", help="write one: `network name { ... }`"))
+        help = "write one: `network name { ... }`"
+        diagnostics.append(Diagnostic("E002", f"{path} defines no network", _start(document.source), "no `network` here", help=help))
     return None
+
+
+def _start(source) -> Span | None:
+    """The file's first line with text on it, for a diagnostic about the whole file (None when
+    the file is blank)."""
+    text = source.text
+    stripped = text.lstrip()
+    if not stripped:
+        return None
+    offset = len(text) - len(stripped)
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    end = text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    return Span(source.path, line, column, line, column + (end - offset), offset, end)
 
 
 def _given(decl: NetworkDecl, parameters: object, diagnostics: list[Diagnostic]) -> dict[str, object]:
