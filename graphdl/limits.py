@@ -3,14 +3,16 @@
 A `.dlg` file is code that people share, paste into services and open in editors, so every stage
 keeps its work bounded: a file over a limit is a diagnostic at the construct that exceeds it
 (naming the limit), never a hang, a memory error or a traceback. The defaults are far above what
-any published network needs; `Limits` with other values (e.g. `dataclasses.replace(LIMITS,
-layers=10_000_000)` for a very large generated network) is given where a stage takes it.
-docs/limits.md lists them with the reasons.
+any published network needs. To raise one (a very large generated network), set the
+environment variable before graphdl starts: `GRAPHDL_LIMITS="layers=10000000,repeat=10000000"`;
+`LIMITS` is read from it once, and stays as it is. docs/limits.md lists them with the reasons.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import warnings
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -32,4 +34,26 @@ class Limits:
     errors: int = 50  # diagnostics reported before the rest are summarised
 
 
-LIMITS = Limits()
+def from_environment(text: str) -> Limits:
+    """The limits, with those `text` names ("name=value,name=value") changed. A name that is no
+    limit or a value that is no positive whole number is ignored, with a warning, so that a typo
+    in the environment does not stop every command."""
+    known = {f.name for f in fields(Limits)}
+    changes = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = (part.strip() for part in item.partition("="))
+        value = value.replace("_", "")
+        if name in known and value.isdigit() and int(value) > 0:
+            changes[name] = int(value)
+        else:
+            warnings.warn(f"GRAPHDL_LIMITS: {item!r} ignored: give name=N with N a positive whole number, the names: {', '.join(sorted(known))}",
+                          stacklevel=2)
+    return replace(Limits(), **changes)
+
+
+LIMITS = from_environment(os.environ.get("GRAPHDL_LIMITS", ""))
+
+
+def raising(name: str) -> str:
+    """How to raise the limit `name`, for a diagnostic's help."""
+    return f"the limit is {name}={getattr(LIMITS, name):,}, raised with the environment variable GRAPHDL_LIMITS=\"{name}=N\""

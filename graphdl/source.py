@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphdl.limits import LIMITS, Limits
+from graphdl.limits import LIMITS, Limits, raising
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class FileTooLarge(OSError):
     """A file over its size limit (EFBIG). `limit` is that limit in bytes."""
 
     # What a diagnostic of a .dlg file or an import over the limit suggests.
-    HELP = "split it into files that import each other (the limit: graphdl.limits.LIMITS.file_bytes)"
+    HELP = f"split it into files that import each other ({raising('file_bytes')})"
 
     def __init__(self, path: str | os.PathLike, limit: int):
         super().__init__(errno.EFBIG, f"larger than the limit of {_bytes(limit)}", os.fspath(path))

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pytest
 
+# The suite runs with graphdl's own limits and search path, whatever this shell has set (both are
+# read from the environment, the limits once, when graphdl is imported, which is after this).
+os.environ.pop("GRAPHDL_LIMITS", None)
+os.environ.pop("GRAPHDL_PATH", None)
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -167,7 +167,7 @@ def test_blocks_nested_past_the_limit_are_refused():
 @pytest.mark.parametrize("kind,count", [("addition", "2147483647"), ("depthConcatenation", "10**8")])
 def test_ports_are_bounded_before_any_is_named(kind, count):
     diagnostic = first_error(network(f"a = featureInput(3)\nb = {kind}({count})"))
-    assert diagnostic.code == "E207" and f"to {LIMITS.ports:,}" in diagnostic.message and "LIMITS.ports" in diagnostic.help
+    assert diagnostic.code == "E207" and f"to {LIMITS.ports:,}" in diagnostic.message and 'GRAPHDL_LIMITS="ports=N"' in diagnostic.help
 
 
 def test_long_lines_large_texts_and_long_lists_are_refused_at_once():

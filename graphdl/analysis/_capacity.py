@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 
 from graphdl.analysis._inference import LayerInfo
 from graphdl.diagnostics import Diagnostic, Severity
-from graphdl.limits import LIMITS
+from graphdl.limits import LIMITS, raising
 
 _FLOAT32 = 4
 
@@ -25,7 +25,7 @@ def check_capacity(infos: Mapping[str, LayerInfo]) -> Iterator[Diagnostic]:
         yield Diagnostic(
             "E405", f"the network has {amount(learnables)} learnables, {size(learnables * _FLOAT32)} of float32: no device holds it",
             largest.layer.name_span or largest.layer.span, f"{amount(largest.num_learnables)} of them",
-            help=f"the warning comes past {amount(LIMITS.learnables)} learnables (graphdl.limits.LIMITS.learnables)", severity=Severity.WARNING,
+            help=f"the warning comes past {amount(LIMITS.learnables)} learnables ({raising('learnables')})", severity=Severity.WARNING,
         )  # fmt: skip
     values = sum(info.memory for info in infos.values()) // _FLOAT32
     if values * _FLOAT32 > LIMITS.activation_bytes:
@@ -33,7 +33,7 @@ def check_capacity(infos: Mapping[str, LayerInfo]) -> Iterator[Diagnostic]:
         yield Diagnostic(
             "E405", f"one observation's activations are {amount(values)} values, {size(values * _FLOAT32)} of float32: no device holds them",
             largest.layer.name_span or largest.layer.span, f"outputs {amount(largest.memory // _FLOAT32)} of them",
-            help=f"the warning comes past {size(LIMITS.activation_bytes)} (graphdl.limits.LIMITS.activation_bytes)", severity=Severity.WARNING,
+            help=f"the warning comes past {size(LIMITS.activation_bytes)} ({raising('activation_bytes')})", severity=Severity.WARNING,
         )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from graphdl.catalog._arguments import Dimension, Int, Param, matlab_dimension
 from graphdl.catalog._importing import LayerSpec, TracedTensor, layer_spec, refuse_if, show, size_of
 from graphdl.catalog._registry import Inferred, LayerKind, LayerProblem, register
-from graphdl.limits import LIMITS
+from graphdl.limits import LIMITS, raising
 
 
 class _Combination(LayerKind):
@@ -17,7 +17,7 @@ class _Combination(LayerKind):
 
 def _num_inputs() -> Param:
     # Bounded before any port is named: `addition(2147483647)` would spend gigabytes on the names.
-    limit = Int(min=2, max=LIMITS.ports, max_help="a layer has at most that many inputs: the limit is graphdl.limits.LIMITS.ports")
+    limit = Int(min=2, max=LIMITS.ports, max_help=f"a layer has at most that many inputs: {raising('ports')}")
     return Param("numInputs", limit, 2, positional=True, doc="number of inputs, ports in1 ... inN")
 
 

@@ -12,7 +12,7 @@ import operator
 from collections.abc import Mapping
 
 from graphdl.diagnostics import suggest
-from graphdl.limits import LIMITS
+from graphdl.limits import LIMITS, raising
 from graphdl.source import Span
 from graphdl.syntax import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary, show_value
 
@@ -162,7 +162,7 @@ def _binary(expr: Binary, env: Mapping[str, object]) -> object:
     return _bounded(result, expr.span)
 
 
-_DIGITS_HELP = f"an integer in an expression has at most {LIMITS.integer_digits} digits (graphdl.limits.LIMITS.integer_digits)"
+_DIGITS_HELP = f"an integer in an expression has at most {LIMITS.integer_digits} digits: {raising('integer_digits')}"
 
 
 def _power_too_large(base: object, exponent: object) -> bool:

@@ -24,7 +24,7 @@ from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate, names_
 from graphdl.elaborate._imports import Scope
 from graphdl.elaborate._size import LayerCount
 from graphdl.graph import Connection, Instance, Layer, LayerGraph, binding_diagnostics
-from graphdl.limits import LIMITS
+from graphdl.limits import LIMITS, raising
 from graphdl.source import Span
 from graphdl.syntax import Argument, BlockDecl, BrokenDecl, Call, Chain, LayerDecl, Let, NetworkDecl, PortRef, Ports
 
@@ -166,7 +166,7 @@ class Expander:
         self.report(
             Diagnostic(
                 "E231", f"{what} makes {shown} layers, more than the {LIMITS.layers:,} a network may have", span, "", notes=before,
-                help="the limit is graphdl.limits.LIMITS.layers",
+                help=raising("layers"),
             )
         )  # fmt: skip
         return False
@@ -290,7 +290,7 @@ class Expander:
             self.report(
                 Diagnostic(
                     "E231", f"a repetition of {shown} members; one `for` makes at most {LIMITS.repeat:,}", repeat.span, "",
-                    help="a network this large is no network anyone can train: the limit is graphdl.limits.LIMITS.repeat",
+                    help=f"a network this large is no network anyone can train: {raising('repeat')}",
                 )
             )  # fmt: skip
             return self._invalid(body, decl.name, decl.call)
@@ -382,7 +382,7 @@ class Expander:
             self.report(
                 Diagnostic(
                     "E231", f"block instances nested more than {LIMITS.block_depth} deep", call.span, "", notes=(f"through {chain}",),
-                    help="the limit is graphdl.limits.LIMITS.block_depth",
+                    help=raising("block_depth"),
                 )
             )  # fmt: skip
             return self._invalid(body, name, call)

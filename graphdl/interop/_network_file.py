@@ -29,7 +29,7 @@ from graphdl.compiler import dlnetwork
 from graphdl.diagnostics import error, reason, writing
 from graphdl.graph import to_dlg
 from graphdl.interop._payload import FORMAT, VERSION, check_rows, is_network_file, validated
-from graphdl.limits import LIMITS
+from graphdl.limits import LIMITS, raising
 from graphdl.source import FileTooLarge, Source, open_regular, shown
 
 
@@ -203,7 +203,7 @@ def _read(path: str | Path) -> object:
 
 
 _WRITTEN_BY = "a network file is written by graphdl.save_network or by trainnet's checkpoints"
-_LARGER_FILES = "the limits: graphdl.limits.LIMITS.network_file_bytes for the file, network_file_objects_bytes for what is not tensors"
+_LARGER_FILES = f"{raising('network_file_bytes')} (network_file_objects_bytes for what is not tensors)"
 
 
 def _check_objects(f, path) -> None:

@@ -27,7 +27,7 @@ from lark.exceptions import UnexpectedInput
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from graphdl.diagnostics import Diagnostic
-from graphdl.limits import LIMITS
+from graphdl.limits import LIMITS, raising
 from graphdl.source import Source, Span
 from graphdl.syntax._grammar import lalr_parser, tree_builder
 from graphdl.syntax._recovery import OpenBrackets, broken_statement, syntax_error
@@ -134,7 +134,7 @@ def _over_text_limits(source: Source) -> Diagnostic | None:
     if len(text) > LIMITS.file_bytes or (len(text) * 4 > LIMITS.file_bytes and len(text.encode("utf-8", "surrogatepass")) > LIMITS.file_bytes):
         return Diagnostic(
             "E102", f"the text is larger than {LIMITS.file_bytes:,} bytes, the most the language reads from one file", source.span(0, 0),
-            help=f"split it into files that import each other; {_RAISE}file_bytes",
+            help=f"split it into files that import each other; {raising('file_bytes')}",
         )  # fmt: skip
     lines = text.split("\n")
     if max(map(len, lines)) <= LIMITS.line_characters:
@@ -145,13 +145,12 @@ def _over_text_limits(source: Source) -> Diagnostic | None:
             cut = start + LIMITS.line_characters
             return Diagnostic(
                 "E102", f"this line is {len(line):,} characters long; lines end at {LIMITS.line_characters:,}", source.span(cut, cut + 1),
-                "here", help=f"break it: a line break inside `(...)` and `[...]` is allowed; {_RAISE}line_characters",
+                "here", help=f"break it: a line break inside `(...)` and `[...]` is allowed; {raising('line_characters')}",
             )  # fmt: skip
         start += len(line) + 1
     return None
 
 
-_RAISE = "the limit is graphdl.limits.LIMITS."
 
 
 class _OverLimit(Exception):
@@ -199,7 +198,7 @@ def _parse_from(mark: _Mark, text: str, marks: deque[_Mark], callbacks: dict, bu
                 if items[-1] >= LIMITS.items:
                     raise _OverLimit(
                         f"more than {LIMITS.items:,} items in one list or call", builder._token_span(brackets[-1]), "this one",
-                        f"no argument takes so many; {_RAISE}items",
+                        f"no argument takes so many; {raising('items')}",
                     )  # fmt: skip
             elif kind in _OPENS_BRACKET:
                 brackets.append(token)
@@ -208,7 +207,7 @@ def _parse_from(mark: _Mark, text: str, marks: deque[_Mark], callbacks: dict, bu
                 if len(nesting) > LIMITS.nesting:
                     raise _OverLimit(
                         f"brackets nested more than {LIMITS.nesting} deep", builder._token_span(token), "one too many",
-                        f"write it flatter, with `let` constants for the parts; {_RAISE}nesting",
+                        f"write it flatter, with `let` constants for the parts; {raising('nesting')}",
                     )  # fmt: skip
             elif kind == "LBRACE":
                 braces.append(token)
@@ -343,7 +342,7 @@ class _Builder:
         # Later stages walk an expression recursively (evaluating it, printing it): one nested
         # deeper (`-(-(-(...)))`, a sum of a hundred terms) is refused here, where it does no harm.
         if _deeper_than(expr, LIMITS.nesting):
-            help = f"write it in steps, with `let` constants; {_RAISE}nesting"
+            help = f"write it in steps, with `let` constants; {raising('nesting')}"
             self.problems.append(_LiteralProblem(f"an expression nested more than {LIMITS.nesting} deep", expr.span, help))
         return expr
 
@@ -422,7 +421,7 @@ class _Builder:
     def int(self, children):
         (token,) = children
         if len(token) > LIMITS.integer_digits:  # Python refuses to convert integers of thousands of digits
-            help = f"an integer has at most {LIMITS.integer_digits} digits; {_RAISE}integer_digits"
+            help = f"an integer has at most {LIMITS.integer_digits} digits; {raising('integer_digits')}"
             self.problems.append(_LiteralProblem(f"a number of {len(token):,} digits is too long", self._token_span(token), help))
             return Literal(0, self._token_span(token))  # never read: a problem drops the document
         return Literal(int(token), self._token_span(token))
