@@ -127,9 +127,7 @@ def run_in_processes(train: Callable[[], object], count: int, cuda: bool):
                 _process, args=(train, count, port, cuda, folder), nprocs=count, join=True, start_method="spawn" if cuda else "fork"
             )
         except (mp.ProcessRaisedException, mp.ProcessExitedException) as e:
-            failure = Path(folder) / f"failure{e.error_index}.txt"
-            what = failure.read_text(encoding="utf-8") if failure.exists() else f"it ended with exit code {getattr(e, 'exit_code', None)}"
-            raise RuntimeError(f"process {e.error_index} of {count}: {what}") from None
+            raise RuntimeError(_first_failure(Path(folder), e, count)) from None
         with open(Path(folder) / "result.pickle", "rb") as handle:
             return pickle.load(handle)  # written by process 0 of this run, just now
 
@@ -147,10 +145,21 @@ def _process(rank: int, train, count: int, port: int, cuda: bool, folder: str) -
             with open(Path(folder) / "result.pickle", "wb") as handle:
                 pickle.dump(value, handle)
     except Exception as e:
-        # What failed, in one line, for the process that started this one to report.
+        # What failed, in one line, for the process that started this one to report; marked when
+        # it is only the echo of another process's failure (a collective that lost its partner).
         diagnostics = getattr(e, "diagnostics", None)
         what = diagnostics[0].message if diagnostics else f"{type(e).__name__}: {e}"
-        (Path(folder) / f"failure{rank}.txt").write_text(what, encoding="utf-8")
+        echo = collective_failed(e.__cause__ or e)
+        (Path(folder) / f"failure{rank}.txt").write_text(("echo " if echo else "cause ") + what, encoding="utf-8")
         raise
     finally:
         dist.destroy_process_group()
+
+
+def _first_failure(folder: Path, error, count: int) -> str:
+    """What stopped a run of `count` processes: a process's own failure rather than another's
+    noticing it (which of them torch reports first is a race), or how a process ended."""
+    failures = {int(path.stem.removeprefix("failure")): path.read_text(encoding="utf-8") for path in folder.glob("failure*.txt")}
+    for rank, text in sorted(failures.items(), key=lambda item: (not item[1].startswith("cause "), item[0])):
+        return f"process {rank} of {count}: {text.split(' ', 1)[1]}"
+    return f"process {error.error_index} of {count}: it ended with exit code {getattr(error, 'exit_code', None)}"
