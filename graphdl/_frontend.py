@@ -12,6 +12,8 @@ reads nothing beyond where it lies.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,16 +86,33 @@ def check_source(
 ) -> Checked:
     """Like `check`, of text; the files it imports are read from `files` (path to text) where
     given, else from the file system as `imports` allow (by default: beside the text, and below)."""
-    document, diagnostics = parse(source)
-    if diagnostics and not document.definitions:
-        return Checked(None, None, _in_order(diagnostics), {source.path: source})
-    elaboration = elaborate(document, network, parameters, files, imports)
-    diagnostics += elaboration.diagnostics
-    sources = dict(elaboration.sources)
-    if elaboration.graph is None:
-        return Checked(None, None, _in_order(diagnostics), sources)
-    analysis = analyze(elaboration.graph, elaboration.quiet)
-    return Checked(elaboration.graph, analysis, _in_order(diagnostics + list(analysis.diagnostics)), sources)
+    with _collector_paused():
+        document, diagnostics = parse(source)
+        if diagnostics and not document.definitions:
+            return Checked(None, None, _in_order(diagnostics), {source.path: source})
+        elaboration = elaborate(document, network, parameters, files, imports)
+        diagnostics += elaboration.diagnostics
+        sources = dict(elaboration.sources)
+        if elaboration.graph is None:
+            return Checked(None, None, _in_order(diagnostics), sources)
+        analysis = analyze(elaboration.graph, elaboration.quiet)
+        return Checked(elaboration.graph, analysis, _in_order(diagnostics + list(analysis.diagnostics)), sources)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """CPython's cyclic garbage collector off while a file is checked. Every stage makes tens of
+    thousands of objects that all live on (syntax nodes, layers, the graph's dictionaries); the
+    collector, started by their number, walks the growing heap again and again: a quarter of the
+    check of a 20,000-layer file (1.4 s, 1.05 s without). Cycles made meanwhile wait for the next
+    collection; the work itself is bounded by graphdl.limits."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_text(
