@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import io
 import math
 import multiprocessing
 import random
@@ -43,7 +44,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FAILURES = ("positionless", "mismatch", "traceback", "hang", "memory")
+FAILURES = ("positionless", "mismatch", "traceback", "hang", "memory", "code")
 
 # Tokens of the language, and hostile ones.
 TOKENS = [
@@ -127,31 +128,79 @@ def dlg_cases(seed: int, count: int):
 
 
 def network_file_cases(seed: int, count: int):
-    """Mutants (bytes) of saved network files of the examples."""
+    """Mutants (bytes) of saved network files of the examples: truncated, bit-flipped, a span
+    overwritten, a field of the payload given a wrong value, or a pickle that calls a function."""
     import tempfile
+
+    import torch
 
     import graphdl
 
-    saved = {}
+    saved, payloads = {}, {}
     with tempfile.TemporaryDirectory() as folder:
         for path in sorted((ROOT / "examples").glob("*.dlg"))[:4]:
             file = graphdl.save_network(graphdl.dlnetwork(graphdl.load(path), seed=0), Path(folder) / f"{path.stem}.pt")
             saved[path.name] = Path(file).read_bytes()
+            payloads[path.name] = torch.load(file, weights_only=True)
     rng = random.Random(seed)
     names = sorted(saved)
     for index in range(count):
         name = rng.choice(names)
         data = bytearray(saved[name])
-        kind = rng.randrange(3)
+        kind = rng.randrange(5)
         if kind == 0:
             data = data[: rng.randrange(len(data))]
         elif kind == 1:
             for _ in range(rng.randint(1, 16)):
                 data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
-        else:
+        elif kind == 2:
             a = rng.randrange(len(data))
             data[a : a + rng.randint(1, 64)] = bytes(rng.randrange(256) for _ in range(rng.randint(0, 64)))
+        elif kind == 3:
+            data = _crafted(payloads[name], rng, torch)
+        else:
+            data = _code_carrying(rng)
         yield index, name, bytes(data)
+
+
+# Values a crafted field may take: wrong types, wrong shapes, huge and hostile.
+_WRONG = [None, 0, -1, 10**30, 1e308, "", "x" * 1000, "\x00", [], [[]], [["a"]], [["fc", "weight"]], [["fc", "weight", "x"]], {}, {"a": 1},
+          (1, 2), True, [1.5] * 3, {"format": "graphdl-network"}]
+
+
+def _crafted(payload: dict, rng: random.Random, torch) -> bytes:
+    """The payload with one field (or one item of a list field) replaced, saved again."""
+    payload = dict(payload)
+    field = rng.choice(sorted(payload))
+    value = payload[field]
+    if isinstance(value, list) and value and rng.random() < 0.5:
+        value = list(value)
+        value[rng.randrange(len(value))] = rng.choice(_WRONG)
+    elif isinstance(value, dict) and value and rng.random() < 0.5:
+        value = dict(value)
+        value[rng.choice(sorted(value, key=str))] = rng.choice(_WRONG)
+    else:
+        value = rng.choice(_WRONG)
+    payload[field] = value
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return buffer.getvalue()
+
+
+# What a code-carrying pickle would create, were it run: the worker checks it after each load.
+RAN = Path("/tmp/graphdl-fuzz-code-ran")
+
+
+def _code_carrying(rng: random.Random) -> bytes:
+    """A pickle that would call a function when loaded (what weights_only must refuse): one that
+    creates RAN, given as the whole file or as one field of a real payload."""
+    import pickle
+
+    class Call:
+        def __reduce__(self):
+            return (open, (str(RAN), "w"))
+
+    return pickle.dumps({"format": "graphdl-network", "state_dict": Call()} if rng.random() < 0.5 else Call(), protocol=2)
 
 
 # ---- the worker ----------------------------------------------------------------------------------
@@ -201,12 +250,15 @@ def _check(text: str, graphdl, torch, files) -> tuple[str, str]:
 def _load_file(data: bytes, graphdl) -> tuple[str, str]:
     path = Path(f"/tmp/graphdl-fuzz-case-{multiprocessing.current_process().pid}.pt")
     path.write_bytes(data)
+    RAN.unlink(missing_ok=True)
     try:
         graphdl.load_network(path)
     except graphdl.GraphdlError as e:
         return "diagnostics", e.code
     finally:
         path.unlink(missing_ok=True)
+        if RAN.exists():
+            return "code", "loading the file ran code in it"  # noqa: B012 (this outcome is the one to report)
     return "valid", ""
 
 
