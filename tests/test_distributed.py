@@ -351,3 +351,26 @@ def test_validation_and_early_stopping_agree_across_processes(tmp_path):
     assert info.stop_reason.startswith("met the validation criterion"), info.stop_reason
     first, second = ((tmp_path / f"validation{rank}.txt").read_text().split() for rank in (0, 1))
     assert first == second and len(first) >= 3
+
+
+def _constant_loss_scale(value):  # module level: a spawned process can unpickle it
+    return value * 2
+
+
+def _spawned_work():
+    import torch.distributed as dist
+
+    total = torch.tensor([float(dist.get_rank() + 1)])
+    dist.all_reduce(total)
+    return _constant_loss_scale(total.item())
+
+
+@pytest.mark.slow
+def test_spawned_processes_as_multi_gpu_starts_them_receive_pickled_work():
+    # "multi-gpu" spawns its processes (CUDA cannot be forked); the same machinery on the CPU:
+    # work defined at module level arrives and runs, a lambda is refused before any process starts.
+    from graphdl.train._distributed import run_in_processes
+
+    assert run_in_processes(_spawned_work, 2, cuda=False, start_method="spawn") == 6.0  # (1 + 2) * 2
+    with pytest.raises(TypeError, match="receive trainnet's arguments pickled"):
+        run_in_processes(lambda: 1, 2, cuda=False, start_method="spawn")

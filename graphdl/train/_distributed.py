@@ -110,21 +110,28 @@ def shaped_like(tensor: torch.Tensor, learnable: torch.Tensor) -> torch.Tensor:
     return distribute_tensor(tensor.to(learnable.device), learnable.device_mesh, learnable.placements)
 
 
-def run_in_processes(train: Callable[[], object], count: int, cuda: bool):
+def run_in_processes(train: Callable[[], object], count: int, cuda: bool, start_method: str | None = None):
     """MATLAB's "parallel" and "multi-gpu": run `train` in `count` new processes joined in a
     process group (gloo, or nccl between GPUs, process i on GPU i), and return what process 0's
     returned. On the CPU the processes are forked, so that the data, the network and the user's
     functions need not be picklable, and each computes with one thread (a forked process cannot
     use the parent's OpenMP threads, and N processes of one thread fill N cores); GPUs need
-    processes of their own (spawned), and so picklable arguments. A failure in any process is
-    raised here as a RuntimeError with that process's message."""
+    processes of their own (spawned), and so picklable arguments (`start_method` overrides the
+    choice). A failure in any process is raised here as a RuntimeError with that process's
+    message; arguments that a spawned process cannot receive, as a TypeError saying which."""
+    start_method = start_method or ("spawn" if cuda else "fork")
+    if start_method != "fork":
+        try:
+            pickle.dumps(train)
+        except (pickle.PicklingError, AttributeError, TypeError) as e:
+            raise TypeError(f"the processes are started afresh and receive trainnet's arguments pickled, and {e}") from None
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="graphdl-processes-") as folder:
         try:
             mp.start_processes(
-                _process, args=(train, count, port, cuda, folder), nprocs=count, join=True, start_method="spawn" if cuda else "fork"
+                _process, args=(train, count, port, cuda, folder), nprocs=count, join=True, start_method=start_method
             )
         except (mp.ProcessRaisedException, mp.ProcessExitedException) as e:
             raise RuntimeError(_first_failure(Path(folder), e, count)) from None

@@ -129,6 +129,9 @@ def _train_in_processes(X, T, net, loss, options: TrainingOptions, resume):
     try:
         # A partial of a module-level function, which spawned processes (multi-gpu) can unpickle.
         state, info = run_in_processes(functools.partial(_train_in_one_process, X, T, net, loss, options, resume), count, cuda)
+    except TypeError as e:  # spawned processes (multi-gpu): an argument that cannot be pickled
+        raise error("E802", f'trainnet: execution_environment "{options.execution_environment}": {e}',
+                    help="give the loss, metrics and callbacks as functions defined at module level, not lambdas or local functions") from None
     except RuntimeError as e:
         raise TrainingError([Diagnostic("E804", f"training in {count} processes stopped: {e}")]) from None
     net.load_state_dict(state)
