@@ -6,6 +6,8 @@ sequences of any length get the padding and lengths a fixed length would, and wi
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -234,6 +236,20 @@ def test_global_pooling_of_a_sequence_gives_features():
         assert net.analysis["g"].output == Shape.features(4)
         x = torch.randn(2, 4, 7)
         torch.testing.assert_close(net(x), reduce(x, dim=-1))
+
+
+@pytest.mark.parametrize("kind,function", [("adaptiveAveragePooling2d", F.adaptive_avg_pool2d), ("adaptiveMaxPooling2d", F.adaptive_max_pool2d)])
+@pytest.mark.parametrize("output_size", [(5, 3), (12, 10), (16, 4), (1, 7)])
+def test_adaptive_pooling_is_torchs_and_counts_each_windows_elements(kind, function, output_size):
+    body = f"{IMAGE}\n a = {kind}([{output_size[0]}, {output_size[1]}])"
+    net = graphdl.dlnetwork(graphdl.loads(network(body)))
+    assert net.analysis["a"].output == Shape.image(*output_size, 3)
+    x = torch.randn(2, 3, 12, 10)
+    torch.testing.assert_close(net(x), function(x, output_size), rtol=0, atol=0)
+    # One operation per element of each window, the windows overlapping where the sizes do not divide.
+    rows = sum(math.ceil((i + 1) * 12 / output_size[0]) - math.floor(i * 12 / output_size[0]) for i in range(output_size[0]))
+    cols = sum(math.ceil((j + 1) * 10 / output_size[1]) - math.floor(j * 10 / output_size[1]) for j in range(output_size[1]))
+    assert net.analysis["a"].flops == rows * cols * 3
 
 
 # ---- 1-D images ------------------------------------------------------------------------------------

@@ -192,6 +192,10 @@ CASES = {
         ),
         (9, 9, 2),
     ),
+    "adaptive pooling": (
+        nn.Sequential(OrderedDict(avg=nn.AdaptiveAvgPool2d((5, None)), max=nn.AdaptiveMaxPool2d(3), gap=nn.AdaptiveAvgPool2d((None, 1)))),
+        (7, 6, 2),
+    ),
     "normalisations and activations": (
         nn.Sequential(
             OrderedDict(
@@ -303,6 +307,8 @@ MADE_BY_ANOTHER_KINDS_IMPORTER = {
     ("groupedConvolution2d", "torch.nn.Conv2d"): (nn.Sequential(OrderedDict(conv=nn.Conv2d(4, 8, 3, groups=2))), (6, 6, 4), "conv"),
     ("depthConcatenation", "torch.cat"): (_Concatenate(torch.cat), (6, 6, 3), "cat"),
     ("depthConcatenation", "torch.concat"): (_Concatenate(torch.concat), (6, 6, 3), "concat"),
+    ("adaptiveAveragePooling2d", "torch.nn.AdaptiveAvgPool2d"): (nn.Sequential(OrderedDict(pool=nn.AdaptiveAvgPool2d((2, 3)))), (7, 5, 2), "pool"),
+    ("adaptiveMaxPooling2d", "torch.nn.AdaptiveMaxPool2d"): (nn.Sequential(OrderedDict(pool=nn.AdaptiveMaxPool2d(3))), (7, 5, 2), "pool"),
 }
 
 
@@ -489,7 +495,8 @@ def test_a_module_under_two_names_and_an_output_returned_twice_are_refused():
         (nn.Sequential(OrderedDict(fc=nn.Linear(5, 2))), (3, 5, 1), "flatten first"),
         (nn.Sequential(OrderedDict(norm=nn.LayerNorm([2, 3, 3]))), (3, 3, 2), "features (batch, channels) only"),
         (nn.Sequential(OrderedDict(bn=nn.BatchNorm2d(2, eps=1e-6))), (3, 3, 2), "eps=1e-06: graphdl's epsilon is at least 1e-5"),
-        (nn.Sequential(OrderedDict(pool=nn.AdaptiveAvgPool2d(2))), (4, 4, 2), "output_size=2"),
+        (nn.Sequential(OrderedDict(pool=nn.AdaptiveAvgPool3d(2))), (4, 4, 4, 2), "output_size=2: graphdl pools to other sizes than 1 in 2-D only"),
+        (nn.Sequential(OrderedDict(pool=nn.AdaptiveMaxPool2d(2, return_indices=True))), (4, 4, 2), "return_indices=True"),
         (nn.Sequential(OrderedDict(prob=nn.Softmax(dim=2))), (4, 4, 2), "dim=2: graphdl's softmax works over the channels"),
         (nn.Sequential(OrderedDict(fc=nn.Linear(2, 2), act=nn.Softplus(beta=2))), (2,), "beta=2"),
         (nn.Sequential(OrderedDict(lrn=nn.LocalResponseNorm(4))), (3, 3, 6), "size=4: an even window reaches one channel further back"),

@@ -1,5 +1,6 @@
 """Pooling layers: windowed max and average, and global average and max, in 1-D (over the width
-of a 1-D image, or over the time of a sequence of features), 2-D and 3-D."""
+of a 1-D image, or over the time of a sequence of features), 2-D and 3-D; adaptive average and max
+to an output size in 2-D."""
 
 from __future__ import annotations
 
@@ -58,12 +59,17 @@ def _import_average_pool(m, x: TracedTensor) -> LayerSpec:
 
 
 def _import_global_pool(m, x: TracedTensor) -> LayerSpec:
-    """torch.nn.AdaptiveAvgPool2d(1) and its kin, pooling to one value per channel."""
+    """torch.nn.AdaptiveAvgPool2d(1) and its kin, pooling to one value per channel; in 2-D, to
+    another output size, an adaptive pooling."""
     dims = window_dims(m, x)
-    refuse_if(per_dimension(m.output_size, dims) != (1,) * dims, f"output_size={m.output_size}: graphdl pools to one value per channel only")
     refuse_if(getattr(m, "return_indices", False), "return_indices=True: graphdl's max pooling returns the maxima only")
     reduce = "Max" if "Max" in type(m).__name__ else "Average"
-    return layer_spec(f"global{reduce}Pooling{dims}d", x)
+    # None keeps the input's size in that dimension, which the trial run's size tells.
+    size = tuple(n if s is None else s for s, n in zip(per_dimension(m.output_size, dims), x.size[2:]))
+    if size == (1,) * dims:
+        return layer_spec(f"global{reduce}Pooling{dims}d", x)
+    refuse_if(dims != 2, f"output_size={m.output_size}: graphdl pools to other sizes than 1 in 2-D only")
+    return layer_spec(f"adaptive{reduce}Pooling2d", x, outputSize=compact(size))
 
 
 _NOT_1D = "torch's AdaptiveAvgPool1d(1) and AdaptiveMaxPool1d(1) keep a time dimension of 1, which MATLAB's 1-D global pooling removes"
@@ -274,3 +280,55 @@ class GlobalMaxPooling3d(_GlobalPooling):
     auto_name = "gmpool3d"
     dims, reduce = 3, "max"
     summary = "3-D global max pooling: the maximum over height, width and depth, keeping 1x1x1xchannels"
+
+
+def _adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """torch's (and MATLAB's) windows of adaptive pooling along one dimension: output i pools
+    [floor(i n / out), ceil((i + 1) n / out)), so that the windows cover the input and overlap
+    where `out` does not divide `n`."""
+    return [(i * n // out, -(-(i + 1) * n // out)) for i in range(out)]
+
+
+class _AdaptivePooling(LayerKind):
+    """Pooling to a given height and width whatever the input's: each output pixel pools its
+    share of the input, as torch's AdaptiveAvgPool2d and AdaptiveMaxPool2d do."""
+
+    category = "pooling"
+    params = (Param("outputSize", Size(2), positional=True, doc="height and width of the output: [height, width], or one number for both"),)
+    reduce: ClassVar[str]  # "Avg" or "Max", torch's spelling
+
+    def infer(self, args, inputs):
+        shape = image_input(self.name, inputs, 2)
+        return Inferred({"out": Shape.image(*args["outputSize"], shape.channels)})
+
+    def build(self, args, inputs):
+        from torch import nn
+
+        return getattr(nn, f"Adaptive{self.reduce}Pool2d")(_scalar(args["outputSize"]))
+
+    def describe(self, args):
+        what = "average" if self.reduce == "Avg" else "max"
+        return f"2-D adaptive {what} pooling to {'x'.join(map(str, args['outputSize']))}"
+
+    def flops(self, args, inputs, inferred):
+        shape = inputs["in"]
+        rows, cols = (sum(end - start for start, end in _adaptive_windows(n, out)) for n, out in zip(shape.spatial, args["outputSize"]))
+        return rows * cols * shape.channels
+
+
+@register
+class AdaptiveAveragePooling2d(_AdaptivePooling):
+    name = "adaptiveAveragePooling2d"
+    imported_by = ("torch.nn.AdaptiveAvgPool2d",)  # globalAveragePooling2d's importer, for an output larger than 1x1
+    auto_name = "adaptavgpool"
+    reduce = "Avg"
+    summary = "2-D adaptive average pooling to outputSize: the mean of each window of a grid that covers the input, whatever its size"
+
+
+@register
+class AdaptiveMaxPooling2d(_AdaptivePooling):
+    name = "adaptiveMaxPooling2d"
+    imported_by = ("torch.nn.AdaptiveMaxPool2d",)  # globalMaxPooling2d's importer, for an output larger than 1x1
+    auto_name = "adaptmaxpool"
+    reduce = "Max"
+    summary = "2-D adaptive max pooling to outputSize: the maximum of each window of a grid that covers the input, whatever its size"

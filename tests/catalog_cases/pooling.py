@@ -42,4 +42,6 @@ CASES = {
     "globalMaxPooling1d": [f"{SEQUENCE}\n g = globalMaxPooling1d()", f"{ANY_LENGTH}\n g = globalMaxPooling1d()"],
     "globalMaxPooling2d": [f"{IMAGE}\n g = globalMaxPooling2d()", f"{IMAGE}\n g = globalMaxPooling2d()\n f = fullyConnected(2)"],
     "globalMaxPooling3d": [f"{IMAGE3D}\n g = globalMaxPooling3d()"],
+    "adaptiveAveragePooling2d": [f"{IMAGE}\n a = adaptiveAveragePooling2d([5, 3])", f"{IMAGE}\n a = adaptiveAveragePooling2d(16)"],
+    "adaptiveMaxPooling2d": [f"{IMAGE}\n a = adaptiveMaxPooling2d(4)", f"{IMAGE}\n a = adaptiveMaxPooling2d([1, 7])\n f = fullyConnected(2)"],
 }
