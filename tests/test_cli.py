@@ -53,7 +53,10 @@ def test_check_a_missing_file():
 def test_choose_a_network_by_name(tmp_path):
     path = tmp_path / "two.dlg"
     path.write_text("network a {\n input = featureInput(2)\n}\nnetwork b {\n input = featureInput(3)\n fc = fullyConnected(1)\n}\n")
-    assert "several networks" in graphdl("check", path).stderr
+    # check covers both (issue 13); a command that uses one network needs its name.
+    both = graphdl("check", path)
+    assert both.returncode == 0 and "network `a` is valid" in both.stdout and "network `b` is valid" in both.stdout
+    assert "several networks" in graphdl("compile", path).stderr
     result = graphdl("check", path, "--network", "b")
     assert result.returncode == 0 and "network `b` is valid" in result.stdout
     assert "did you mean `b`" not in graphdl("check", path, "--network", "c").stderr
@@ -245,6 +248,30 @@ def test_a_file_of_blocks_only_checks_and_other_commands_say_it_has_no_network(t
     for command in ("summary", "render", "train", "compile"):
         result = graphdl(command, library)
         assert result.returncode == 1 and f"defines no network to {command}" in result.stderr and "Traceback" not in result.stderr, command
+
+
+def test_check_summary_and_render_cover_every_network_of_a_file(tmp_path):
+    path = tmp_path / "gan.dlg"
+    path.write_text(
+        "block dense(n) {\n fc = fullyConnected(n)\n r = relu()\n}\n"
+        "network generator {\n input = featureInput(8)\n d = dense(16)\n}\n"
+        "network discriminator {\n input = featureInput(16)\n d = dense(1)\n}\n"
+    )
+    checked = graphdl("check", path)
+    assert checked.returncode == 0, checked.stderr
+    assert "network `generator` is valid" in checked.stdout and "network `discriminator` is valid" in checked.stdout
+    summary = graphdl("summary", path)
+    assert summary.stdout.startswith("generator: series network") and "\ndiscriminator: series network" in summary.stdout
+    data = json.loads(graphdl("summary", "--json", path).stdout)
+    assert [network["network"] for network in data] == ["generator", "discriminator"]
+    rendered = graphdl("render", path, "-o", tmp_path / "gan.svg")
+    assert rendered.returncode == 0 and (tmp_path / "gan-generator.svg").exists() and (tmp_path / "gan-discriminator.svg").exists()
+    one = graphdl("summary", path, "--network", "discriminator")
+    assert one.stdout.startswith("discriminator:") and "generator" not in one.stdout
+    # A shared block's mistake is reported once, though both networks use it.
+    path.write_text(path.read_text().replace("fullyConnected(n)", "fullyConected(n)"))
+    broken = graphdl("check", path)
+    assert broken.returncode == 1 and broken.stderr.count("error[E201]") == 1, broken.stderr
 
 
 def test_the_examples_are_formatted():

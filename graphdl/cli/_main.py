@@ -215,42 +215,49 @@ def _plot_file(text: str) -> str:
 
 
 def _check(args) -> int:
-    checked = _checked(args, network_needed=False)
-    if checked.ok and checked.graph is None:  # a file of blocks only: a library, valid as such
-        print(f"{args.file}: no network to check; its blocks are checked where a network uses them")
-        return 0
-    if checked.ok:
-        graph, analysis = checked.graph, checked.analysis
-        print(f"{args.file}: network `{graph.name}` is valid: {len(graph)} layers, {analysis.num_learnables:,} learnables")
-        return 0
-    return 1
+    every = _checked_each(args, network_needed=False)
+    for checked in every:
+        if checked.ok and checked.graph is None:  # a file of blocks only: a library, valid as such
+            print(f"{args.file}: no network to check; its blocks are checked where a network uses them")
+        elif checked.ok:
+            graph, analysis = checked.graph, checked.analysis
+            print(f"{args.file}: network `{graph.name}` is valid: {len(graph)} layers, {analysis.num_learnables:,} learnables")
+    return 0 if all(checked.ok for checked in every) else 1
 
 
 def _summary(args) -> int:
     from graphdl.views import summary, summary_data
 
-    checked = _checked(args)
-    if not checked.ok:
+    every = _checked_each(args)
+    if not all(checked.ok for checked in every):
         return 1
-    if args.json:
+    if args.json:  # one network's summary, or a list of them
         import json
 
-        sys.stdout.write(json.dumps(summary_data(checked.graph, checked.analysis), indent=2) + "\n")
-    else:
-        sys.stdout.write(summary(checked.graph, checked.analysis))
+        data = [summary_data(checked.graph, checked.analysis) for checked in every]
+        sys.stdout.write(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+        return 0
+    sys.stdout.write("\n".join(summary(checked.graph, checked.analysis) for checked in every))
     return 0
 
 
 def _render(args) -> int:
     from graphdl.views import render
 
-    checked = _checked(args)
-    if checked.graph is None:
+    every = _checked_each(args)
+    if any(checked.graph is None for checked in every):
         return 1
-    output = Path(args.output) if args.output else Path(f"{checked.graph.name}.svg")
-    render(checked.graph, output, checked.analysis)
-    print(f"wrote {output}" + ("" if checked.ok else " (layers with errors drawn in red)"))
-    return 0 if checked.ok else 1
+    for checked in every:
+        name = checked.graph.name
+        if args.output is None:
+            output = Path(f"{name}.svg")
+        elif len(every) == 1:
+            output = Path(args.output)
+        else:  # one picture per network: the name given, with the network's name added
+            output = Path(args.output).with_name(f"{Path(args.output).stem}-{name}{Path(args.output).suffix}")
+        render(checked.graph, output, checked.analysis)
+        print(f"wrote {output}" + ("" if checked.ok else " (layers with errors drawn in red)"))
+    return 0 if all(checked.ok for checked in every) else 1
 
 
 def _train(args) -> int:
@@ -530,17 +537,44 @@ def _fmt(args) -> int:
 def _checked(args, network_needed: bool = True) -> Checked:
     """The file checked, its diagnostics printed. A file of blocks only checks without errors (a
     library); a command that needs a network gets an error for it."""
+    (checked,) = _checked_each(args, network_needed, each=False)
+    return checked
+
+
+def _checked_each(args, network_needed: bool = True, each: bool = True) -> list[Checked]:
+    """The file checked, one Checked per network when it declares several and --network names
+    none (`each`), else one; every diagnostic printed once (blocks the networks share are checked
+    in each)."""
     import dataclasses
 
     from graphdl._frontend import check
 
-    checked = check(args.file, args.network, dict(args.parameters), search_path=args.search_path, allow_outside=args.allow_outside_imports)
-    if network_needed and checked.ok and checked.graph is None:
-        refusal = Diagnostic("E002", f"{args.file} defines no network to {args.command}", help="write one, or import this file from one")
-        checked = dataclasses.replace(checked, diagnostics=(*checked.diagnostics, refusal))
-    if checked.diagnostics:
-        _print_diagnostics(checked.diagnostics, checked.sources, args)
-    return checked
+    names = [args.network] if args.network is not None or not each else _networks_declared(args.file) or [None]
+    results = []
+    for name in names:
+        checked = check(args.file, name, dict(args.parameters), search_path=args.search_path, allow_outside=args.allow_outside_imports)
+        if network_needed and checked.ok and checked.graph is None:
+            refusal = Diagnostic("E002", f"{args.file} defines no network to {args.command}", help="write one, or import this file from one")
+            checked = dataclasses.replace(checked, diagnostics=(*checked.diagnostics, refusal))
+        results.append(checked)
+    diagnostics = list(dict.fromkeys(d for checked in results for d in checked.diagnostics))
+    if diagnostics:
+        _print_diagnostics(diagnostics, {path: s for checked in results for path, s in checked.sources.items()}, args)
+    return results
+
+
+def _networks_declared(path: str) -> list[str]:
+    """The networks a file declares itself, in order (none when it cannot be read or parsed: the
+    check says why)."""
+    from graphdl.source import Source
+    from graphdl.syntax import parse
+
+    try:
+        document, _ = parse(Source.read(path))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    names = [network.name for network in document.networks]
+    return names if len(names) > 1 else []
 
 
 def _print_diagnostics(diagnostics, sources, args) -> None:

@@ -81,7 +81,7 @@ def _choose(document: Document, scope: Scope, name: str | None, diagnostics: lis
         diagnostics.append(
             Diagnostic(
                 "E002", f"{path} defines several networks ({names}); say which to use", second.name_span, "another network",
-                help="pass its name (`--network NAME` on the command line)",
+                help=f'pass the name of one: network="{next(iter(networks))}" from Python, --network {next(iter(networks))} on the command line',
             )
         )
     elif document.blocks:
