@@ -13,6 +13,7 @@ that lose an input that way are *quiet*, so that analysis says nothing more abou
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -350,7 +351,8 @@ class Expander:
         if definition is not None and isinstance(definition[0], BlockDecl):
             return self._instantiate(body, call, name, arguments, definition, owner)
         known = [k.name for k in kinds()] + [n for n, (d, _) in body.scope.names.items() if isinstance(d, BlockDecl)]
-        self.report(Diagnostic("E201", f"unknown layer kind or block `{call.callee}`", call.callee_span, "", help=suggest(call.callee, known)))
+        help = _pytorch_name(call.callee) or suggest(call.callee, known)
+        self.report(Diagnostic("E201", f"unknown layer kind or block `{call.callee}`", call.callee_span, "", help=help))
         return self._invalid(body, name, call)
 
     def _report_in_instance(self, body: _Body, name: str, diagnostic: Diagnostic, argument: Argument | None) -> None:
@@ -759,3 +761,24 @@ def _whole(value: object) -> bool:
 
 def _join(first: Span, last: Span) -> Span:
     return Span(first.path, first.line, first.column, last.end_line, last.end_column, first.start, last.end)
+
+
+def _pytorch_name(name: str) -> str | None:
+    """The graphdl kind that PyTorch calls `name` (`Conv2d`, `ReLU6`, `relu6`), found among the
+    modules and functions the kinds import, for users who think in PyTorch's names."""
+    matches = _pytorch_names(tuple(kinds())).get(name.lower())
+    if not matches:
+        return None
+    kinds_named = " or ".join(f"`{kind}`" for kind in matches)
+    return f"`{name}` is PyTorch's name: graphdl's is {kinds_named} (`graphdl layers` lists each kind's arguments)"
+
+
+@functools.lru_cache(maxsize=4)
+def _pytorch_names(registered: tuple) -> dict[str, list[str]]:
+    """PyTorch's names (lower case) of the modules and functions the registered kinds import, to
+    the kinds; made once for a registry (a kind registered later makes another)."""
+    index: dict[str, set[str]] = {}
+    for kind in registered:
+        for path in kind.importers:
+            index.setdefault(path.rsplit(".", 1)[-1].lower(), set()).add(kind.name)
+    return {name: sorted(found) for name, found in index.items()}
