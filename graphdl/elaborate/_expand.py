@@ -187,14 +187,11 @@ class Expander:
 
     def _ports(self, body: _Body, ports: Ports) -> None:
         if ports.keyword not in ("input", "output"):
-            self.report(
-                Diagnostic(
-                    "E101",
-                    f"expected `input` or `output`, found `{ports.keyword}`",
-                    ports.keyword_span,
-                    help="a block's ports are written `input x, y` and `output z`",
-                )
-            )
+            # Two names in a row read as ports; in a network (which has none) it is a slip in a statement.
+            statement = "a layer is declared `name = kind(...)` and layers are connected `a -> b`"
+            help = f"a block's ports are written `input x, y` and `output z`; {statement}" if body.is_block else statement
+            expected = "`input` or `output`" if body.is_block else "a statement"
+            self.report(Diagnostic("E101", f"expected {expected}, found `{ports.keyword}`", ports.keyword_span, help=help))
             return
         if not body.is_block:
             if ports.keyword == "input":

@@ -127,7 +127,31 @@ def syntax_error(e: UnexpectedInput, text: str, source: Source, still_open: Open
     help = None
     if isinstance(e, UnexpectedToken) and e.token.type == "NAME" and "COMMA" in (e.accepts or e.expected):
         help = "separate arguments with `,`"
+    elif isinstance(e, UnexpectedToken):
+        help = _slip(text, start, e.token)
     return Diagnostic("E101", message, span, "unexpected here", labels, help=help), region
+
+
+_ASSIGNED_NAME = re.compile(r"\s*([A-Za-z_]\w*)\s*=\s*([A-Za-z_][\w.]*)\s*$")
+
+
+def _slip(text: str, offset: int, token: Token) -> str | None:
+    """The fix of a likely slip at the token the parser stopped at: an arrow written as `=>` or
+    `- >`, a layer connected with `=`, a layer declared inside a chain."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    before = text[line_start:offset]
+    line_end = text.find("\n", offset)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    if token.value == ">" and before.rstrip().endswith("="):
+        return "layers are connected with `->`, not `=>`"
+    if token.value == ">" or (token.value == "-" and text[token.end_pos : token.end_pos + 2].lstrip().startswith(">")):
+        return "write the arrow `->` without a space inside it"
+    if token.type == "_NL" and (assigned := _ASSIGNED_NAME.match(line)):
+        source, target = assigned.groups()
+        return f"`=` declares a layer, `{source} = kind(...)`; to connect `{source}` to `{target}`, write `{source} -> {target}`"
+    if token.value == "=" and "->" in before:
+        return "declare the layer on a line of its own (`name = kind(...)`), then connect it in the chain by its name"
+    return None
 
 
 def _first_on_its_line(text: str, offset: int) -> bool:
