@@ -8,6 +8,7 @@ keeps them as written.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from collections.abc import Sequence
@@ -30,6 +31,14 @@ class ArgumentProblem(Exception):
         self.help = help
 
 
+
+
+def _quoted_suggestion(value: str, choices) -> str | None:
+    """'did you mean "same"?' for a misspelt word among `choices`, as the word is written: quoted."""
+    close = difflib.get_close_matches(value, list(choices), n=3, cutoff=0.6) or [c for c in choices if c.lower() == value.lower()]
+    if not close:
+        return None
+    return "did you mean " + " or ".join(f'"{c}"' for c in close) + "?"
 
 
 def _is_int(value: object) -> bool:
@@ -138,7 +147,7 @@ class Choice(ArgType):
         if not isinstance(value, str):
             raise self.wrong(value)
         if value not in self.choices:
-            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E207")
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E207", _quoted_suggestion(value, self.choices))
         return value
 
 
@@ -182,6 +191,8 @@ class Padding(ArgType):
     def normalize(self, value: object) -> str | tuple[tuple[int, int], ...]:
         if value == "same":
             return "same"
+        if isinstance(value, str):
+            raise ArgumentProblem(f"expected {self.expected}, found {show_value(value)}", "E203", _quoted_suggestion(value, ("same",)))
         value = _integral(value)
         values = value if isinstance(value, tuple) else (value,)
         if not values or not all(_is_int(v) for v in values):
