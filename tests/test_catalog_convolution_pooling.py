@@ -11,12 +11,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from test_shapes import assert_static_equals_runtime
 
 import graphdl
 from conftest import network
-from graphdl.catalog import ArgumentProblem, Inferred, LayerKind, Shape, register
+from graphdl.catalog import ArgumentProblem, Inferred, LayerKind, Shape, lookup, register
 from graphdl.catalog._convolution import Groups
 from graphdl.catalog._window import Padding1d
 
@@ -244,8 +244,13 @@ def test_adaptive_pooling_is_torchs_and_counts_each_windows_elements(kind, funct
     body = f"{IMAGE}\n a = {kind}([{output_size[0]}, {output_size[1]}])"
     net = graphdl.dlnetwork(graphdl.loads(network(body)))
     assert net.analysis["a"].output == Shape.image(*output_size, 3)
-    x = torch.randn(2, 3, 12, 10)
-    torch.testing.assert_close(net(x), function(x, output_size), rtol=0, atol=0)
+    x = torch.randn(2, 3, 12, 10, requires_grad=True)
+    y, expected = net(x), function(x, output_size)
+    torch.testing.assert_close(y, expected, rtol=0, atol=0)
+    weights = torch.randn(y.shape)
+    (gradient,) = torch.autograd.grad((y * weights).sum(), x)
+    (expected_gradient,) = torch.autograd.grad((expected * weights).sum(), x)
+    torch.testing.assert_close(gradient, expected_gradient)
     # One operation per element of each window, the windows overlapping where the sizes do not divide.
     rows = sum(math.ceil((i + 1) * 12 / output_size[0]) - math.floor(i * 12 / output_size[0]) for i in range(output_size[0]))
     cols = sum(math.ceil((j + 1) * 10 / output_size[1]) - math.floor(j * 10 / output_size[1]) for j in range(output_size[1]))
@@ -378,6 +383,71 @@ def test_1d_windows_agree_with_torch_for_any_geometry(length, channels, window, 
             padding = "same"
     source = f"input = sequenceInput({channels}, length={length})"
     _check_window(1, source, torch.randn(2, channels, length), kind, (window,), (stride,), (dilation,), padding)
+
+
+def _ceil_pool(x, kind, window, stride, pads):
+    """Pooling rounding the number of windows up, by its definition: the windows that fit the
+    padded input, and one more that overhangs it if some of it is left and the window starts
+    before the padding after the input; each clipped to the padded input, its mean over what is
+    left of it."""
+    padded = F.pad(x, [p for pair in reversed(pads) for p in pair], value=float("-inf") if kind == "max" else 0.0)
+    starts = []
+    for n, k, s, (before, after) in zip(x.shape[2:], window, stride, pads):
+        fitting = list(range(0, n + before + after - k + 1, s))
+        left = fitting[-1] + k < n + before + after
+        extra = fitting[-1] + s
+        starts.append([*fitting, extra] if left and extra < n + before else fitting)
+    out = torch.empty(*x.shape[:2], len(starts[0]), len(starts[1]))
+    for i, top in enumerate(starts[0]):
+        for j, left in enumerate(starts[1]):
+            region = padded[:, :, top : top + window[0], left : left + window[1]]
+            out[:, :, i, j] = region.amax((2, 3)) if kind == "max" else region.mean((2, 3))
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+    window=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    stride=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    padding=st.tuples(*[st.integers(0, 2)] * 4),
+    kind=st.sampled_from(["max", "average"]),
+)
+# torch's pool of the input padded first would count a window starting in the padding after it.
+@example(sizes=(3, 3), window=(2, 2), stride=(2, 2), padding=(0, 2, 0, 2), kind="average")
+@example(sizes=(4, 5), window=(3, 2), stride=(2, 3), padding=(1, 1, 0, 0), kind="max")
+def test_rounding_up_counts_a_last_window_that_starts_before_the_padding_after_the_input(sizes, window, stride, padding, kind):
+    pads = _pads(padding, 2)
+    x = torch.randn(2, 2, *sizes)
+    layer = f'{kind}Pooling2d({list(window)}, stride={list(stride)}, padding={list(padding)}, roundingMode="ceil")'
+    text = f'input = imageInput([{sizes[0]}, {sizes[1]}, 2], normalization="none")\n p = {layer}'
+    result = checked(text)
+    if not result.ok:
+        assert [d.code for d in result.diagnostics] == ["E402"]
+        assert any(k > n + b + a for n, k, (b, a) in zip(sizes, window, pads))
+        return
+    net = graphdl.dlnetwork(graphdl.loads(network(text)))
+    expected = _ceil_pool(x, kind, window, stride, pads)
+    assert net.analysis["p"].output.spatial == tuple(expected.shape[2:])
+    torch.testing.assert_close(net(x), expected)
+    symmetric = all(b == a for b, a in pads) and all(b <= k // 2 for (b, _), k in zip(pads, window))
+    if symmetric:
+        pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+        torch.testing.assert_close(net(x), pool(x, window, stride, [b for b, _ in pads], ceil_mode=True), rtol=0, atol=0)
+
+
+def test_rounding_is_floor_unless_asked_and_says_so():
+    rounded = {}
+    for mode in ("floor", "ceil"):
+        graph = graphdl.loads(network(f'{IMAGE}\n p = maxPooling2d(3, stride=2, roundingMode="{mode}")'))
+        rounded[mode] = graphdl.analyze(graph)["p"].output.spatial
+    assert rounded == {"floor": (5, 4), "ceil": (6, 5)}
+    default = graphdl.loads(network(f"{IMAGE}\n p = averagePooling2d(3, stride=2)"))
+    assert graphdl.analyze(default)["p"].output.spatial == (5, 4)
+    args = {"poolSize": (3, 3), "stride": (2, 2), "padding": ((0, 0), (0, 0)), "roundingMode": "ceil"}
+    assert lookup("maxPooling2d").describe(args) == "3x3 max pooling with stride 2x2 and padding 0x0, rounding the number of windows up"
+    with pytest.raises(graphdl.GraphdlError, match='expected one of "floor", "ceil", found "up"'):
+        graphdl.loads(network(f'{IMAGE}\n p = maxPooling2d(3, roundingMode="up")'))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

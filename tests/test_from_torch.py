@@ -192,6 +192,10 @@ CASES = {
         ),
         (9, 9, 2),
     ),
+    "pooling rounding up": (
+        nn.Sequential(OrderedDict(max=nn.MaxPool2d(3, stride=2, ceil_mode=True), avg=nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True))),
+        (10, 9, 2),
+    ),
     "adaptive pooling": (
         nn.Sequential(OrderedDict(avg=nn.AdaptiveAvgPool2d((5, None)), max=nn.AdaptiveMaxPool2d(3), gap=nn.AdaptiveAvgPool2d((None, 1)))),
         (7, 6, 2),
@@ -432,7 +436,7 @@ def test_every_refusal_is_reported_in_one_run():
         OrderedDict(
             conv=nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"),
             bn=nn.BatchNorm2d(4, momentum=0.01),
-            pool=nn.MaxPool2d(2, ceil_mode=True),
+            pool=nn.MaxPool2d(2, dilation=2),
             up=nn.Upsample(scale_factor=2, mode="bicubic"),
             norm=nn.InstanceNorm2d(4),
         )
@@ -443,7 +447,7 @@ def test_every_refusal_is_reported_in_one_run():
     conv, bn, pool, up, norm = refusal.notes
     assert conv == "module `conv` (nn.Conv2d), node `conv`: padding_mode=\"reflect\": graphdl's convolutions pad with zeros only"
     assert bn.startswith("module `bn` (nn.BatchNorm2d), node `bn`: momentum=0.01: ")
-    assert pool.startswith("module `pool` (nn.MaxPool2d), node `pool`: ceil_mode=True: ")
+    assert pool.startswith("module `pool` (nn.MaxPool2d), node `pool`: dilation=2: ")
     assert up.startswith("module `up` (nn.Upsample), node `up`: mode=\"bicubic\": ")
     assert norm.startswith("module `norm` (nn.InstanceNorm2d), node `norm`: affine=False (PyTorch's default): ")
     # Every module is one graphdl imports: no list of them is needed.
@@ -497,6 +501,7 @@ def test_a_module_under_two_names_and_an_output_returned_twice_are_refused():
         (nn.Sequential(OrderedDict(bn=nn.BatchNorm2d(2, eps=1e-6))), (3, 3, 2), "eps=1e-06: graphdl's epsilon is at least 1e-5"),
         (nn.Sequential(OrderedDict(pool=nn.AdaptiveAvgPool3d(2))), (4, 4, 4, 2), "output_size=2: graphdl pools to other sizes than 1 in 2-D only"),
         (nn.Sequential(OrderedDict(pool=nn.AdaptiveMaxPool2d(2, return_indices=True))), (4, 4, 2), "return_indices=True"),
+        (nn.Sequential(OrderedDict(pool=nn.MaxPool3d(2, ceil_mode=True))), (5, 5, 5, 2), "ceil_mode=True: graphdl's pooling rounds"),
         (nn.Sequential(OrderedDict(prob=nn.Softmax(dim=2))), (4, 4, 2), "dim=2: graphdl's softmax works over the channels"),
         (nn.Sequential(OrderedDict(fc=nn.Linear(2, 2), act=nn.Softplus(beta=2))), (2,), "beta=2"),
         (nn.Sequential(OrderedDict(lrn=nn.LocalResponseNorm(4))), (3, 3, 6), "size=4: an even window reaches one channel further back"),

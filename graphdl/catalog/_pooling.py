@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from graphdl.catalog._arguments import Padding, Param, Size
+from graphdl.catalog._arguments import Choice, Padding, Param, Size
 from graphdl.catalog._importing import LayerSpec, TracedTensor, compact, layer_spec, per_dimension, refuse_if, window_dims
 from graphdl.catalog._registry import Inferred, LayerKind, register
 from graphdl.catalog._shape import Shape
-from graphdl.catalog._window import Padding1d, Window, describe_window, image_input
+from graphdl.catalog._window import Padding1d, Window, adaptive_windows, describe_window, image_input, windows
 
 _EXTENT = {1: "width (or length, over time)", 2: "height and width", 3: "height, width and depth"}
 
@@ -22,6 +22,16 @@ def _window_params(dims: int) -> tuple[Param, ...]:
         Param("stride", Size(dims), 1, doc="MATLAB's default is 1: pass stride=2 for the usual halving"),
         Param("padding", Padding1d() if dims == 1 else Padding(dims), 0),
     )
+
+
+# MATLAB's pooling rounds the number of windows down; networks from PyTorch (GoogLeNet, SqueezeNet)
+# round it up, with ceil_mode.
+_ROUNDING = Param(
+    "roundingMode",
+    Choice(("floor", "ceil")),
+    "floor",
+    doc='"ceil" also counts a last window that overhangs the padded input, if it starts before the padding after it (torch\'s ceil_mode)',
+)
 
 
 def _scalar(values: tuple[int, ...]) -> int | tuple[int, ...]:
@@ -39,23 +49,28 @@ def _import_window(m, dims: int) -> dict[str, object]:
     }
 
 
+def _rounding(m, dims: int) -> dict[str, object]:
+    refuse_if(m.ceil_mode and dims != 2, "ceil_mode=True: graphdl's pooling rounds the number of windows up in 2-D only")
+    return {"roundingMode": "ceil"} if m.ceil_mode else {}
+
+
 def _import_max_pool(m, x: TracedTensor) -> LayerSpec:
     dims = window_dims(m, x)
-    refuse_if(m.ceil_mode, "ceil_mode=True: graphdl's pooling windows stop at the input's edge, as ceil_mode=False")
+    rounding = _rounding(m, dims)
     refuse_if(per_dimension(m.dilation, dims) != (1,) * dims, f"dilation={m.dilation}: graphdl's pooling has no dilation")
     refuse_if(m.return_indices, "return_indices=True: graphdl's max pooling returns the maxima only")
-    return layer_spec(f"maxPooling{dims}d", x, **_import_window(m, dims))
+    return layer_spec(f"maxPooling{dims}d", x, **_import_window(m, dims), **rounding)
 
 
 def _import_average_pool(m, x: TracedTensor) -> LayerSpec:
     dims = window_dims(m, x)
-    refuse_if(m.ceil_mode, "ceil_mode=True: graphdl's pooling windows stop at the input's edge, as ceil_mode=False")
+    rounding = _rounding(m, dims)
     refuse_if(getattr(m, "divisor_override", None) is not None, "divisor_override: graphdl's average pooling divides by the window's size")
     refuse_if(
         not m.count_include_pad and any(per_dimension(m.padding, dims)),
         "count_include_pad=False: graphdl's average pooling counts the padding as zeros, as MATLAB does",
     )
-    return layer_spec(f"averagePooling{dims}d", x, **_import_window(m, dims))
+    return layer_spec(f"averagePooling{dims}d", x, **_import_window(m, dims), **rounding)
 
 
 def _import_global_pool(m, x: TracedTensor) -> LayerSpec:
@@ -81,7 +96,7 @@ class _Pooling(LayerKind):
     pad_value: ClassVar[float]
     verb: ClassVar[str]
 
-    def pool(self, window, stride, padding):
+    def pool(self, window, stride, padding, ceil=False):
         raise NotImplementedError
 
     def infer(self, args, inputs):
@@ -94,9 +109,15 @@ class _Pooling(LayerKind):
         window = Window.of(self.name, args, inputs, "poolSize", self.dims)
         size, stride = _scalar(window.size), _scalar(window.stride)
         if self.torch_pads(window):
-            return self.pool(size, stride, _scalar(window.padding))
+            return self.pool(size, stride, _scalar(window.padding), window.ceil)
         same = None if window.resolved else (window.size[-1], window.stride[-1])
-        return Padded(window.torch_pad, self.pad_value, self.pool(size, stride, 0), same)
+        keep = None
+        if window.ceil:
+            # Padded first, torch's pool drops only a last window starting past all the padding.
+            padded = [n + before + after for n, (before, after) in zip(window.input.spatial, window.pads)]
+            pooled = tuple(windows(n, k, s, before=n) for n, k, s in zip(padded, window.size, window.stride))
+            keep = window.output_size() if pooled != window.output_size() else None
+        return Padded(window.torch_pad, self.pad_value, self.pool(size, stride, 0, window.ceil), same, keep)
 
     def torch_pads(self, window: Window) -> bool:
         """Whether torch's pooling module can pad as the window needs: torch pools pad at most
@@ -104,7 +125,8 @@ class _Pooling(LayerKind):
         return window.symmetric and all(p <= k // 2 for p, k in zip(window.padding, window.size))
 
     def describe(self, args):
-        return describe_window(f"{self.verb} pooling", args, "poolSize")
+        rounding = ", rounding the number of windows up" if args.get("roundingMode") == "ceil" else ""
+        return describe_window(f"{self.verb} pooling", args, "poolSize") + rounding
 
     def flops(self, args, inputs, inferred):
         return inferred.outputs["out"].numel * math.prod(args["poolSize"])
@@ -114,20 +136,20 @@ class _MaxPooling(_Pooling):
     pad_value = float("-inf")
     verb = "max"
 
-    def pool(self, window, stride, padding):
+    def pool(self, window, stride, padding, ceil=False):
         from torch import nn
 
-        return getattr(nn, f"MaxPool{self.dims}d")(window, stride, padding)
+        return getattr(nn, f"MaxPool{self.dims}d")(window, stride, padding, ceil_mode=ceil)
 
 
 class _AveragePooling(_Pooling):
     pad_value = 0.0
     verb = "average"
 
-    def pool(self, window, stride, padding):
+    def pool(self, window, stride, padding, ceil=False):
         from torch import nn
 
-        return getattr(nn, f"AvgPool{self.dims}d")(window, stride, padding, count_include_pad=True)
+        return getattr(nn, f"AvgPool{self.dims}d")(window, stride, padding, ceil_mode=ceil, count_include_pad=True)
 
 
 @register
@@ -147,7 +169,7 @@ class MaxPooling2d(_MaxPooling):
     auto_name = "maxpool"
     dims = 2
     summary = "2-D max pooling: the maximum of each window"
-    params = _window_params(2)
+    params = (*_window_params(2), _ROUNDING)
 
 
 @register
@@ -177,7 +199,7 @@ class AveragePooling2d(_AveragePooling):
     auto_name = "avgpool"
     dims = 2
     summary = "2-D average pooling: the mean of each window (padding counts as zeros, as in MATLAB)"
-    params = _window_params(2)
+    params = (*_window_params(2), _ROUNDING)
 
 
 @register
@@ -282,13 +304,6 @@ class GlobalMaxPooling3d(_GlobalPooling):
     summary = "3-D global max pooling: the maximum over height, width and depth, keeping 1x1x1xchannels"
 
 
-def _adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
-    """torch's (and MATLAB's) windows of adaptive pooling along one dimension: output i pools
-    [floor(i n / out), ceil((i + 1) n / out)), so that the windows cover the input and overlap
-    where `out` does not divide `n`."""
-    return [(i * n // out, -(-(i + 1) * n // out)) for i in range(out)]
-
-
 class _AdaptivePooling(LayerKind):
     """Pooling to a given height and width whatever the input's: each output pixel pools its
     share of the input, as torch's AdaptiveAvgPool2d and AdaptiveMaxPool2d do."""
@@ -304,7 +319,11 @@ class _AdaptivePooling(LayerKind):
     def build(self, args, inputs):
         from torch import nn
 
-        return getattr(nn, f"Adaptive{self.reduce}Pool2d")(_scalar(args["outputSize"]))
+        if self.reduce == "Max":
+            from graphdl.catalog._torch_modules.pooling import AdaptiveMaxPool2d
+
+            return AdaptiveMaxPool2d(args["outputSize"], inputs["in"].spatial)
+        return nn.AdaptiveAvgPool2d(_scalar(args["outputSize"]))
 
     def describe(self, args):
         what = "average" if self.reduce == "Avg" else "max"
@@ -312,7 +331,7 @@ class _AdaptivePooling(LayerKind):
 
     def flops(self, args, inputs, inferred):
         shape = inputs["in"]
-        rows, cols = (sum(end - start for start, end in _adaptive_windows(n, out)) for n, out in zip(shape.spatial, args["outputSize"]))
+        rows, cols = (sum(end - start for start, end in adaptive_windows(n, out)) for n, out in zip(shape.spatial, args["outputSize"]))
         return rows * cols * shape.channels
 
 

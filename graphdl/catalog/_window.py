@@ -96,13 +96,18 @@ class Window:
     dilation: tuple[int, ...]
     pads: Pads
     size_arg: str  # the argument to blame when the window does not fit
+    # Rounding the number of windows up (a pooling's roundingMode="ceil", torch's ceil_mode): a
+    # last window that overhangs the padded input still counts, if it starts before the padding
+    # after the input.
+    ceil: bool = False
 
     @classmethod
     def of(cls, kind: str, args, inputs: Mapping[str, Shape], size_arg: str, dims: int = 2) -> Window:
         shape = image_input(kind, inputs, dims)
         size, stride = args[size_arg], args["stride"]
         dilation = args.get("dilationFactor", (1,) * len(size))
-        return cls(shape, size, stride, dilation, _resolve(args["padding"], slid_sizes(shape), size, stride, dilation), size_arg)
+        pads = _resolve(args["padding"], slid_sizes(shape), size, stride, dilation)
+        return cls(shape, size, stride, dilation, pads, size_arg, args.get("roundingMode") == "ceil")
 
     @property
     def over_time(self) -> bool:
@@ -128,7 +133,7 @@ class Window:
                     argument=self.size_arg,
                     help='use a smaller window, or pad the input (padding="same")',
                 )
-            sizes.append((n + before + after - extent) // s + 1)
+            sizes.append(windows(n + before + after, extent, s, before=n + before if self.ceil else None))
         return tuple(sizes)
 
     def output(self, channels: int) -> Shape:
@@ -157,6 +162,25 @@ class Window:
         if not self.resolved:
             return None
         return tuple(p for before_after in reversed(self.pads) for p in before_after)
+
+
+def windows(padded: int, extent: int, stride: int, before: int | None = None) -> int:
+    """The number of windows of `extent` at `stride` over `padded` elements: rounded down, or with
+    `before` (the input and the padding before it) rounded up, as torch's ceil_mode counts them:
+    the window that rounding up adds counts if it starts before `before`. (torch drops that window
+    after counting it, which with padding wider than torch allows would drop one that rounding
+    down keeps.)"""
+    count = (padded - extent) // stride + 1
+    if before is not None and (padded - extent) % stride and count * stride < before:
+        count += 1
+    return count
+
+
+def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """torch's windows of adaptive pooling along a dimension of `n`: output i pools
+    [floor(i n / out), ceil((i + 1) n / out)), so that the windows cover the input and overlap
+    where `out` does not divide `n`."""
+    return [(i * n // out, -(-(i + 1) * n // out)) for i in range(out)]
 
 
 def same_padding(n: int, k: int, s: int, d: int = 1) -> tuple[int, int]:

@@ -90,7 +90,7 @@ class _Writer:
     def expression(self, module: nn.Module) -> str:
         cls = type(module)
         if cls.__module__.startswith("torch.nn."):
-            return f"nn.{cls.__name__}({module.extra_repr()})"
+            return f"nn.{cls.__name__}({', '.join([module.extra_repr(), *_unshown(module)])})"
         if not cls.__module__.startswith("graphdl."):
             raise error("E701", f"{cls.__module__}.{cls.__qualname__} is not a module of torch's or graphdl's")
         self.need(cls)
@@ -138,8 +138,31 @@ class _Writer:
         except Exception as e:
             raise error("E701", f"cannot write layer `{layer}` as Python: {text} fails: {e}") from e
         shapes = {key: tuple(value.shape) for key, value in module.state_dict().items()}
-        if repr(rebuilt) != repr(module) or shapes != {key: tuple(value.shape) for key, value in rebuilt.state_dict().items()}:
+        same = repr(rebuilt) == repr(module) and _settings(rebuilt) == _settings(module)
+        if not same or shapes != {key: tuple(value.shape) for key, value in rebuilt.state_dict().items()}:
             raise error("E701", f"cannot write layer `{layer}` as Python: {text} builds {rebuilt!r}, not {module!r}")
+
+
+def _unshown(module: nn.Module) -> list[str]:
+    """`name=value` for the settings a torch module's description leaves out and that differ from
+    their defaults: AvgPool2d's shows neither ceil_mode nor count_include_pad."""
+    shown = module.extra_repr()
+    arguments = []
+    for parameter in list(inspect.signature(type(module).__init__).parameters.values())[1:]:
+        if parameter.default is parameter.empty or f"{parameter.name}=" in shown or not hasattr(module, parameter.name):
+            continue
+        value = getattr(module, parameter.name)
+        if isinstance(value, (bool, int, float, str, type(None))) and value != parameter.default:
+            arguments.append(f"{parameter.name}={_literal(value)}")
+    return arguments
+
+
+def _settings(module: nn.Module) -> dict[str, object]:
+    """A torch module's plain settings, which its description may not show all of."""
+    if not type(module).__module__.startswith("torch.nn."):
+        return {}
+    plain = (bool, int, float, str, tuple)
+    return {key: value for key, value in vars(module).items() if not key.startswith("_") and key != "training" and isinstance(value, plain)}
 
 
 def _literal(value) -> str:
