@@ -45,6 +45,37 @@ def test_activations_compute_their_formula(layer, expected, source, x):
     torch.testing.assert_close(y, expected(x))
 
 
+@pytest.mark.parametrize(
+    "fun,expected",
+    [
+        ("abs", torch.abs),
+        ("exp", torch.exp),
+        ("log", lambda x: torch.log(x.abs())),
+        ("sqrt", lambda x: torch.sqrt(x.abs())),
+        ("square", lambda x: x * x),
+        ("sigmoid", torch.sigmoid),
+        ("tanh", torch.tanh),
+        ("negate", lambda x: -x),
+    ],
+)
+@pytest.mark.parametrize("source,x", [(FEATURES, X_FEATURES), (IMAGE, X_IMAGE), (SEQUENCE, X_SEQUENCE)], ids=["features", "image", "sequence"])
+def test_function_applies_the_function_it_names(fun, expected, source, x):
+    # log and sqrt of an absolute value, a layer before them, so that both are defined.
+    before = "a = function(\"abs\")\n " if fun in ("log", "sqrt") else ""
+    net = graphdl.dlnetwork(graphdl.loads(network(f"{source}\n {before}f = function(\"{fun}\")")))
+    with torch.no_grad():
+        torch.testing.assert_close(net.forward(x, outputs=["f"]), expected(x), rtol=0, atol=0)
+
+
+def test_function_names_only_functions_of_its_list():
+    with pytest.raises(graphdl.GraphdlError, match='did you mean "sqrt" or "square"'):
+        graphdl.loads(network(f'{FEATURES}\n f = function("sqr")'))
+    with pytest.raises(graphdl.GraphdlError, match=r'expected one of "abs", "exp", "log", "sqrt", "square", "sigmoid", "tanh", "negate", found "os\.system"'):
+        graphdl.loads(network(f'{FEATURES}\n f = function("os.system")'))
+    analysis = graphdl.analyze(graphdl.loads(network(f'{FEATURES}\n e = function("exp")\n s = function("sigmoid")')))
+    assert (analysis["e"].flops, analysis["s"].flops) == (6, 18)
+
+
 def test_layer_normalization_of_a_sequence_normalises_the_channels_of_each_step():
     y, m = run(f"{SEQUENCE}\n l = layerNormalization()", X_SEQUENCE, "l")
     expected = F.layer_norm(X_SEQUENCE.transpose(1, 2), (6,), m.weight, m.bias, 1e-5).transpose(1, 2)

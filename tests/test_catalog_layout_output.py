@@ -52,6 +52,17 @@ def test_multiplication_multiplies():
     torch.testing.assert_close(m(x), m.f(x) * x)
 
 
+def test_subtraction_subtracts_its_second_input_from_its_first():
+    m = net('input = featureInput(3)\n f = fullyConnected(3)\n d = subtraction()\n input -> f -> d/in2\n input -> d/in1')
+    x = torch.randn(4, 3)
+    torch.testing.assert_close(m(x), x - m.f(x), rtol=0, atol=0)
+    assert m.analysis["d"].flops == 3
+    with pytest.raises(graphdl.GraphdlError, match="subtraction needs inputs of one size"):
+        net('input = featureInput(3)\n f = fullyConnected(2)\n d = subtraction()\n input -> f -> d/in2\n input -> d/in1')
+    with pytest.raises(graphdl.GraphdlError, match="unknown argument"):
+        net("input = featureInput(3)\n d = subtraction(numInputs=3)")
+
+
 @pytest.mark.parametrize(
     "body,message",
     [

@@ -177,6 +177,19 @@ class Functional(nn.Module):
         return torch.softmax(x.tanh().sigmoid(), dim=-1).reshape(x.shape[0], -1)
 
 
+class _Differences(nn.Module):
+    """Subtraction and the elementwise functions, written as operators, functions and methods."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(5, 5)
+
+    def forward(self, x):
+        y = self.fc(x)
+        d = torch.sub(x, y) - torch.exp(y).sqrt() + y.abs().log() + torch.square(y) - y.sub(x)
+        return -torch.neg(d.exp().negative() + torch.abs(y).sqrt().square())
+
+
 CASES = {
     "grouped and depthwise convolutions": (
         nn.Sequential(OrderedDict(grouped=nn.Conv2d(4, 8, 3, groups=2), depthwise=nn.Conv2d(8, 8, (3, 1), groups=8, dilation=2))),
@@ -196,6 +209,7 @@ CASES = {
         nn.Sequential(OrderedDict(max=nn.MaxPool2d(3, stride=2, ceil_mode=True), avg=nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True))),
         (10, 9, 2),
     ),
+    "subtraction and elementwise functions": (_Differences(), (5,)),
     "adaptive pooling": (
         nn.Sequential(OrderedDict(avg=nn.AdaptiveAvgPool2d((5, None)), max=nn.AdaptiveMaxPool2d(3), gap=nn.AdaptiveAvgPool2d((None, 1)))),
         (7, 6, 2),
@@ -422,7 +436,7 @@ def test_an_unsupported_layer_is_named_with_its_node_and_line():
     assert note.startswith("module `lstm` (nn.LSTM), node `lstm` at test_from_torch.py:")
     assert note.endswith("(`out, _ = self.lstm(x)`): nn.LSTM is not one of the PyTorch layers graphdl imports")
     assert refusal.help.startswith("graphdl imports the PyTorch modules ChannelScale, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool2d")
-    assert "; the functions *, +, F.elu" in refusal.help and "; the methods x.add(), x.flatten()" in refusal.help
+    assert "; the functions *, +, -, -x, F.elu" in refusal.help and "; the methods x.abs(), x.add(), x.exp(), x.flatten()" in refusal.help
 
 
 def test_an_unsupported_function_is_named_with_the_module_that_calls_it():

@@ -256,3 +256,50 @@ class Softmax(_Elementwise):
 
     def describe(self, args):
         return "softmax"
+
+
+# The functions a function layer may apply, and torch's name of each: a fixed list, never code.
+_FUNCTIONS = {"abs": "abs", "exp": "exp", "log": "log", "sqrt": "sqrt", "square": "square", "sigmoid": "sigmoid", "tanh": "tanh", "negate": "neg"}
+# Operations per element, a transcendental function counted as one, as the other kinds count it.
+_FUNCTION_FLOPS = {"sigmoid": 3}
+
+
+def _applied(fun: str, *qualified: str) -> dict:
+    """The importers of a torch function or method of one tensor: torch.exp(x), x.exp(), -x."""
+
+    def convert(input, out=None) -> LayerSpec:
+        refuse_if(out is not None, "out=: graphdl's layers make their own outputs")
+        return layer_spec("function", input, fun=fun)
+
+    return dict.fromkeys(qualified, convert)
+
+
+@register
+class Function(_Elementwise):
+    """MATLAB's functionLayer for the elementwise functions of a fixed list: a name, not code, so
+    that a .dlg file never runs anything but layers."""
+
+    name = "function"
+    auto_name = "fun"
+    summary = "An elementwise function, by name: " + ", ".join(_FUNCTIONS)
+    params = (Param("fun", Choice(tuple(_FUNCTIONS)), positional=True, doc="the function to apply to each element"),)
+    importers = {
+        name: importer
+        for fun, torch_name in _FUNCTIONS.items()
+        if fun not in ("sigmoid", "tanh")  # imported as the sigmoid and tanh layers
+        for name, importer in _applied(fun, f"torch.{torch_name}", f"torch.Tensor.{torch_name}").items()
+    } | _applied("negate", "operator.neg", "torch.negative", "torch.Tensor.negative")
+
+    def build(self, args, inputs):
+        return None
+
+    def generate(self, args, inputs, emit, x):
+        import torch
+
+        return emit.function(getattr(torch, _FUNCTIONS[args["fun"]]), x)
+
+    def describe(self, args):
+        return f"elementwise {args['fun']}"
+
+    def flops(self, args, inputs, inferred):
+        return _FUNCTION_FLOPS.get(args["fun"], 1) * inferred.outputs["out"].numel

@@ -31,6 +31,11 @@ def _add(input, other, alpha=1) -> LayerSpec:
     return layer_spec("addition", input, other)
 
 
+def _sub(input, other, alpha=1) -> LayerSpec:
+    refuse_if(alpha != 1, f"alpha={alpha}: graphdl's subtraction subtracts its second input as it is")
+    return layer_spec("subtraction", input, other)
+
+
 def _mul(input, other) -> LayerSpec:
     return layer_spec("multiplication", input, other)
 
@@ -89,6 +94,26 @@ class Addition(_Elementwise):
     noun = "addition"
     operator = "add"
     importers = dict.fromkeys(("operator.add", "torch.add", "torch.Tensor.add"), _add)
+
+
+@register
+class Subtraction(_Elementwise):
+    name = "subtraction"
+    auto_name = "sub"
+    summary = "Subtracts its second input from its first elementwise, in1 - in2; they must have one size"
+    params = ()  # in1 - in2: a difference of more inputs would depend on their order
+    noun = "subtraction"
+    operator = "sub"
+    importers = dict.fromkeys(("operator.sub", "torch.sub", "torch.Tensor.sub"), _sub)
+
+    def inputs(self, args):
+        return ("in1", "in2")
+
+    def describe(self, args):
+        return "element-wise subtraction, in1 - in2"
+
+    def flops(self, args, inputs, inferred):
+        return inferred.outputs["out"].numel
 
 
 @register

@@ -137,7 +137,7 @@ class _Table:
 
 def label(target) -> str:
     """A function as PyTorch code writes it: `F.relu`, `torch.cat`, `+`."""
-    special = {operator.add: "+", operator.mul: "*", getattr: "x.shape", operator.getitem: "x.shape[0]"}
+    special = {operator.add: "+", operator.sub: "-", operator.neg: "-x", operator.mul: "*", getattr: "x.shape", operator.getitem: "x.shape[0]"}
     with contextlib.suppress(TypeError):
         if target in special:
             return special[target]

@@ -16,3 +16,8 @@ CASES["multiplication"] = [
     f"{IMAGE}\n a = relu()\n gate = multiplication()\n input -> a -> gate/in1\n input -> gate/in2",
     f'{FEATURES}\n f = fullyConnected(6)\n m = multiplication(3)\n input -> f -> m/in1\n input -> m/in2\n f -> m/in3',
 ]
+
+CASES["subtraction"] = [
+    f"{IMAGE}\n a = relu()\n d = subtraction()\n input -> a -> d/in1\n input -> d/in2",
+    f"{FEATURES}\n f = fullyConnected(6)\n d = subtraction()\n input -> d/in1\n input -> f -> d/in2",
+]
