@@ -148,7 +148,7 @@ def test_registration_checks_the_contract():
             name = "both"
             category = "activation"
             summary = "x"
-            importers = {"torch.nn.Hardswish": lambda m, x: None}
+            importers = {"torch.nn.Mish": lambda m, x: None}
             no_importer = "no reason"
 
             def infer(self, args, inputs):
@@ -158,7 +158,7 @@ def test_registration_checks_the_contract():
                 return None
 
     with pytest.raises(
-        TypeError, match=r"`imported_by` names `torch\.nn\.Hardswish`, which no registered kind imports; .*it is imported by another kind's importer"
+        TypeError, match=r"`imported_by` names `torch\.nn\.Mish`, which no registered kind imports; .*it is imported by another kind's importer"
     ):
 
         @register
@@ -166,7 +166,7 @@ def test_registration_checks_the_contract():
             name = "unmade"
             category = "activation"
             summary = "x"
-            imported_by = ("torch.nn.Hardswish",)
+            imported_by = ("torch.nn.Mish",)
             no_importer = "no reason"
 
             def infer(self, args, inputs):

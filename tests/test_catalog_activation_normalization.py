@@ -37,6 +37,10 @@ X_SEQUENCE = torch.randn(3, 6, 7, generator=torch.Generator().manual_seed(0)) * 
         ("sigmoid()", lambda x: 1 / (1 + torch.exp(-x))),
         ("swish()", lambda x: x * torch.sigmoid(x)),
         ("softplus()", lambda x: torch.log1p(torch.exp(x))),
+        ("hardSigmoid()", lambda x: (x / 6 + 0.5).clamp(0, 1)),
+        ("hardSigmoid()", F.hardsigmoid),
+        ("hardSwish()", lambda x: x * (x + 3).clamp(0, 6) / 6),
+        ("hardSwish()", F.hardswish),
     ],
 )
 @pytest.mark.parametrize("source,x", [(FEATURES, X_FEATURES), (IMAGE, X_IMAGE), (SEQUENCE, X_SEQUENCE)], ids=["features", "image", "sequence"])
@@ -160,11 +164,11 @@ def test_flops_count_the_work_per_element():
 
 def test_unnamed_layers_are_named_as_matlab_names_them():
     kinds = (
-        "clippedRelu(1) elu() gelu() tanh() sigmoid() swish() softplus() "
+        "clippedRelu(1) elu() gelu() tanh() sigmoid() swish() softplus() hardSigmoid() hardSwish() "
         "layerNormalization() groupNormalization(2) instanceNormalization() crossChannelNormalization(3)"
     )
     graph = graphdl.loads(network(f"{IMAGE}\n input -> " + " -> ".join(kinds.split())))
-    names = "clippedrelu elu gelu tanh sigmoid swish softplus layernorm groupnorm instancenorm crossnorm"
+    names = "clippedrelu elu gelu tanh sigmoid swish softplus hardsigmoid hardswish layernorm groupnorm instancenorm crossnorm"
     assert [layer.name for layer in graph.layers if layer.name != "input"] == names.split()
 
 

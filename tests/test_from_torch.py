@@ -173,7 +173,7 @@ class Functional(nn.Module):
     def forward(self, x):
         x = F.leaky_relu(self.fc(x), 0.2)
         x = F.gelu(x, approximate="tanh") + F.elu(x, alpha=0.5)
-        x = F.hardtanh(x, 0.0, 2.0) + F.relu6(x) + F.silu(x) + F.softplus(x)
+        x = F.hardtanh(x, 0.0, 2.0) + F.relu6(x) + F.silu(x) + F.softplus(x) + F.hardsigmoid(x) + F.hardswish(x)
         return torch.softmax(x.tanh().sigmoid(), dim=-1).reshape(x.shape[0], -1)
 
 
@@ -226,6 +226,8 @@ CASES = {
                 clip=nn.Hardtanh(0.0, 1.5),
                 six=nn.ReLU6(),
                 tanh=nn.Tanh(),
+                hsig=nn.Hardsigmoid(),
+                hswish=nn.Hardswish(),
                 up=nn.Upsample(scale_factor=2, mode="bilinear"),
                 near=nn.Upsample(size=(10, 12)),
                 gap=nn.AdaptiveAvgPool2d(1),

@@ -223,6 +223,40 @@ class Swish(_Elementwise):
 
 
 @register
+class HardSigmoid(_Elementwise):
+    name = "hardSigmoid"
+    auto_name = "hardsigmoid"
+    summary = "Hard sigmoid (MobileNetV3): min(max(x / 6 + 1/2, 0), 1), a piecewise-linear sigmoid"
+    importers = {"torch.nn.Hardsigmoid": _module("hardSigmoid"), **_function("hardSigmoid", "torch.nn.functional.hardsigmoid")}
+    per_element = 4  # divide, add, max, min
+
+    def build(self, args, inputs):
+        from torch import nn
+
+        return nn.Hardsigmoid()
+
+    def describe(self, args):
+        return "hard sigmoid"
+
+
+@register
+class HardSwish(_Elementwise):
+    name = "hardSwish"
+    auto_name = "hardswish"
+    summary = "Hard swish (MobileNetV3): x * hardSigmoid(x), a piecewise-quadratic swish"
+    importers = {"torch.nn.Hardswish": _module("hardSwish"), **_function("hardSwish", "torch.nn.functional.hardswish")}
+    per_element = 5  # a hard sigmoid, then a product
+
+    def build(self, args, inputs):
+        from torch import nn
+
+        return nn.Hardswish()
+
+    def describe(self, args):
+        return "hard swish"
+
+
+@register
 class Softplus(_Elementwise):
     name = "softplus"
     summary = "Softplus: log(1 + exp(x)), a smooth ReLU"

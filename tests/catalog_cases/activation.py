@@ -15,5 +15,7 @@ CASES = {
     "sigmoid": [f"{IMAGE}\n s = sigmoid()", f"{FEATURES}\n s = sigmoid()", f"{FIXED_SEQUENCE}\n s = sigmoid()"],
     "swish": [f"{IMAGE}\n s = swish()", f"{FEATURES}\n s = swish()", f"{SEQUENCE}\n s = swish()"],
     "softplus": [f"{IMAGE}\n s = softplus()", f"{FEATURES}\n s = softplus()", f"{IMAGE_SEQUENCE}\n s = softplus()"],
+    "hardSigmoid": [f"{IMAGE}\n h = hardSigmoid()", f"{FEATURES}\n h = hardSigmoid()", f"{SEQUENCE}\n h = hardSigmoid()"],
+    "hardSwish": [f"{IMAGE}\n h = hardSwish()", f"{FEATURES}\n h = hardSwish()", f"{IMAGE_SEQUENCE}\n h = hardSwish()"],
     "function": [f'{IMAGE}\n f = function("square")', f'{FEATURES}\n f = function("negate")', f'{SEQUENCE}\n f = function(fun="exp")'],
 }
