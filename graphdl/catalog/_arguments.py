@@ -33,6 +33,31 @@ class ArgumentProblem(Exception):
 
 
 
+# Arguments by their PyTorch and Keras names (lower case, without `_`), to MATLAB's names that a
+# kind may have; a value where only one value is the same thing.
+_ELSEWHERE = {
+    "kernelsize": ("filterSize", "poolSize"), "poolsize": ("poolSize",), "outchannels": ("numFilters",), "filters": ("numFilters",),
+    "outfeatures": ("outputSize",), "units": ("outputSize", "numHiddenUnits"), "hiddensize": ("numHiddenUnits",),
+    "dilation": ("dilationFactor",), "dilationrate": ("dilationFactor",), "strides": ("stride",), "eps": ("epsilon",),
+    "p": ("probability",), "rate": ("probability",), "groups": ("numGroups",), "ceilmode": ('roundingMode="ceil"',),
+    "usebias": ("bias",), "numfeatures": (), "inchannels": (), "infeatures": (), "inputsize": (),
+}
+
+
+def _elsewhere(name: str, by_name) -> str | None:
+    """What an argument written with PyTorch's or Keras' name (`kernel_size`, `ceil_mode`,
+    `out_channels`) is here: its MATLAB name, or that graphdl infers it."""
+    key = name.replace("_", "").lower()
+    if key not in _ELSEWHERE:
+        return None
+    here = [alias for alias in _ELSEWHERE[key] if alias.split("=")[0] in by_name]
+    if here:
+        return f"`{name}` is PyTorch's or Keras' name: here it is `{here[0]}`"
+    if not _ELSEWHERE[key]:
+        return f"`{name}` is inferred from what flows in: leave it out"
+    return None
+
+
 def _quoted_suggestion(value: str, choices) -> str | None:
     """'did you mean "same"?' for a misspelt word among `choices`, as the word is written: quoted."""
     close = difflib.get_close_matches(value, list(choices), n=3, cutoff=0.6) or [c for c in choices if c.lower() == value.lower()]
@@ -357,7 +382,7 @@ def bind(params: Sequence[Param], arguments: Sequence[tuple[str | None, object]]
             problems.append(BindingProblem(index, "E204", f"too many positional arguments: this kind {what}", hint))
             continue
         if bound not in by_name:
-            problems.append(BindingProblem(index, "E202", f"unknown argument `{name}`", suggest(name, by_name), on_name=True))
+            problems.append(BindingProblem(index, "E202", f"unknown argument `{name}`", _elsewhere(name, by_name) or suggest(name, by_name), on_name=True))
             continue
         param = by_name[bound]
         if param.name in given:

@@ -760,14 +760,27 @@ def _join(first: Span, last: Span) -> Span:
     return Span(first.path, first.line, first.column, last.end_line, last.end_column, first.start, last.end)
 
 
+# Keras' layer names (lower case) whose graphdl kind PyTorch's names do not give.
+_KERAS = {
+    "dense": "fullyConnected", "maxpooling2d": "maxPooling2d", "averagepooling2d": "averagePooling2d",
+    "globalaveragepooling2d": "globalAveragePooling2d", "globalmaxpooling2d": "globalMaxPooling2d", "concatenate": "depthConcatenation",
+    "add": "addition", "subtract": "subtraction", "multiply": "multiplication", "conv2dtranspose": "transposedConv2d",
+    "separableconv2d": "groupedConvolution2d", "depthwiseconv2d": "groupedConvolution2d",
+}
+
+
 def _pytorch_name(name: str) -> str | None:
-    """The graphdl kind that PyTorch calls `name` (`Conv2d`, `ReLU6`, `relu6`), found among the
-    modules and functions the kinds import, for users who think in PyTorch's names."""
+    """The graphdl kind that PyTorch or Keras calls `name` (`Conv2d`, `ReLU6`, `relu6`, `Dense`),
+    found among the modules and functions the kinds import, then Keras' names, for users who think
+    in those names."""
     matches = _pytorch_names(tuple(kinds())).get(name.lower())
+    whose = "PyTorch's"
+    if not matches and lookup(_KERAS.get(name.lower(), "")) is not None:
+        matches, whose = [_KERAS[name.lower()]], "Keras'"
     if not matches:
         return None
     kinds_named = " or ".join(f"`{kind}`" for kind in matches)
-    return f"`{name}` is PyTorch's name: graphdl's is {kinds_named} (`graphdl layers` lists each kind's arguments)"
+    return f"`{name}` is {whose} name: graphdl's is {kinds_named} (`graphdl layers` lists each kind's arguments)"
 
 
 @functools.lru_cache(maxsize=4)
