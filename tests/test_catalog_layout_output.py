@@ -52,6 +52,16 @@ def test_multiplication_multiplies():
     torch.testing.assert_close(m(x), m.f(x) * x)
 
 
+@pytest.mark.parametrize("groups", [1, 2, 3, 6])
+def test_channel_shuffle_is_torchs(groups):
+    m = net(f'input = imageInput([5, 4, 6], normalization="none")\n s = channelShuffle({groups})')
+    x = torch.randn(3, 6, 5, 4)
+    torch.testing.assert_close(m(x), torch.nn.ChannelShuffle(groups)(x), rtol=0, atol=0)
+    assert m.analysis["s"].flops == 0
+    with pytest.raises(graphdl.GraphdlError, match="channelShuffle of 4 groups needs channels that split into them, but gets 6"):
+        net('input = imageInput([5, 4, 6], normalization="none")\n s = channelShuffle(4)')
+
+
 def test_subtraction_subtracts_its_second_input_from_its_first():
     m = net('input = featureInput(3)\n f = fullyConnected(3)\n d = subtraction()\n input -> f -> d/in2\n input -> d/in1')
     x = torch.randn(4, 3)

@@ -237,6 +237,7 @@ CASES = {
         ),
         (4, 5, 4),
     ),
+    "channel shuffle": (nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 6, 1, groups=3), shuffle=nn.ChannelShuffle(3))), (4, 5, 3)),
     "local response normalisation": (
         nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 6, 1), lrn=nn.LocalResponseNorm(3, alpha=0.5, beta=0.6, k=1.5))),
         (4, 4, 3),

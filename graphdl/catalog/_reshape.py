@@ -1,12 +1,12 @@
 """Layers that change the layout or size of an observation, not its values: flatten, reshape,
-permute, resize and crop."""
+permute, resize, crop and channel shuffle."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from graphdl.catalog._arguments import ArgType, ArgumentProblem, Choice, Float, IntList, Param, Size
+from graphdl.catalog._arguments import ArgType, ArgumentProblem, Choice, Float, Int, IntList, Param, Size
 from graphdl.catalog._importing import BATCH, LayerSpec, TracedTensor, compact, layer_spec, per_dimension, refuse_if, show, size_of
 from graphdl.catalog._registry import Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog._shape import Shape
@@ -225,3 +225,38 @@ class Crop2d(_Layout):
 
     def describe(self, args):
         return "center crop" if args["mode"] == "centercrop" else f"crop at {list(args['mode'])}"
+
+
+@register
+class ChannelShuffle(_Layout):
+    """ShuffleNet's channel shuffle: the channels, in numGroups groups, interleaved, so that the
+    next grouped convolution mixes the groups. Written as the reshape, transpose and flatten that
+    torch's ChannelShuffle computes, which export to ONNX and trace for any batch."""
+
+    name = "channelShuffle"
+    auto_name = "shuffle"
+    summary = "Interleaves the channels of numGroups groups (ShuffleNet): channel g*n + i becomes channel i*numGroups + g"
+    params = (Param("numGroups", Int(min=1), positional=True, doc="number of groups of channels, which must divide the channels"),)
+    importers = {"torch.nn.ChannelShuffle": lambda m, x: layer_spec("channelShuffle", x, numGroups=m.groups)}
+
+    def infer(self, args, inputs):
+        shape = inputs["in"]
+        if shape.channels % args["numGroups"]:
+            raise LayerProblem(
+                f"channelShuffle of {args['numGroups']} groups needs channels that split into them, but gets {shape.channels}",
+                code="E207",
+                argument="numGroups",
+                help="use a number of groups that divides the channels",
+            )
+        return Inferred({"out": shape})
+
+    def build(self, args, inputs):
+        return None
+
+    def generate(self, args, inputs, emit, x):
+        groups = args["numGroups"]
+        grouped = emit.method("unflatten", x, 1, (groups, inputs["in"].channels // groups))
+        return emit.method("flatten", emit.method("transpose", grouped, 1, 2), 1, 2)
+
+    def describe(self, args):
+        return f"channel shuffle of {args['numGroups']} groups"

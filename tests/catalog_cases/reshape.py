@@ -10,3 +10,10 @@ CASES = {
         f"{IMAGE}\n p = maxPooling2d(3, stride=3)\n c = crop2d([2, 3])\n input -> c/in\n input -> p -> c/ref",
     ],
 }
+
+CASES["channelShuffle"] = [
+    f"{IMAGE}\n s = channelShuffle(3)",
+    f"{FEATURES}\n f = fullyConnected(8)\n s = channelShuffle(4)",
+    "input = sequenceInput(6)\n s = channelShuffle(2)",
+    "input = sequenceInput([5, 4, 6])\n s = channelShuffle(6)",
+]
