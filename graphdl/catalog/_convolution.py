@@ -221,7 +221,10 @@ class GroupedConvolution2d(_Convolution):
     name = "groupedConvolution2d"
     auto_name = "groupedconv"
     dims = 2
-    summary = "2-D grouped convolution: the channels split into numGroups groups, each convolved with its own numFiltersPerGroup filters"
+    summary = (
+        "2-D grouped convolution: the channels split into numGroups groups, each convolved with its own numFiltersPerGroup filters; "
+        'numGroups="channel-wise" is a depthwise convolution (a group per channel)'
+    )
     imported_by = ("torch.nn.Conv2d",)  # convolution2d's importer, for groups > 1
     params = _window_params(
         2,
