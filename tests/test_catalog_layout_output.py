@@ -62,6 +62,17 @@ def test_channel_shuffle_is_torchs(groups):
         net('input = imageInput([5, 4, 6], normalization="none")\n s = channelShuffle(4)')
 
 
+def test_multiplication_gates_an_image_by_a_value_per_channel():
+    se = 'input = imageInput([5, 4, 6], normalization="none")\n g = globalAveragePooling2d()\n c = convolution2d(1, 6)\n s = sigmoid()\n m = multiplication()\n'
+    m = net(se + " input -> g -> c -> s -> m/in2\n input -> m/in1")
+    x = torch.randn(3, 6, 5, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(m(x), x * torch.sigmoid(m.c(x.mean((2, 3), keepdim=True))), rtol=0, atol=0)
+    assert m.analysis["m"].output == graphdl.Shape.image(5, 4, 6) and m.analysis["m"].flops == 5 * 4 * 6
+    with pytest.raises(graphdl.GraphdlError, match="multiplication needs inputs of one size"):
+        net(se.replace("convolution2d(1, 6)", "convolution2d(1, 3)") + " input -> g -> c -> s -> m/in2\n input -> m/in1")
+
+
 def test_subtraction_subtracts_its_second_input_from_its_first():
     m = net('input = featureInput(3)\n f = fullyConnected(3)\n d = subtraction()\n input -> f -> d/in2\n input -> d/in1')
     x = torch.randn(4, 3)

@@ -190,6 +190,19 @@ class _Differences(nn.Module):
         return -torch.neg(d.exp().negative() + torch.abs(y).sqrt().square())
 
 
+class _SqueezeExcite(nn.Module):
+    """An image times a per-channel gate, which the product broadcasts."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.squeeze = nn.Conv2d(6, 2, 1)
+        self.excite = nn.Conv2d(2, 6, 1)
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.excite(torch.relu(self.squeeze(self.pool(x)))))
+
+
 CASES = {
     "grouped and depthwise convolutions": (
         nn.Sequential(OrderedDict(grouped=nn.Conv2d(4, 8, 3, groups=2), depthwise=nn.Conv2d(8, 8, (3, 1), groups=8, dilation=2))),
@@ -237,6 +250,7 @@ CASES = {
         ),
         (4, 5, 4),
     ),
+    "squeeze-and-excitation": (_SqueezeExcite(), (5, 4, 6)),
     "channel shuffle": (nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 6, 1, groups=3), shuffle=nn.ChannelShuffle(3))), (4, 5, 3)),
     "local response normalisation": (
         nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 6, 1), lrn=nn.LocalResponseNorm(3, alpha=0.5, beta=0.6, k=1.5))),

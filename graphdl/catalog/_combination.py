@@ -116,13 +116,30 @@ class Subtraction(_Elementwise):
         return inferred.outputs["out"].numel
 
 
+def _per_channel(shape) -> bool:
+    """A 1x1xchannels image (1x1x1xchannels in 3-D): a gate with one value per channel."""
+    return not shape.is_sequence and bool(shape.spatial) and all(n == 1 for n in shape.spatial)
+
+
 @register
 class Multiplication(_Elementwise):
     name = "multiplication"
-    summary = "Multiplies its inputs elementwise; they must have one size"
+    summary = "Multiplies its inputs elementwise; they must have one size, or be an image and per-channel gates (1x1xchannels) of its channels"
     noun = "multiplication"
     operator = "mul"
     importers = dict.fromkeys(("operator.mul", "torch.mul", "torch.Tensor.mul"), _mul)
+
+    def infer(self, args, inputs):
+        # Squeeze-and-excitation gates an image by a 1x1xchannels input, which torch's product
+        # broadcasts over the image's pixels.
+        shapes = set(inputs.values())
+        images = {shape for shape in shapes if not _per_channel(shape)}
+        if len(images) == 1:
+            (image,) = images
+            gates = shapes - images
+            if not image.is_sequence and all(gate.format == image.format and gate.channels == image.channels for gate in gates):
+                return Inferred({"out": image})
+        return super().infer(args, inputs)
 
 
 class _Concatenation(_Combination):

@@ -13,6 +13,7 @@ CASES = {
 }
 
 CASES["multiplication"] = [
+    f"{IMAGE}\n g = globalAveragePooling2d()\n c = convolution2d(1, 3)\n s = sigmoid()\n m = multiplication()\n input -> m/in1\n input -> g -> c -> s -> m/in2",
     f"{IMAGE}\n a = relu()\n gate = multiplication()\n input -> a -> gate/in1\n input -> gate/in2",
     f'{FEATURES}\n f = fullyConnected(6)\n m = multiplication(3)\n input -> f -> m/in1\n input -> m/in2\n f -> m/in3',
 ]
