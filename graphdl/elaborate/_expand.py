@@ -293,15 +293,15 @@ class Expander:
             )  # fmt: skip
             return self._invalid(body, decl.name, decl.call)
         if count < 1:
-            shown = f"{first}..{last}"
-            self.report(
-                Diagnostic(
-                    "E218",
-                    f"a repetition needs whole numbers from..to with to >= from, not {shown}",
-                    repeat.span,
-                    help="`for i in 1..3` makes three, numbered 1, 2, 3",
-                )
-            )
+            message = f"a repetition needs whole numbers from..to with to >= from, not {first}..{last}"
+            help = "`for i in 1..3` makes three, numbered 1, 2, 3"
+            # Bounds that come from a block instance's arguments: the mistake is in the instance.
+            origin = next((body.origins[n] for bound in (repeat.first, repeat.last) for n in names_in(bound) if n in body.origins), None)
+            if origin is None:
+                self.report(Diagnostic("E218", message, repeat.span, help=help))
+            else:
+                used = Label(repeat.span, f"makes the repetition `{body.prefix}{decl.name}` {first}..{last}")
+                self.report(Diagnostic("E218", message, origin, "given here", (used,), help=help))
             return self._invalid(body, decl.name, decl.call)
         members = []
         for index in range(int(first), int(last) + 1):
