@@ -66,6 +66,7 @@ def main(argv=None) -> None:
     if args.save:
         torch.save(net.state_dict(), args.save if rank == 0 else f"{args.save}.{rank}")
     if distributed:
+        dist.barrier()  # every process done before the group is torn down (teardown mid-exchange can abort one)
         dist.destroy_process_group()
 
 

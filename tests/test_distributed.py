@@ -261,6 +261,7 @@ state = {key: value.full_tensor() if hasattr(value, "full_tensor") else value fo
 if rank == 0:
     torch.save(state, sys.argv[1])
 if distributed:
+    dist.barrier()
     dist.destroy_process_group()
 '''
 

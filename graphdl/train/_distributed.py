@@ -60,8 +60,13 @@ class Processes:
         dist.all_gather_object(values, value)
         return values
 
-    def end(self) -> None:
+    def end(self, finished: bool = True) -> None:
+        """End the process group trainnet started. After a run that finished, every process
+        waits for the others first: tearing down a group while another process still exchanges
+        data with it can abort a process (gloo's threads). After a failure nobody waits."""
         if self.owned and dist.is_initialized():
+            if finished:
+                dist.barrier()
             dist.destroy_process_group()
 
 
@@ -146,11 +151,13 @@ def _process(rank: int, train, count: int, port: int, cuda: bool, folder: str) -
         torch.set_num_threads(1)
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(count))
     dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=count)
+    finished = False
     try:
         value = train()
         if rank == 0:
             with open(Path(folder) / "result.pickle", "wb") as handle:
                 pickle.dump(value, handle)
+        finished = True
     except Exception as e:
         # What failed, in one line, for the process that started this one to report; marked when
         # it is only the echo of another process's failure (a collective that lost its partner).
@@ -160,6 +167,8 @@ def _process(rank: int, train, count: int, port: int, cuda: bool, folder: str) -
         (Path(folder) / f"failure{rank}.txt").write_text(("echo " if echo else "cause ") + what, encoding="utf-8")
         raise
     finally:
+        if finished:  # as Processes.end: no teardown while another process still exchanges data
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -111,11 +111,14 @@ def trainnet(X, T, net=None, loss=None, options: TrainingOptions | None = None, 
         return _train_in_processes(X, T, net, loss, options, resume)
     device = device_of(options.execution_environment)
     processes = join(cuda=device.type == "cuda")
+    finished = False
     try:
-        return _trainnet(X, T, net, loss, options, resume, local_device(processes, device), processes)
+        result = _trainnet(X, T, net, loss, options, resume, local_device(processes, device), processes)
+        finished = True
+        return result
     finally:
         if processes is not None:
-            processes.end()
+            processes.end(finished)
 
 
 def _train_in_processes(X, T, net, loss, options: TrainingOptions, resume):
