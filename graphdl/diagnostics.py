@@ -368,6 +368,14 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
+def one_line(e: BaseException) -> str:
+    """An exception in one line, for a message that reports it: a GraphdlError's first message
+    with its code (its rendering is several lines), else the exception's type and message."""
+    if isinstance(e, GraphdlError) and e.diagnostics:
+        return f"{e.diagnostics[0].message} ({e.code})"
+    return f"{type(e).__name__}: {e}"
+
+
 def counted(n: int, word: str) -> str:
     """`1 error`, `3 errors`: a number and a noun that agrees with it (nouns with a plain `s`)."""
     return f"{n} {word}{'' if n == 1 else 's'}"

@@ -23,6 +23,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from graphdl.diagnostics import one_line
+
 
 @dataclass(frozen=True)
 class Processes:
@@ -161,8 +163,7 @@ def _process(rank: int, train, count: int, port: int, cuda: bool, folder: str) -
     except Exception as e:
         # What failed, in one line, for the process that started this one to report; marked when
         # it is only the echo of another process's failure (a collective that lost its partner).
-        diagnostics = getattr(e, "diagnostics", None)
-        what = diagnostics[0].message if diagnostics else f"{type(e).__name__}: {e}"
+        what = one_line(e)
         echo = collective_failed(e.__cause__ or e)
         (Path(folder) / f"failure{rank}.txt").write_text(("echo " if echo else "cause ") + what, encoding="utf-8")
         raise

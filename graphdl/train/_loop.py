@@ -25,7 +25,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
 from graphdl.compiler import DLNetwork, dlnetwork
-from graphdl.diagnostics import Diagnostic, GraphdlError, RunError, error
+from graphdl.diagnostics import Diagnostic, RunError, error, one_line
 from graphdl.graph import LayerGraph
 from graphdl.train._arguments import check_data, check_writable, data_source, device_of, is_pair, loss_function, metric_functions, per_port
 from graphdl.train._callbacks import CSVLogger, OutputFcn, ProgressInfo, TensorBoardLogger
@@ -350,7 +350,7 @@ class _Training:
             raise
         except Exception as e:
             self._end_callbacks_after_failure(epoch, iteration, learn_rate)
-            what = _what_failed(e)
+            what = one_line(e)
             if self.processes is not None:
                 processes = self.processes
                 where = f"in process {processes.rank} of {processes.world}"
@@ -593,9 +593,3 @@ def _unsharded_copy(net):
     return copy
 
 
-def _what_failed(e: Exception) -> str:
-    """What stopped training, in one line: a GraphdlError's first message with its code (its
-    rendering is several lines), else the exception's type and message."""
-    if isinstance(e, GraphdlError) and e.diagnostics:
-        return f"{e.diagnostics[0].message} ({e.code})"
-    return f"{type(e).__name__}: {e}"
