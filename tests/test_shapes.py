@@ -29,8 +29,12 @@ def assert_static_equals_runtime(text: str, batch: int = 3) -> None:
         outputs = net.forward(*inputs, outputs=names)
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)
         for name, value in zip(names, outputs):
-            shape = analysis[name].output
-            assert tuple(value.shape) == shape.torch_size(batch, LENGTH), (name, str(shape))
+            # A layer of several outputs (channelSplit) gives a tuple, one value per port.
+            values = value if isinstance(value, tuple) else (value,)
+            shapes = tuple(analysis[name].outputs.values())
+            assert len(values) == len(shapes), name
+            for part, shape in zip(values, shapes):
+                assert tuple(part.shape) == shape.torch_size(batch, LENGTH), (name, str(shape))
     for name in names:
         module = getattr(net, name, None)
         counted = sum(p.numel() for p in module.parameters()) if module is not None else 0

@@ -1,4 +1,5 @@
-"""Layers that combine several inputs into one."""
+"""Layers that combine several inputs into one, and the split of the channels that undoes a depth
+concatenation."""
 
 from __future__ import annotations
 
@@ -216,3 +217,53 @@ class DepthConcatenation(_Concatenation):
 
     def describe(self, args):
         return f"depth concatenation of {args['numInputs']} inputs"
+
+
+@register
+class ChannelSplit(LayerKind):
+    """ShuffleNetV2's split, x.chunk(numOutputs, dim=1): the channels in numOutputs contiguous
+    parts of one size, out1 the first; the inverse of a depth concatenation."""
+
+    name = "channelSplit"
+    auto_name = "split"
+    category = "reshape"
+    summary = "Splits the channels into numOutputs equal contiguous parts, outputs out1 ... outN (ShuffleNetV2's x.chunk(2, dim=1))"
+    params = (
+        Param(
+            "numOutputs",
+            Int(min=2, max=LIMITS.ports, max_help=f"a layer has at most that many outputs: {raising('ports')}"),
+            2,
+            positional=True,
+            doc="number of parts, ports out1 ... outN; it must divide the channels",
+        ),
+    )
+    no_importer = "not yet: torch.chunk gives a tuple that a forward takes apart by indexing, which from_torch does not import"
+
+    def outputs(self, args):
+        return tuple(f"out{i}" for i in range(1, args["numOutputs"] + 1))
+
+    def infer(self, args, inputs):
+        shape, parts = inputs["in"], args["numOutputs"]
+        if shape.channels % parts:
+            raise LayerProblem(
+                f"channelSplit into {parts} parts needs channels that split evenly, but gets {shape.channels}",
+                code="E207",
+                argument="numOutputs",
+                help="use a number of outputs that divides the channels",
+            )
+        part = shape.with_channels(shape.channels // parts)
+        return Inferred(dict.fromkeys(self.outputs(args), part))
+
+    def build(self, args, inputs):
+        return None
+
+    def generate(self, args, inputs, emit, x):
+        import torch
+
+        return emit.function(torch.chunk, x, args["numOutputs"], 1)
+
+    def flops(self, args, inputs, inferred):
+        return 0
+
+    def describe(self, args):
+        return f"channel split into {args['numOutputs']} parts"

@@ -1,10 +1,10 @@
-"""Normalisation and regularisation layers."""
+"""Normalisation and regularisation layers, and ConvNeXt's per-channel layer scale."""
 
 from __future__ import annotations
 
 import math
 
-from graphdl.catalog._arguments import Float, Int, Param
+from graphdl.catalog._arguments import Choice, Float, Int, Param
 from graphdl.catalog._importing import LayerSpec, TracedTensor, layer_spec, refuse_if, window_dims
 from graphdl.catalog._registry import Factors, Inferred, LayerKind, LayerProblem, register
 from graphdl.catalog._shape import Shape
@@ -129,28 +129,66 @@ class BatchNormalization(LayerKind):
         return 2 * inputs["in"].numel  # a scale and a shift per element, at inference
 
 
+# MATLAB's OperationDimension of layerNormalizationLayer: which dimensions of each observation
+# share a mean and a variance.
+OPERATION_DIMENSIONS = ("auto", "channel-only", "spatial-channel", "batch-excluded")
+
+
+def operation_dimension(args, shape: Shape) -> str:
+    """What a layer normalisation of this input normalises over, its "auto" resolved as MATLAB's:
+    the channels and pixels of an image, the channels alone of features and of each step of a
+    sequence (of images too). Where modes coincide (features have no pixels, an image no time),
+    the one they share: "channel-only" for features, "spatial-channel" for a single image."""
+    mode = args["operationDimension"]
+    if mode == "auto":
+        mode = "spatial-channel" if shape.spatial and not shape.is_sequence else "channel-only"
+    if shape.format == "C" or (mode == "spatial-channel" and not shape.spatial):
+        return "channel-only"
+    if mode == "batch-excluded" and not shape.is_sequence:
+        return "spatial-channel"
+    return mode
+
+
 @register
 class LayerNormalization(_Normalization):
     name = "layerNormalization"
     auto_name = "layernorm"
-    summary = "Layer normalisation: normalises each observation over its channels and pixels (a sequence: each step over its channels), then scales and shifts"
-    params = (_epsilon(),)
+    summary = (
+        "Layer normalisation: normalises each observation over its channels and pixels (a sequence: each step over its channels), "
+        "or over the dimensions operationDimension names, then scales and shifts each channel"
+    )
+    params = (
+        _epsilon(),
+        Param(
+            "operationDimension",
+            Choice(OPERATION_DIMENSIONS),
+            "auto",
+            doc=(
+                "MATLAB's: \"channel-only\" normalises each pixel and time step over its channels (ConvNeXt's LayerNorm2d on images); "
+                '"spatial-channel" each observation (each step of a sequence) over its channels and pixels; "batch-excluded" over all '
+                'but the batch, time included; "auto" is "spatial-channel" for images, "channel-only" for features and sequences'
+            ),
+        ),
+    )
     importers = {"torch.nn.LayerNorm": _import_layer_norm}
 
     def build(self, args, inputs):
         from torch import nn
 
-        from graphdl.catalog._torch_modules.normalization import ChannelLayerNorm
+        from graphdl.catalog._torch_modules.normalization import ChannelLayerNorm, StepGroupNorm
 
         shape = inputs["in"]
-        # MATLAB's OperationDimension "auto": spatial and channel for images, channel alone for
-        # features and sequences (of images too).
-        if shape.spatial and not shape.is_sequence:
-            return nn.GroupNorm(1, shape.channels, eps=args["epsilon"])
-        return ChannelLayerNorm(shape.channels, args["epsilon"])
+        mode = operation_dimension(args, shape)
+        if mode == "channel-only":
+            return ChannelLayerNorm(shape.channels, args["epsilon"])
+        if mode == "spatial-channel" and shape.is_sequence:
+            return StepGroupNorm(1, shape.channels, eps=args["epsilon"])
+        # All but the batch: an image's channels and pixels, or a sequence's with its time.
+        return nn.GroupNorm(1, shape.channels, eps=args["epsilon"])
 
     def describe(self, args):
-        return "layer normalization"
+        mode = args["operationDimension"]
+        return "layer normalization" + ("" if mode == "auto" else f" ({mode})")
 
 
 @register
@@ -285,3 +323,65 @@ class Dropout(LayerKind):
 
     def describe(self, args):
         return f"{args['probability']:g} dropout"
+
+
+@register
+class StochasticDepth(LayerKind):
+    """torchvision.ops.StochasticDepth, the "drop path" of EfficientNet, ConvNeXt and Swin: placed
+    on a residual branch, it drops the branch of whole observations while training."""
+
+    name = "stochasticDepth"
+    auto_name = "droppath"
+    category = "regularization"
+    summary = 'Stochastic depth: during training, zeroes each observation ("row") or the whole batch ("batch") with the given probability and rescales the rest'
+    params = (
+        Param("probability", Float(min=0, max=1), positional=True, doc="probability of zeroing an observation (the batch), from 0 to 1"),
+        Param("mode", Choice(("row", "batch")), "row", doc='"row": each observation by itself; "batch": the whole mini-batch at once'),
+    )
+    no_importer = "torchvision.ops.StochasticDepth is torchvision's, and graphdl imports torch's modules only"
+
+    def infer(self, args, inputs):
+        return Inferred({"out": inputs["in"]})
+
+    def build(self, args, inputs):
+        from graphdl.catalog._torch_modules.normalization import StochasticDepth as Module
+
+        return Module(args["probability"], args["mode"])
+
+    def flops(self, args, inputs, inferred):
+        return 0  # nothing at inference
+
+    def describe(self, args):
+        return f"{args['probability']:g} stochastic depth ({args['mode']})"
+
+
+@register
+class LayerScale(LayerKind):
+    """ConvNeXt's layer scale (torchvision's CNBlock.layer_scale), as a layer: the learnable has
+    torchvision's name and size, so a block's `layer_scale` loads as it is."""
+
+    name = "layerScale"
+    auto_name = "layerscale"
+    category = "normalization"
+    summary = "Layer scale (ConvNeXt): multiplies each channel by a learnable factor, each starting at initialValue"
+    params = (Param("initialValue", Float(), 1e-6, positional=True, doc="the factors' initial value"),)
+    no_importer = "PyTorch has no layer-scale module: torchvision's ConvNeXt multiplies by a parameter of its block, which from_torch does not import"
+
+    def infer(self, args, inputs):
+        shape = inputs["in"]
+        return Inferred({"out": shape}, learnables={"layer_scale": _layer_scale_size(shape)})
+
+    def build(self, args, inputs):
+        from graphdl.catalog._torch_modules.normalization import LayerScale as Module
+
+        shape = inputs["in"]
+        return Module(shape.channels, len(_layer_scale_size(shape)) - 1, args["initialValue"])
+
+    def describe(self, args):
+        return f"layer scale from {args['initialValue']:g}"
+
+
+def _layer_scale_size(shape: Shape) -> tuple[int, ...]:
+    """(channels, 1, ...): a 1 for each run-time dimension after the channels, so that the
+    factors broadcast over pixels and time steps; (channels, 1, 1) for an image, torchvision's."""
+    return (shape.channels, *([1] * (len(shape.torch_size(1)) - 2)))

@@ -22,3 +22,11 @@ CASES["subtraction"] = [
     f"{IMAGE}\n a = relu()\n d = subtraction()\n input -> a -> d/in1\n input -> d/in2",
     f"{FEATURES}\n f = fullyConnected(6)\n d = subtraction()\n input -> d/in1\n input -> f -> d/in2",
 ]
+
+CASES["channelSplit"] = [
+    f"{IMAGE}\n c = convolution2d(1, 4)\n s = channelSplit()\n r = relu()\n cat = depthConcatenation(2)\n"
+    " input -> c -> s\n s/out1 -> cat/in1\n s/out2 -> r -> cat/in2",
+    f"{FEATURES}\n s = channelSplit(3)",
+    "input = sequenceInput(6)\n s = channelSplit(2)\n a = addition()\n input -> s\n s/out1 -> a/in1\n s/out2 -> a/in2",
+    "input = sequenceInput([5, 4, 6])\n s = channelSplit(6)",
+]

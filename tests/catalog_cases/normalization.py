@@ -21,6 +21,11 @@ CASES = {
         f"{SEQUENCE}\n l = layerNormalization()",
         f"{IMAGE_SEQUENCE}\n l = layerNormalization()",
         f"{IMAGE_3D}\n l = layerNormalization()",
+        f'{IMAGE}\n l = layerNormalization(operationDimension="channel-only")',
+        f'{IMAGE_SEQUENCE}\n l = layerNormalization(operationDimension="spatial-channel")',
+        f'{SEQUENCE}\n l = layerNormalization(operationDimension="batch-excluded")',
+        f'{FEATURES}\n l = layerNormalization(operationDimension="spatial-channel")',
+        f'{IMAGE_3D}\n l = layerNormalization(operationDimension="batch-excluded")',
     ],
     "groupNormalization": [
         f"{IMAGE}\n c = convolution2d(3, 4)\n g = groupNormalization(2)",
@@ -42,3 +47,16 @@ CASES = {
     ],
     "dropout": [f"{IMAGE}\n d = dropout(0.3)"],
 }
+
+CASES["stochasticDepth"] = [
+    f'{IMAGE}\n c = convolution2d(3, 3, padding="same")\n d = stochasticDepth(0.3)\n a = addition()\n input -> c -> d -> a/in1\n input -> a/in2',
+    f'{FEATURES}\n d = stochasticDepth(0.5, mode="batch")',
+    f"{SEQUENCE}\n d = stochasticDepth(1)",
+]
+
+CASES["layerScale"] = [
+    f"{IMAGE}\n s = layerScale()",
+    f"{FEATURES}\n s = layerScale(0.1)",
+    f"{SEQUENCE}\n s = layerScale(initialValue=1)",
+    f"{IMAGE_3D_SEQUENCE}\n s = layerScale()",
+]

@@ -47,3 +47,49 @@ class CrossChannelNormalization(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha:g}, beta={self.beta:g}, k={self.k:g}"
+
+
+class StepGroupNorm(nn.GroupNorm):
+    """Group normalisation of each time step of a sequence by itself: (batch, channels, ...,
+    time) is normalised as batch * time observations, MATLAB's "spatial-channel" layer
+    normalisation of a sequence of images."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        steps = x.movedim(-1, 1)  # (batch, time, channels, ...)
+        normalised = super().forward(steps.flatten(0, 1))
+        return normalised.unflatten(0, steps.shape[:2]).movedim(1, -1)
+
+
+class LayerScale(nn.Module):
+    """ConvNeXt's layer scale: each channel times a learnable factor, torchvision's parameter of
+    size (channels, 1, 1) for images, one 1 per dimension after the channels."""
+
+    def __init__(self, channels: int, trailing: int, initial: float):
+        super().__init__()
+        self.layer_scale = nn.Parameter(torch.full((channels, *([1] * trailing)), float(initial)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.layer_scale
+
+
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: in training, each observation ("row") or the whole batch
+    ("batch") is zeroed with probability p and the rest scaled by 1 / (1 - p); at inference, the
+    input as it is. Draws from torch's global generator, as torchvision does."""
+
+    def __init__(self, p: float, mode: str):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.dim() - 1) if self.mode == "row" else [1] * x.dim()
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode!r}"
