@@ -225,3 +225,240 @@ def test_stochastic_depth_in_batch_mode_drops_the_whole_batch_or_nothing():
 def test_stochastic_depth_refuses_bad_arguments(body, code, message):
     with pytest.raises(graphdl.GraphdlError, match=f"error\\[{code}.*{re.escape(message)}"):
         graphdl.loads(network(body))
+
+
+# ---- shiftedWindowAttention and patchMerging: Swin ----------------------------------------------
+# torchvision.models.swin_transformer (V1), copied: its modules work on (batch, height, width,
+# channels), graphdl's on (batch, channels, height, width).
+
+
+def _patch_merging_pad(x: torch.Tensor) -> torch.Tensor:
+    H, W, _ = x.shape[-3:]
+    x = F.pad(x, (0, 0, 0, W % 2, 0, H % 2))
+    x0 = x[..., 0::2, 0::2, :]  # ... H/2 W/2 C
+    x1 = x[..., 1::2, 0::2, :]  # ... H/2 W/2 C
+    x2 = x[..., 0::2, 1::2, :]  # ... H/2 W/2 C
+    x3 = x[..., 1::2, 1::2, :]  # ... H/2 W/2 C
+    x = torch.cat([x0, x1, x2, x3], -1)  # ... H/2 W/2 4*C
+    return x
+
+
+class _PatchMerging(nn.Module):
+    def __init__(self, dim: int, norm_layer=nn.LayerNorm):
+        super().__init__()
+        self.dim = dim
+        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+        self.norm = norm_layer(4 * dim)
+
+    def forward(self, x: torch.Tensor):
+        x = _patch_merging_pad(x)
+        x = self.norm(x)
+        x = self.reduction(x)  # ... H/2 W/2 2*C
+        return x
+
+
+def _get_relative_position_bias(relative_position_bias_table, relative_position_index, window_size):
+    N = window_size[0] * window_size[1]
+    relative_position_bias = relative_position_bias_table[relative_position_index]
+    relative_position_bias = relative_position_bias.view(N, N, -1)
+    relative_position_bias = relative_position_bias.permute(2, 0, 1).contiguous().unsqueeze(0)
+    return relative_position_bias
+
+
+def _shifted_window_attention(input, qkv_weight, proj_weight, relative_position_bias, window_size, num_heads, shift_size, qkv_bias=None, proj_bias=None):
+    B, H, W, C = input.shape
+    # pad feature maps to multiples of window size
+    pad_r = (window_size[1] - W % window_size[1]) % window_size[1]
+    pad_b = (window_size[0] - H % window_size[0]) % window_size[0]
+    x = F.pad(input, (0, 0, 0, pad_r, 0, pad_b))
+    _, pad_H, pad_W, _ = x.shape
+
+    shift_size = shift_size.copy()
+    # If window size is larger than feature size, there is no need to shift window
+    if window_size[0] >= pad_H:
+        shift_size[0] = 0
+    if window_size[1] >= pad_W:
+        shift_size[1] = 0
+
+    # cyclic shift
+    if sum(shift_size) > 0:
+        x = torch.roll(x, shifts=(-shift_size[0], -shift_size[1]), dims=(1, 2))
+
+    # partition windows
+    num_windows = (pad_H // window_size[0]) * (pad_W // window_size[1])
+    x = x.view(B, pad_H // window_size[0], window_size[0], pad_W // window_size[1], window_size[1], C)
+    x = x.permute(0, 1, 3, 2, 4, 5).reshape(B * num_windows, window_size[0] * window_size[1], C)  # B*nW, Ws*Ws, C
+
+    # multi-head attention
+    qkv = F.linear(x, qkv_weight, qkv_bias)
+    qkv = qkv.reshape(x.size(0), x.size(1), 3, num_heads, C // num_heads).permute(2, 0, 3, 1, 4)
+    q, k, v = qkv[0], qkv[1], qkv[2]
+    q = q * (C // num_heads) ** -0.5
+    attn = q.matmul(k.transpose(-2, -1))
+    # add relative position bias
+    attn = attn + relative_position_bias
+
+    if sum(shift_size) > 0:
+        # generate attention mask
+        attn_mask = x.new_zeros((pad_H, pad_W))
+        h_slices = ((0, -window_size[0]), (-window_size[0], -shift_size[0]), (-shift_size[0], None))
+        w_slices = ((0, -window_size[1]), (-window_size[1], -shift_size[1]), (-shift_size[1], None))
+        count = 0
+        for h in h_slices:
+            for w in w_slices:
+                attn_mask[h[0] : h[1], w[0] : w[1]] = count
+                count += 1
+        attn_mask = attn_mask.view(pad_H // window_size[0], window_size[0], pad_W // window_size[1], window_size[1])
+        attn_mask = attn_mask.permute(0, 2, 1, 3).reshape(num_windows, window_size[0] * window_size[1])
+        attn_mask = attn_mask.unsqueeze(1) - attn_mask.unsqueeze(2)
+        attn_mask = attn_mask.masked_fill(attn_mask != 0, -100.0).masked_fill(attn_mask == 0, 0.0)
+        attn = attn.view(x.size(0) // num_windows, num_windows, num_heads, x.size(1), x.size(1))
+        attn = attn + attn_mask.unsqueeze(1).unsqueeze(0)
+        attn = attn.view(-1, num_heads, x.size(1), x.size(1))
+
+    attn = F.softmax(attn, dim=-1)
+
+    x = attn.matmul(v).transpose(1, 2).reshape(x.size(0), x.size(1), C)
+    x = F.linear(x, proj_weight, proj_bias)
+
+    # reverse windows
+    x = x.view(B, pad_H // window_size[0], pad_W // window_size[1], window_size[0], window_size[1], C)
+    x = x.permute(0, 1, 3, 2, 4, 5).reshape(B, pad_H, pad_W, C)
+
+    # reverse cyclic shift
+    if sum(shift_size) > 0:
+        x = torch.roll(x, shifts=(shift_size[0], shift_size[1]), dims=(1, 2))
+
+    # unpad features
+    x = x[:, :H, :W, :].contiguous()
+    return x
+
+
+class _ShiftedWindowAttention(nn.Module):
+    def __init__(self, dim: int, window_size: list[int], shift_size: list[int], num_heads: int):
+        super().__init__()
+        self.window_size = window_size
+        self.shift_size = shift_size
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, dim * 3, bias=True)
+        self.proj = nn.Linear(dim, dim, bias=True)
+        # define a parameter table of relative position bias
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window_size[0] - 1) * (2 * window_size[1] - 1), num_heads))
+        # get pair-wise relative position index for each token inside the window
+        coords_h = torch.arange(self.window_size[0])
+        coords_w = torch.arange(self.window_size[1])
+        coords = torch.stack(torch.meshgrid(coords_h, coords_w, indexing="ij"))  # 2, Wh, Ww
+        coords_flatten = torch.flatten(coords, 1)  # 2, Wh*Ww
+        relative_coords = coords_flatten[:, :, None] - coords_flatten[:, None, :]  # 2, Wh*Ww, Wh*Ww
+        relative_coords = relative_coords.permute(1, 2, 0).contiguous()  # Wh*Ww, Wh*Ww, 2
+        relative_coords[:, :, 0] += self.window_size[0] - 1  # shift to start from 0
+        relative_coords[:, :, 1] += self.window_size[1] - 1
+        relative_coords[:, :, 0] *= 2 * self.window_size[1] - 1
+        relative_position_index = relative_coords.sum(-1).flatten()  # Wh*Ww*Wh*Ww
+        self.register_buffer("relative_position_index", relative_position_index)
+
+    def forward(self, x: torch.Tensor):
+        relative_position_bias = _get_relative_position_bias(self.relative_position_bias_table, self.relative_position_index, self.window_size)
+        return _shifted_window_attention(
+            x,
+            self.qkv.weight,
+            self.proj.weight,
+            relative_position_bias,
+            self.window_size,
+            self.num_heads,
+            shift_size=self.shift_size,
+            qkv_bias=self.qkv.bias,
+            proj_bias=self.proj.bias,
+        )
+
+
+def _nhwc(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A torchvision Swin module's output for graphdl's (batch, channels, height, width)."""
+    return module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def _random_weights(module: nn.Module, seed: int) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+
+
+@pytest.mark.parametrize(
+    "size,heads,window,shift",
+    [
+        ((8, 8), 2, (4, 4), (0, 0)),  # windows that divide the image, no shift
+        ((8, 8), 2, (4, 4), (2, 2)),  # Swin's alternate block: shifted by half a window
+        ((9, 7), 3, (4, 4), (2, 2)),  # windows that do not divide: padded, then shifted
+        ((10, 6), 1, (3, 4), (1, 3)),  # rectangular windows and shifts
+        ((5, 6), 2, (7, 7), (3, 3)),  # one window covers the image: no shift, as torchvision makes it
+        ((12, 5), 2, (4, 7), (2, 3)),  # ... along the width only
+        ((7, 7), 2, (7, 7), (0, 0)),
+    ],
+)
+def test_shifted_window_attention_is_torchvisions(size, heads, window, shift):
+    channels = 6
+    layer = f"a = shiftedWindowAttention({heads}, {list(window)}, shiftSize={list(shift)})"
+    body = f'input = imageInput([{size[0]}, {size[1]}, {channels}], normalization="none")\n {layer}'
+    net = graphdl.dlnetwork(graphdl.loads(network(body)))
+    reference = _ShiftedWindowAttention(channels, list(window), list(shift), heads)
+    _random_weights(reference, seed=sum(size))
+    # torchvision's state_dict loads one for one; its relative_position_index is a constant here.
+    missing, unexpected = net.a.load_state_dict(reference.state_dict(), strict=False)
+    assert missing == [] and unexpected == ["relative_position_index"]
+    x = torch.randn(3, channels, *size, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(net.predict(x), _nhwc(reference, x), rtol=1e-5, atol=1e-5)
+
+
+def test_shifted_window_attention_learns_torchvisions_parameters():
+    body = 'input = imageInput([8, 8, 6], normalization="none")\n a = shiftedWindowAttention(3, [2, 4], shiftSize=1)'
+    analysis = graphdl.analyze(graphdl.loads(network(body)))
+    expected = {"qkv.weight": (18, 6), "qkv.bias": (18,), "proj.weight": (6, 6), "proj.bias": (6,), "relative_position_bias_table": (3 * 7, 3)}
+    assert dict(analysis["a"].learnables) == expected
+    reference = _ShiftedWindowAttention(6, [2, 4], [1, 1], 3)
+    assert {k: tuple(v.shape) for k, v in reference.named_parameters()} == expected
+    net = graphdl.dlnetwork(graphdl.loads(network(body)))
+    assert list(net.state_dict()) == ["a." + k for k in reference.state_dict() if k != "relative_position_index"]
+    assert list(net.state.keys) == []
+
+
+def test_shifted_window_attention_gets_gradients_and_moves_its_constants():
+    body = 'input = imageInput([6, 6, 4], normalization="none")\n a = shiftedWindowAttention(2, 4, shiftSize=2)'
+    net = graphdl.dlnetwork(graphdl.loads(network(body))).double()
+    x = torch.randn(2, 4, 6, 6, dtype=torch.float64)
+    net(x).square().sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
+    assert net.a.attention_mask.dtype == torch.float64
+
+
+@pytest.mark.parametrize("size", [(8, 6), (7, 5), (1, 1), (3, 8)])
+def test_patch_merging_is_torchvisions(size):
+    body = f'input = imageInput([{size[0]}, {size[1]}, 3], normalization="none")\n p = patchMerging()'
+    graph = graphdl.loads(network(body))
+    net = graphdl.dlnetwork(graph)
+    reference = _PatchMerging(3)
+    _random_weights(reference, seed=size[0])
+    net.p.load_state_dict(reference.state_dict())  # strict: the same names and sizes
+    assert dict(graphdl.analyze(graph)["p"].learnables) == {name: tuple(p.shape) for name, p in reference.named_parameters()}
+    x = torch.randn(2, 3, *size, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        y = net.predict(x)
+        torch.testing.assert_close(y, _nhwc(reference, x))
+    assert tuple(y.shape) == (2, 6, (size[0] + 1) // 2, (size[1] + 1) // 2)
+
+
+@pytest.mark.parametrize(
+    "body,code,message",
+    [
+        (f"{IMAGE}\n a = shiftedWindowAttention(4, 2)", "E207", "shiftedWindowAttention of 4 heads needs channels that split into them, but gets 6"),
+        (f"{IMAGE}\n a = shiftedWindowAttention(2, 4, shiftSize=[1, 4])", "E207", "shiftSize 1x4 must be smaller than windowSize 4x4"),
+        (f"{IMAGE}\n a = shiftedWindowAttention(2, 0)", "E207", "`windowSize`: expected a positive integer"),
+        (f"{FEATURES}\n a = shiftedWindowAttention(2, 4)", "E403", "shiftedWindowAttention needs an image input"),
+        (f"{SEQUENCE}\n p = patchMerging()", "E403", "patchMerging needs an image input"),
+        (f"{IMAGE}\n p = patchMerging(epsilon=0)", "E207", "`epsilon`: expected a number of at least 1e-05"),
+    ],
+)
+def test_swin_layers_report_bad_arguments_and_inputs(body, code, message):
+    with pytest.raises(graphdl.GraphdlError, match=f"error\\[{code}\\]: .*{re.escape(message)}"):
+        graphdl.loads(network(body))

@@ -66,10 +66,14 @@ class LayerScale(nn.Module):
 
     def __init__(self, channels: int, trailing: int, initial: float):
         super().__init__()
+        self.channels, self.trailing, self.initial = channels, trailing, initial
         self.layer_scale = nn.Parameter(torch.full((channels, *([1] * trailing)), float(initial)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.layer_scale
+
+    def extra_repr(self) -> str:
+        return f"{self.channels}, initial={self.initial:g}"
 
 
 class StochasticDepth(nn.Module):
