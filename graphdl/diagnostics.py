@@ -103,6 +103,7 @@ CODES: Mapping[str, str] = {
     "E015": "imports nested too deeply",
     "E102": "text over a limit",
     "E231": "network over a limit",
+    "E232": "empty repetition with nothing to pass on",
     "E405": "network too large to run",
     "E406": "normalisation over a single value",
 }

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from graphdl.diagnostics import suggest
 from graphdl.limits import LIMITS, raising
 from graphdl.source import Span
-from graphdl.syntax import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary, show_value
+from graphdl.syntax import Binary, Conditional, Expr, Function, Index, ListExpr, Literal, Name, Unary, show_value
 
 
 class EvaluationError(Exception):
@@ -66,6 +66,21 @@ def _of_a_number(function, integer: bool = False):
     return checked
 
 
+def _of_a_list(function):
+    def checked(*values):
+        if len(values) != 1 or not isinstance(values[0], tuple):
+            raise TypeError("expects one list")
+        return function(values[0])
+
+    return checked
+
+
+def _sum(items: tuple) -> object:
+    if not _numbers(*items):
+        raise TypeError("expects a list of numbers")
+    return sum(items)
+
+
 FUNCTIONS = {
     "min": _min_max(min),
     "max": _min_max(max),
@@ -73,6 +88,9 @@ FUNCTIONS = {
     "ceil": _of_a_number(math.ceil, integer=True),
     "round": _of_a_number(round, integer=True),
     "abs": _of_a_number(abs),
+    "len": _of_a_list(len),
+    "sum": _of_a_list(_sum),
+    "enumerate": _of_a_list(lambda items: tuple(enumerate(items))),
 }
 
 _ARITHMETIC = {
@@ -107,6 +125,8 @@ def evaluate(expr: Expr, env: Mapping[str, object]) -> object:
         return env[expr.name]
     if isinstance(expr, ListExpr):
         return tuple(evaluate(item, env) for item in expr.items)
+    if isinstance(expr, Index):
+        return _item(expr, env)
     if isinstance(expr, Unary):
         value = evaluate(expr.operand, env)
         if expr.op == "-":
@@ -122,6 +142,27 @@ def evaluate(expr: Expr, env: Mapping[str, object]) -> object:
     if isinstance(expr, Function):
         return _call(expr, env)
     raise TypeError(f"not an expression: {expr!r}")
+
+
+def _item(expr: Index, env: Mapping[str, object]) -> object:
+    items, position = evaluate(expr.items, env), evaluate(expr.position, env)
+    if not isinstance(items, tuple):
+        raise EvaluationError(f"only a list can be indexed, not {show_value(items)}", expr.items.span)
+    if not (_numbers(position) and float(position).is_integer()):
+        raise EvaluationError(f"a list's index is a whole number, not {show_value(position)}", expr.position.span)
+    if not -len(items) <= position < len(items):
+        reach = f"0 to {len(items) - 1}, or -1 to -{len(items)} from the end" if items else "none: the list is empty"
+        raise EvaluationError(
+            f"index {show_value(position)} is outside a list of {len(items)} item{'s' if len(items) != 1 else ''}",
+            expr.position.span,
+            help=f"its indices are {reach}; the first item is [0]",
+        )
+    return items[int(position)]
+
+
+def truth(expr: Expr, env: Mapping[str, object]) -> bool:
+    """The value of a condition, which must be `true` or `false`."""
+    return _boolean(evaluate(expr, env), expr.span)
 
 
 def _boolean(value: object, span: Span) -> bool:
@@ -198,6 +239,7 @@ def names_in(expr) -> list[str]:
         return [expr.name]
     children = {
         ListExpr: lambda e: e.items,
+        Index: lambda e: [e.items, e.position],
         Unary: lambda e: [e.operand],
         Binary: lambda e: [e.left, e.right],
         Conditional: lambda e: [e.then, e.condition, e.otherwise],

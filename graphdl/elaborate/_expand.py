@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from graphdl.catalog import kinds, lookup
 from graphdl.diagnostics import Diagnostic, Label, Severity, counted, suggest
 from graphdl.elaborate._binding import bind_block
-from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate, names_in
+from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate, names_in, truth
 from graphdl.elaborate._imports import Scope
+from graphdl.elaborate._repeat import RepeatProblem, members
 from graphdl.elaborate._size import LayerCount
 from graphdl.graph import Connection, Instance, Layer, LayerGraph, binding_diagnostics
 from graphdl.limits import LIMITS, raising
 from graphdl.source import Span
-from graphdl.syntax import Argument, BlockDecl, BrokenDecl, Call, Chain, LayerDecl, Let, NetworkDecl, PortRef, Ports
+from graphdl.syntax import Argument, BlockDecl, BrokenDecl, Call, Chain, Condition, LayerDecl, Let, NetworkDecl, PortRef, Ports
 
 Endpoint = tuple[str, str]  # (layer, port) in the graph
 
@@ -45,6 +46,7 @@ class Item:
     outputs: dict[str, Endpoint] = field(default_factory=dict)
     valid: bool = True
     prefix: str = ""  # of the layers it made: "stage2.0." for an instance, the layer's name for a layer
+    empty: bool = False  # a repetition without members: what flows into it flows on
 
     def layers_fed_by(self, port: str | None = None) -> list[str]:
         ports = [port] if port is not None else list(self.inputs)
@@ -90,6 +92,8 @@ class _Body:
     outputs: dict[str, Endpoint] = field(default_factory=dict)
     unknown: dict[str, list[PortRef]] = field(default_factory=dict)
     auto_numbers: dict[str, int] = field(default_factory=dict)  # the last number each base name of an inline layer took
+    absent: dict[str, Condition] = field(default_factory=dict)  # names declared only in a branch not taken
+    through: list[tuple] = field(default_factory=list)  # connections into or out of an empty repetition, made last
 
     @property
     def is_block(self) -> bool:
@@ -121,7 +125,9 @@ class Expander:
     def body(self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=(), origins=None) -> Interface:
         body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks), origins=dict(origins or {}))
         chains = []
-        for statement in decl.body:
+        taken = []
+        for statement in self._taken(body, decl.body):
+            taken.append(statement)
             if isinstance(statement, Let):
                 self._let(body, statement)
             elif isinstance(statement, Ports):
@@ -132,7 +138,7 @@ class Expander:
                 chains.append(statement)
             elif isinstance(statement, BrokenDecl):
                 self._broken(body, statement)
-        for statement in decl.body:
+        for statement in taken:
             if isinstance(statement, BrokenDecl):
                 # What a broken statement mentions may lack the connections it was to make.
                 body.broken.update(statement.mentions)
@@ -140,14 +146,45 @@ class Expander:
                     item = body.items.get(name)
                     self.quiet.update(item.layers_fed_by() if item is not None else [])
                     self.quiet.add(body.prefix + name)
-        wired = chains or any(isinstance(s, BrokenDecl) and s.wiring for s in decl.body)
+        # Arrows anywhere, in a branch taken or not, make a body wired: its wiring cannot change
+        # from series to DAG by a parameter.
+        wired = any(isinstance(s, Chain) or (isinstance(s, BrokenDecl) and s.wiring) for s in _every_statement(decl.body))
         if wired:
             for chain in chains:
                 self._wire(body, chain)
+            self._wire_through(body)
             self._report_unknown(body)
         else:
             self._wire_series(body)
         return self._interface(body, wired)
+
+    def _taken(self, body: _Body, statements):
+        """The statements of a body as its conditions choose them, in order: each condition is
+        decided when it is reached, with the constants declared before it."""
+        for statement in statements:
+            if not isinstance(statement, Condition):
+                yield statement
+                continue
+            both = statement.then + statement.otherwise
+            for inner in _every_statement(both):
+                if isinstance(inner, Ports):
+                    self.report(
+                        Diagnostic(
+                            "E220", "a block's ports are declared outside conditions", inner.keyword_span, "",
+                            help="declare `input` and `output` at the top of the block, and connect them inside the condition",
+                        )
+                    )  # fmt: skip
+            try:
+                taken = truth(statement.test, body.env)
+            except EvaluationError as e:
+                self.report_evaluation(e)
+                # Neither branch is there: what they declare or connect is reported no further.
+                yield BrokenDecl(None, statement.span, tuple(_mentioned_names(both)))
+                continue
+            branch, other = (statement.then, statement.otherwise) if taken else (statement.otherwise, statement.then)
+            for name in _declared_names(other):
+                body.absent.setdefault(name, statement)
+            yield from self._taken(body, tuple(s for s in branch if not isinstance(s, Ports)))
 
     def _within_layer_limit(self, body: _Body, statement: LayerDecl | Call, span: Span, what: str) -> bool:
         """Whether a declaration of the network keeps it within the limit on layers, counted
@@ -278,43 +315,34 @@ class Expander:
     def _repeat(self, body: _Body, decl: LayerDecl, owner: Item | None) -> Item:
         repeat = decl.repeat
         try:
-            first, last = evaluate(repeat.first, body.env), evaluate(repeat.last, body.env)
+            unrolled = members(repeat, body.env)
         except EvaluationError as e:
             self.report_evaluation(e)
             return self._invalid(body, decl.name, decl.call)
-        count = last - first + 1 if _whole(first) and _whole(last) else 0
-        if count > LIMITS.repeat:
-            shown = f"{int(count):,}" if count < 10**15 else f"{float(count):.3g}"
-            self.report(
-                Diagnostic(
-                    "E231", f"a repetition of {shown} members; one `for` makes at most {LIMITS.repeat:,}", repeat.span, "",
-                    help=f"a network this large is no network anyone can train: {raising('repeat')}",
-                )
-            )  # fmt: skip
-            return self._invalid(body, decl.name, decl.call)
-        if count < 1:
-            message = f"a repetition needs whole numbers from..to with to >= from, not {first}..{last}"
-            help = "`for i in 1..3` makes three, numbered 1, 2, 3"
+        except RepeatProblem as problem:
             # Bounds that come from a block instance's arguments: the mistake is in the instance.
-            origin = next((body.origins[n] for bound in (repeat.first, repeat.last) for n in names_in(bound) if n in body.origins), None)
-            if origin is None:
-                self.report(Diagnostic("E218", message, repeat.span, help=help))
+            origin = self._origin_of(body, (repeat.first, repeat.last))
+            if origin is None or problem.code != "E218":
+                self.report(Diagnostic(problem.code, problem.message, repeat.span, help=problem.help))
             else:
-                used = Label(repeat.span, f"makes the repetition `{body.prefix}{decl.name}` {first}..{last}")
-                self.report(Diagnostic("E218", message, origin, "given here", (used,), help=help))
+                used = Label(repeat.span, f"used by the repetition `{body.prefix}{decl.name}`")
+                self.report(Diagnostic(problem.code, problem.message, origin, "given here", (used,), help=problem.help))
             return self._invalid(body, decl.name, decl.call)
-        members = []
-        for index in range(int(first), int(last) + 1):
-            env = {**body.env, repeat.index: index}
-            member = self.make(body, decl.call, f"{decl.name}.{index}", decl.name_span, env, owner)
+        made = []
+        for label, values in unrolled:
+            member = self.make(body, decl.call, f"{decl.name}.{label}", decl.name_span, {**body.env, **values}, owner)
             body.items[member.name] = member
-            members.append(member)
-        for previous, member in itertools.pairwise(members):
+            made.append(member)
+        if not made:
+            return Item(decl.name, decl.call.callee, decl.span, {}, {}, prefix=body.prefix + decl.name + ".", empty=True)
+        for previous, member in itertools.pairwise(made):
             self._connect_series(body, previous, member, decl.span)
-        group = Item(
-            decl.name, decl.call.callee, decl.call.span, members[0].inputs, members[-1].outputs, all(m.valid for m in members), body.prefix + decl.name + "."
-        )
+        group = Item(decl.name, decl.call.callee, decl.call.span, made[0].inputs, made[-1].outputs, all(m.valid for m in made), body.prefix + decl.name + ".")
         return group
+
+    def _origin_of(self, body: _Body, expressions) -> Span | None:
+        """Where the block instance's argument that a value in `expressions` uses was given."""
+        return next((body.origins[n] for expr in expressions if expr is not None for n in names_in(expr) if n in body.origins), None)
 
     def make(self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None = None) -> Item:
         """A layer or a block instance, named `name` in the body, from a call."""
@@ -468,7 +496,7 @@ class Expander:
     # ---- wiring -----------------------------------------------------------------------------------
 
     def _wire_series(self, body: _Body) -> None:
-        items = body.order
+        items = [item for item in body.order if not item.empty]
         for previous, item in itertools.pairwise(items):
             self._connect_series(body, previous, item, item.span)
 
@@ -509,7 +537,10 @@ class Expander:
             src = self._resolve(body, source, source_ref, "output", through=i > 0)
             dst = self._resolve(body, destination, destination_ref, "input", through=i + 1 < last)
             if src is not None and dst is not None:
-                self._connect(body, src, dst, span, source_ref, destination_ref)
+                if any(isinstance(end, tuple) and end[0].empty for end in (src, dst)):
+                    body.through.append((src, dst, span, source_ref, destination_ref))
+                else:
+                    self._connect(body, src, dst, span, source_ref, destination_ref)
             elif isinstance(destination, Item):
                 # Its input is reported as broken already; not also as missing.
                 port = dst[1] if isinstance(dst, tuple) else None
@@ -517,6 +548,62 @@ class Expander:
             for end in (source, destination):
                 if isinstance(end, BlockPort) and (src is None or dst is None):
                     body.quiet_ports.add(end.name)
+
+    def _wire_through(self, body: _Body) -> None:
+        """The connections into and out of empty repetitions, made once every chain is read: what
+        flows into one flows on to where it leads, so `a -> stage -> b` with `stage` empty is
+        `a -> b`."""
+        if not body.through:
+            return
+        into: dict[str, list] = {}
+        for src, dst, *_ in body.through:
+            if isinstance(dst, tuple) and dst[0].empty:
+                into.setdefault(dst[0].name, []).append(src)
+
+        def sources(end, seen=()) -> list:
+            if not (isinstance(end, tuple) and end[0].empty):
+                return [end]
+            if end[0].name in seen:
+                return []
+            return [s for fed in into.get(end[0].name, []) for s in sources(fed, (*seen, end[0].name))]
+
+        for src, dst, span, source_ref, destination_ref in body.through:
+            if isinstance(dst, tuple) and dst[0].empty:
+                continue
+            found = sources(src)
+            if not found:
+                self._report_empty(body, src[0], destination_ref)
+                self._quiet_end(body, dst)
+            for source in found:
+                if isinstance(source, BlockPort) and isinstance(dst, BlockPort):
+                    self._report_empty(body, src[0], destination_ref, source)
+                    body.quiet_ports.update((source.name, dst.name))
+                else:
+                    self._connect(body, source, dst, span, source_ref, destination_ref)
+
+    def _quiet_end(self, body: _Body, end) -> None:
+        """Nothing more about the end of a connection that was reported."""
+        if isinstance(end, BlockPort):
+            body.quiet_ports.add(end.name)
+        else:
+            self.quiet.update(end[0].layers_fed_by(end[1]) or [end[0].prefix])
+
+    def _report_empty(self, body: _Body, item: Item, where, block_input: BlockPort | None = None) -> None:
+        """An empty repetition that something needs to produce a value."""
+        decl = next((s for s in _every_statement(body.decl.body) if isinstance(s, LayerDecl) and s.name == item.name), None)
+        repeat = decl.repeat if decl is not None else None
+        if block_input is not None:
+            message = f"the block's input `{block_input.name}` reaches its output only through `{body.prefix}{item.name}`, which is empty here"
+            help = "a block needs at least one layer between its input and its output"
+        else:
+            message = f"`{body.prefix}{item.name}` is empty here, and nothing flows into it to pass on"
+            help = f"connect something into `{item.name}`, or give the repetition at least one member"
+        origin = self._origin_of(body, (repeat.first, repeat.last)) if repeat is not None else None
+        labels = (Label(repeat.span, f"no members: `{body.prefix}{item.name}` is empty"),) if repeat is not None else ()
+        if origin is not None:
+            self.report(Diagnostic("E232", message, origin, "given here", labels, help=help))
+        else:
+            self.report(Diagnostic("E232", message, where.span, "", labels, help=help))
 
     def _node(self, body: _Body, node) -> tuple[Item | BlockPort | None, PortRef | Call]:
         if isinstance(node, Call):  # an inline, anonymous layer or block instance
@@ -588,6 +675,8 @@ class Expander:
         port = ref.port if isinstance(ref, PortRef) else None
         if not node.valid:
             return None
+        if node.empty:
+            return node, port
         ports = node.outputs if side == "output" else node.inputs
         other = node.inputs if side == "output" else node.outputs
         if port in ports:
@@ -653,9 +742,16 @@ class Expander:
             labels = tuple(Label(r.layer_span, "and here") for r in others)
             # Spelling suggestions for the first few: past them, a file of thousands of unknown
             # names is no set of misspellings, and each suggestion costs a search of the names.
+            where = f"block `{body.decl.name}`" if body.is_block else f"network `{body.decl.name}`"
+            condition = body.absent.get(name)
+            if condition is not None:
+                labels = (*labels, Label(condition.test.span, "this condition leaves it out"))
+                help = "connect it inside the branch that declares it"
+                message = f"`{name}` is not in {where} here: it is declared in a branch not taken"
+                self.report(Diagnostic("E211", message, first.layer_span, "", labels, help=help))
+                continue
             suggested += 1
             help = (suggest(name, known) if suggested <= LIMITS.errors else None) or f"declare it: `{name} = kind(...)`"
-            where = f"block `{body.decl.name}`" if body.is_block else f"network `{body.decl.name}`"
             self.report(Diagnostic("E211", f"no layer named `{name}` in {where}", first.layer_span, "not declared", labels, help=help))
 
     # ---- what a body offers -------------------------------------------------------------------------
@@ -692,7 +788,12 @@ class Expander:
         items = [i for i in body.order if i.valid]
         if not wired:
             # A block without arrows is a series: into its first layer, out of its last.
-            first, last = (body.order[0], body.order[-1]) if body.order else (None, None)
+            made = [item for item in body.order if not item.empty]
+            if body.order and not made:
+                empty = body.order[0]
+                self._report_empty(body, empty, empty)
+                return Interface({}, {}, False)
+            first, last = (made[0], made[-1]) if made else (None, None)
             name_in = declared_in[0] if declared_in else "in"
             name_out = declared_out[0] if declared_out else "out"
             inputs = {name_in: list(next(iter(first.inputs.values()), []))} if first and first.valid and first.inputs else {}
@@ -752,8 +853,23 @@ def _root(graph: LayerGraph, name: str) -> str:
     return layer.shares if layer is not None and layer.shares else name
 
 
-def _whole(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
+def _every_statement(statements):
+    """Every statement, also those in either branch of a condition."""
+    for statement in statements:
+        if isinstance(statement, Condition):
+            yield from _every_statement(statement.then + statement.otherwise)
+        else:
+            yield statement
+
+
+def _declared_names(statements) -> set[str]:
+    return {s.name for s in _every_statement(statements) if isinstance(s, LayerDecl)}
+
+
+def _mentioned_names(statements) -> set[str]:
+    """The names statements declare or connect."""
+    chained = {node.layer for s in _every_statement(statements) if isinstance(s, Chain) for node in s.nodes if isinstance(node, PortRef)}
+    return _declared_names(statements) | chained
 
 
 def _join(first: Span, last: Span) -> Span:

@@ -17,10 +17,11 @@ from collections.abc import Mapping
 
 from graphdl.catalog import lookup
 from graphdl.elaborate._binding import bind_block
-from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate, names_in
+from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate, truth
 from graphdl.elaborate._imports import Scope
+from graphdl.elaborate._repeat import RepeatProblem, members
 from graphdl.limits import LIMITS
-from graphdl.syntax import BlockDecl, Call, Chain, LayerDecl, Let, NetworkDecl
+from graphdl.syntax import BlockDecl, Call, Chain, Condition, LayerDecl, Let, NetworkDecl
 
 
 class LayerCount:
@@ -40,16 +41,15 @@ class LayerCount:
             return 0
         if statement.repeat is None:
             return self.call(statement.call, scope, env, blocks)
-        members = repeat_members(statement, env)
-        if members is None:
+        try:
+            unrolled = members(statement.repeat, env)
+        except (EvaluationError, RepeatProblem):
             return 1
-        first, count = members
-        index = statement.repeat.index
-        if all(index not in names_in(argument.value) for argument in statement.call.arguments):
-            return count * self.call(statement.call, scope, env, blocks)
+        if not unrolled.uses_names(argument.value for argument in statement.call.arguments):
+            return unrolled.count * self.call(statement.call, scope, env, blocks)
         total = 0
-        for value in range(first, first + count):
-            total += self.call(statement.call, scope, {**env, index: value}, blocks)
+        for _, values in unrolled:
+            total += self.call(statement.call, scope, {**env, **values}, blocks)
             if total > self.limit:
                 break
         return total
@@ -75,29 +75,25 @@ class LayerCount:
         return count
 
     def body(self, decl: NetworkDecl | BlockDecl, scope: Scope, env: Mapping[str, object], blocks: tuple[str, ...]) -> int:
-        env = dict(env)
+        return self._statements(decl.body, scope, dict(env), blocks)
+
+    def _statements(self, statements, scope: Scope, env: dict[str, object], blocks: tuple[str, ...]) -> int:
         total = 0
-        for statement in decl.body:
+        for statement in statements:
             if isinstance(statement, Let):
                 try:
                     env.setdefault(statement.name, evaluate(statement.value, env))
                 except EvaluationError:
                     env.setdefault(statement.name, UNSET)
+            elif isinstance(statement, Condition):
+                try:
+                    branch = statement.then if truth(statement.test, env) else statement.otherwise
+                except EvaluationError:
+                    continue
+                total += self._statements(branch, scope, env, blocks)
             else:
                 total += self.statement(statement, scope, env, blocks)
         return total
-
-
-def repeat_members(decl: LayerDecl, env: Mapping[str, object]) -> tuple[int, int] | None:
-    """The first index of a repetition and its number of members; None where its range does not
-    evaluate to whole numbers with at least one member, or holds more than the limit allows."""
-    try:
-        first, last = evaluate(decl.repeat.first, env), evaluate(decl.repeat.last, env)
-    except EvaluationError:
-        return None
-    if not (_whole(first) and _whole(last)) or last < first or last - first + 1 > LIMITS.repeat:
-        return None
-    return int(first), int(last - first + 1)
 
 
 def _block_arguments(block: BlockDecl, call: Call, env: Mapping[str, object]) -> dict[str, object] | None:
@@ -108,7 +104,3 @@ def _block_arguments(block: BlockDecl, call: Call, env: Mapping[str, object]) ->
     except EvaluationError:
         return None
     return bind_block(block, arguments)[0]
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()

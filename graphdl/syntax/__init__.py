@@ -17,11 +17,13 @@ from graphdl.syntax._tree import (
     BrokenDecl,
     Call,
     Chain,
+    Condition,
     Conditional,
     Document,
     Expr,
     Function,
     Import,
+    Index,
     LayerDecl,
     Let,
     ListExpr,
@@ -36,8 +38,8 @@ from graphdl.syntax._tree import (
 )
 
 __all__ = [
-    "Argument", "Binary", "BlockDecl", "BrokenDecl", "Call", "Chain", "Conditional", "Document", "Expr",
-    "Function", "Import", "LayerDecl", "Let", "ListExpr", "Literal", "Name", "NetworkDecl", "Parameter",
+    "Argument", "Binary", "BlockDecl", "BrokenDecl", "Call", "Chain", "Condition", "Conditional", "Document", "Expr",
+    "Function", "Import", "Index", "LayerDecl", "Let", "ListExpr", "Literal", "Name", "NetworkDecl", "Parameter",
     "PortRef", "Ports", "Repeat", "Unary",
     "format_dlg", "format_expr", "format_value", "parse", "parse_expression", "read_expression", "show_value",
 ]

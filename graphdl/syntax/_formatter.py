@@ -15,7 +15,7 @@ from graphdl.diagnostics import GraphdlError
 from graphdl.source import Source
 from graphdl.syntax._parser import parse
 from graphdl.syntax._printer import format_expr
-from graphdl.syntax._tree import BlockDecl, Call, Chain, Document, Import, LayerDecl, Let, NetworkDecl, PortRef, Ports
+from graphdl.syntax._tree import BlockDecl, Call, Chain, Condition, Document, Import, LayerDecl, Let, NetworkDecl, PortRef, Ports
 
 _INDENT = "    "
 
@@ -88,23 +88,45 @@ class _Formatter:
         if definition.parameters:
             parameters = "(" + ", ".join(p.name + (f" = {format_expr(p.default)}" if p.default is not None else "") for p in definition.parameters) + ")"
         self._emit(f"{keyword} {definition.name}{parameters} {{", "", definition.span.line)
-        statements = definition.body
+        self._statements(definition.body, _INDENT)
+        end = definition.span.end_line
+        self._comments_before(end, _INDENT)
+        self._emit("}", "", end)
+
+    def _statements(self, statements, indent: str) -> None:
         width = 0
         for i, statement in enumerate(statements):
             start = statement.span.line
-            self._comments_before(start, _INDENT)
+            self._comments_before(start, indent)
             if self._gap(start) and self.lines[-1] != "{" and not self.lines[-1].endswith("{"):
                 self._blank()
+            if isinstance(statement, Condition):
+                self._condition(statement, indent)
+                continue
             if isinstance(statement, LayerDecl):
                 if i == 0 or not isinstance(statements[i - 1], LayerDecl) or self._interrupted(statements[i - 1], statement):
                     width = self._run_width(statements, i)
                 text = f"{statement.name.ljust(width)} = {_layer(statement)}"
             else:
                 text = _statement(statement)
-            self._emit(text, _INDENT, statement.span.end_line, start)
-        end = definition.span.end_line
-        self._comments_before(end, _INDENT)
-        self._emit("}", "", end)
+            self._emit(text, indent, statement.span.end_line, start)
+
+    def _condition(self, condition: Condition, indent: str, keyword: str = "if") -> None:
+        self._emit(f"{keyword} {format_expr(condition.test)} {{", indent, condition.test.span.end_line, condition.span.line)
+        self._statements(condition.then, indent + _INDENT)
+        if condition.else_span is None:
+            self._comments_before(condition.span.end_line, indent + _INDENT)
+            self._emit("}", indent, condition.span.end_line)
+            return
+        self._comments_before(condition.else_span.line, indent + _INDENT)
+        (inner,) = condition.otherwise if len(condition.otherwise) == 1 and isinstance(condition.otherwise[0], Condition) else (None,)
+        if inner is not None and inner.keyword_span.line == condition.else_span.line:
+            self._condition(inner, indent, "} else if")
+            return
+        self._emit("} else {", indent, condition.else_span.line)
+        self._statements(condition.otherwise, indent + _INDENT)
+        self._comments_before(condition.span.end_line, indent + _INDENT)
+        self._emit("}", indent, condition.span.end_line)
 
     def _run_width(self, statements, start: int) -> int:
         """The widest name of the run of declarations starting at `start`, for aligning `=`."""
@@ -159,7 +181,8 @@ def _layer(decl: LayerDecl) -> str:
     text = _call(decl.call)
     if decl.repeat is not None:
         r = decl.repeat
-        text += f" for {r.index} in {format_expr(r.first)}..{format_expr(r.last)}"
+        over = format_expr(r.first) if r.last is None else f"{format_expr(r.first)}..{format_expr(r.last)}"
+        text += f" for {', '.join(r.names)} in {over}"
     if decl.shares is not None:
         text += f" shares {decl.shares}"
     return text

@@ -38,11 +38,13 @@ from graphdl.syntax._tree import (
     BrokenDecl,
     Call,
     Chain,
+    Condition,
     Conditional,
     Document,
     Expr,
     Function,
     Import,
+    Index,
     LayerDecl,
     Let,
     ListExpr,
@@ -260,8 +262,29 @@ def _with_broken(definition, broken: list[BrokenDecl]):
     inside = [b for b in broken if definition.span.start <= b.span.start < definition.span.end]
     if not inside:
         return definition
-    body = sorted(definition.body + tuple(inside), key=lambda s: s.span.start)
-    return type(definition)(definition.name, definition.name_span, definition.parameters, tuple(body), definition.span)
+    return type(definition)(definition.name, definition.name_span, definition.parameters, _placed(definition.body, inside), definition.span)
+
+
+def _placed(statements: tuple, broken: list[BrokenDecl]) -> tuple:
+    """Statements with the broken ones among them put in their places, inside the branch of a
+    condition where they were written."""
+    statements = list(statements)
+    for i, statement in enumerate(statements):
+        if isinstance(statement, Condition):
+            within = [b for b in broken if statement.span.start <= b.span.start < statement.span.end]
+            if within:
+                broken = [b for b in broken if b not in within]
+                statements[i] = _placed_in_condition(statement, within)
+    return tuple(sorted(statements + broken, key=lambda s: s.span.start))
+
+
+def _placed_in_condition(condition: Condition, broken: list[BrokenDecl]) -> Condition:
+    before_else = condition.else_span.start if condition.else_span is not None else condition.span.end
+    then = [b for b in broken if b.span.start < before_else]
+    rest = [b for b in broken if b.span.start >= before_else]
+    return Condition(
+        condition.keyword_span, condition.test, _placed(condition.then, then), _placed(condition.otherwise, rest), condition.span, condition.else_span
+    )
 
 
 # ---- the syntax tree, built as the parser reduces ------------------------------------------------
@@ -386,8 +409,25 @@ class _Builder:
         return children[0]
 
     def repeat(self, children):
-        keyword, index, first, last = children
-        return Repeat(str(index), self._token_span(index), self.whole_expression(first), self.whole_expression(last), self._span(keyword, last))
+        keyword, *names, first, last = children
+        end = last if last is not None else first
+        last = self.whole_expression(last) if last is not None else None
+        return Repeat(tuple(map(str, names)), tuple(map(self._token_span, names)), self.whole_expression(first), last, self._span(keyword, end))
+
+    def condition(self, children):
+        keyword, test, *then, end, otherwise = children
+        statements = tuple(s for s in then if s is not None)
+        if otherwise is None:
+            return Condition(self._token_span(keyword), self.whole_expression(test), statements, (), self._span(keyword, end))
+        else_span, branch, last = otherwise
+        return Condition(self._token_span(keyword), self.whole_expression(test), statements, branch, self._span(keyword, last), else_span)
+
+    def otherwise(self, children):
+        """The else keyword's span, the else branch's statements, and what its span ends at."""
+        keyword, *statements, end = children
+        if isinstance(end, Condition):  # `else if`
+            return self._token_span(keyword), (end,), end
+        return self._token_span(keyword), tuple(s for s in statements if s is not None), end
 
     def call(self, children):
         callee, *arguments, end = children
@@ -456,6 +496,10 @@ class _Builder:
             self.problems.append(_LiteralProblem(f"lists nested more than {_MAX_LIST_DEPTH} deep", span, "no argument takes lists of lists of lists", "E101"))
         return ListExpr(items, span)
 
+    def index(self, children):
+        items, position, end = children
+        return Index(_expr(items), self.whole_expression(position), self._span(items, end))
+
     def parenthesised(self, children):
         start, value, end = children
         return _Parenthesised(_expr(value), self._span(start, end))
@@ -506,6 +550,8 @@ def _deeper_than(expr: Expr, limit: int) -> bool:
             return any(_deeper_than(part, limit - 1) for part in parts)
         case Unary(operand=operand):
             return _deeper_than(operand, limit - 1)
+        case Index(items=items, position=position):
+            return _deeper_than(items, limit - 1) or _deeper_than(position, limit - 1)
         case Binary(left=left, right=right):
             return _deeper_than(left, limit - 1) or _deeper_than(right, limit - 1)
         case Conditional(then=then, condition=condition, otherwise=otherwise):

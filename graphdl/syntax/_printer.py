@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphdl.diagnostics import GraphdlError, error
-from graphdl.syntax._tree import Binary, Conditional, Expr, Function, ListExpr, Literal, Name, Unary
+from graphdl.syntax._tree import Binary, Conditional, Expr, Function, Index, ListExpr, Literal, Name, Unary
 
 
 def format_value(value: object) -> str:
@@ -76,6 +76,8 @@ def _bare(expr: Expr) -> str:
         return "[" + ", ".join(_expr(item, 0) for item in expr.items) + "]"
     if isinstance(expr, Function):
         return f"{expr.name}(" + ", ".join(_expr(a, 0) for a in expr.arguments) + ")"
+    if isinstance(expr, Index):
+        return f"{_expr(expr.items, _ATOM)}[{_expr(expr.position, 0)}]"
     if isinstance(expr, Unary):
         if expr.op == "-":
             return "-" + _expr(expr.operand, _PRECEDENCE["neg"])

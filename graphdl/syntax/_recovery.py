@@ -48,7 +48,7 @@ def _describe(terminal: str) -> str:
 
 # Tokens that may continue an expression or a declaration; listing them after a complete value
 # ("expected `)`, `,`, `+`, `*`, `if`, ...") buries the one that was meant.
-_CONTINUATIONS = {"PLUS", "MINUS", "STAR", "SLASH", "DOUBLESLASH", "PERCENT", "POWER", "COMPARE", "AND", "OR", "IF", "FOR", "SHARES"}
+_CONTINUATIONS = {"LSQB", "PLUS", "MINUS", "STAR", "SLASH", "DOUBLESLASH", "PERCENT", "POWER", "COMPARE", "AND", "OR", "IF", "FOR", "SHARES"}
 _VALUE_STARTS = {"INT", "FLOAT", "STRING", "TRUE", "FALSE", "LSQB", "LPAR", "MINUS", "NAME", "NOT"}
 _KEYWORDS = {"NETWORK", "BLOCK", "IMPORT", "TRUE", "FALSE", "FOR", "IN", "SHARES", "IF", "ELSE", "AND", "OR", "NOT"}
 

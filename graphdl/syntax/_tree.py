@@ -64,7 +64,16 @@ class Function:
     span: Span
 
 
-Expr = Literal | Name | ListExpr | Unary | Binary | Conditional | Function
+@dataclass(frozen=True)
+class Index:
+    """`items[position]`: one item of a list, counted from 0 (from the end when negative)."""
+
+    items: Expr
+    position: Expr
+    span: Span
+
+
+Expr = Literal | Name | ListExpr | Index | Unary | Binary | Conditional | Function
 
 
 # ---- statements -------------------------------------------------------------------------------------
@@ -90,13 +99,19 @@ class Call:
 
 @dataclass(frozen=True)
 class Repeat:
-    """`for index in first..last`: the declaration repeated in series, once per index."""
+    """`for i in first..last` or `for w in widths`: the declaration repeated in series, once per
+    index of the range (`last` given) or per item of the list (`last` None; an item that is a list
+    is unpacked when there are several names, `for t, c in table`)."""
 
-    index: str
-    index_span: Span
-    first: Expr
-    last: Expr
+    names: tuple[str, ...]
+    name_spans: tuple[Span, ...]
+    first: Expr  # the first index, or the list
+    last: Expr | None
     span: Span
+
+    @property
+    def over_list(self) -> bool:
+        return self.last is None
 
 
 @dataclass(frozen=True)
@@ -160,7 +175,20 @@ class Chain:
     span: Span
 
 
-Statement = LayerDecl | Chain | Ports | Let | BrokenDecl
+@dataclass(frozen=True)
+class Condition:
+    """`if test { ... } else { ... }`: the statements of one branch or the other. `otherwise`
+    holds the else branch's statements, or one Condition for `else if`."""
+
+    keyword_span: Span
+    test: Expr
+    then: tuple[Statement, ...]
+    otherwise: tuple[Statement, ...]
+    span: Span
+    else_span: Span | None = None
+
+
+Statement = LayerDecl | Chain | Ports | Let | Condition | BrokenDecl
 
 
 # ---- definitions ------------------------------------------------------------------------------------
