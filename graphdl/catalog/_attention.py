@@ -42,6 +42,12 @@ def _sequence(kind: str, inputs) -> Shape:
 
 @register
 class SelfAttention(LayerKind):
+    """MATLAB's selfAttentionLayer. With numKeyChannels and numValueChannels the input's channels
+    it computes what torch's nn.MultiheadAttention(channels, numHeads, batch_first=True) does on
+    (x, x, x) (ViT's attention, selfAttention(12, 768) for ViT-B): its query, key and value are
+    the three row blocks of torch's in_proj_weight and in_proj_bias, in that order, and its output
+    torch's out_proj (tests/test_vit_layers.py loads torchvision's so)."""
+
     name = "selfAttention"
     auto_name = "selfattention"
     no_importer = "not yet: torch's nn.MultiheadAttention takes a query, key and value and returns (output, weights), which from_torch does not unpack"
@@ -125,6 +131,10 @@ class SelfAttention(LayerKind):
 
 @register
 class PositionEmbedding(LayerKind):
+    """MATLAB's positionEmbeddingLayer. Added to its input by an addition layer, it is a learned
+    additive position embedding such as ViT's: torchvision's pos_embedding (1, steps, channels)
+    is this `weight` (maxPosition, outputSize) without its first dimension."""
+
     name = "positionEmbedding"
     auto_name = "posembedding"
     no_importer = "PyTorch has no such layer: a forward indexes a parameter by position, which from_torch does not import"
