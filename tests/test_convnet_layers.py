@@ -462,3 +462,139 @@ def test_patch_merging_is_torchvisions(size):
 def test_swin_layers_report_bad_arguments_and_inputs(body, code, message):
     with pytest.raises(graphdl.GraphdlError, match=f"error\\[{code}\\]: .*{re.escape(message)}"):
         graphdl.loads(network(body))
+
+
+# ---- whole blocks: the kinds together make torchvision's ----------------------------------------
+
+
+def _copy_linear_to_1x1(conv: nn.Module, linear: nn.Linear) -> None:
+    """A Linear over the channels of (batch, height, width, channels) is a 1x1 convolution of
+    (batch, channels, height, width): the same weights, with two trailing 1s."""
+    with torch.no_grad():
+        conv.weight.copy_(linear.weight[:, :, None, None])
+        conv.bias.copy_(linear.bias)
+
+
+class _CNBlock(nn.Module):
+    """torchvision.models.convnext.CNBlock, its norm_layer given (torchvision's eps is 1e-6)."""
+
+    def __init__(self, dim: int, layer_scale: float, eps: float):
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim, bias=True),
+            _Permute([0, 2, 3, 1]),
+            nn.LayerNorm(dim, eps=eps),
+            nn.Linear(in_features=dim, out_features=4 * dim, bias=True),
+            nn.GELU(),
+            nn.Linear(in_features=4 * dim, out_features=dim, bias=True),
+            _Permute([0, 3, 1, 2]),
+        )
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * layer_scale)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        result = self.layer_scale * self.block(input)
+        # torchvision's StochasticDepth here: the identity at inference
+        result += input
+        return result
+
+
+class _Permute(nn.Module):
+    def __init__(self, dims: list[int]):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return torch.permute(x, self.dims)
+
+
+def test_the_kinds_make_convnexts_block():
+    body = """input = imageInput([9, 8, 4], normalization="none")
+    dw = groupedConvolution2d(7, 1, "channel-wise", padding=3)
+    norm = layerNormalization(operationDimension="channel-only", epsilon=1e-5)
+    fc1 = convolution2d(1, 16)
+    act = gelu()
+    fc2 = convolution2d(1, 4)
+    scale = layerScale(0.5)
+    drop = stochasticDepth(0.1)
+    add = addition()
+    input -> dw -> norm -> fc1 -> act -> fc2 -> scale -> drop -> add/in1
+    input -> add/in2"""
+    net = graphdl.dlnetwork(graphdl.loads(network(body)))
+    reference = _CNBlock(4, layer_scale=0.5, eps=1e-5)
+    _random_weights(reference, seed=4)
+    conv, _, norm, fc1, _, fc2, _ = reference.block
+    net.dw.load_state_dict(conv.state_dict())
+    net.norm.load_state_dict(norm.state_dict())
+    _copy_linear_to_1x1(net.fc1, fc1)
+    _copy_linear_to_1x1(net.fc2, fc2)
+    net.scale.load_state_dict({"layer_scale": reference.layer_scale})
+    x = torch.randn(2, 4, 9, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(net.predict(x), reference(x.clone()), rtol=1e-5, atol=1e-5)
+
+
+class _SwinBlock(nn.Module):
+    """torchvision.models.swin_transformer.SwinTransformerBlock (V1), without its dropouts (0 by
+    default) and with its stochastic depth at inference."""
+
+    def __init__(self, dim: int, num_heads: int, window_size: list[int], shift_size: list[int], mlp_ratio: float = 4.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = _ShiftedWindowAttention(dim, window_size, shift_size, num_heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, int(dim * mlp_ratio)), nn.GELU(), nn.Linear(int(dim * mlp_ratio), dim))
+
+    def forward(self, x: torch.Tensor):
+        x = x + self.attn(self.norm1(x))
+        x = x + self.mlp(self.norm2(x))
+        return x
+
+
+def test_the_kinds_make_swins_blocks_and_stage_transition():
+    text = """
+block swin(shift) {
+    input x
+    output y
+    norm1 = layerNormalization(operationDimension="channel-only")
+    attn  = shiftedWindowAttention(2, 4, shiftSize=shift)
+    drop1 = stochasticDepth(0.2)
+    add1  = addition()
+    norm2 = layerNormalization(operationDimension="channel-only")
+    fc1   = convolution2d(1, 32)
+    act   = gelu()
+    fc2   = convolution2d(1, 8)
+    drop2 = stochasticDepth(0.2)
+    add2  = addition()
+    x -> norm1 -> attn -> drop1 -> add1/in1
+    x -> add1/in2
+    add1 -> norm2 -> fc1 -> act -> fc2 -> drop2 -> add2/in1
+    add1 -> add2/in2
+    add2 -> y
+}
+
+network stage {
+    input = imageInput([11, 9, 8], normalization="none")
+    b1    = swin(0)
+    b2    = swin(2)
+    merge = patchMerging()
+}
+"""
+    graph = graphdl.loads(text)
+    net = graphdl.dlnetwork(graph)
+    blocks = [_SwinBlock(8, 2, [4, 4], [0, 0]), _SwinBlock(8, 2, [4, 4], [2, 2])]
+    merge = _PatchMerging(8)
+    for i, module in enumerate([*blocks, merge]):
+        _random_weights(module, seed=10 + i)
+    for name, block in zip(("b1", "b2"), blocks):
+        layers = {layer: net.get_submodule(f"{name}.{layer}") for layer in ("norm1", "attn", "norm2", "fc1", "fc2")}
+        layers["norm1"].load_state_dict(block.norm1.state_dict())
+        layers["norm2"].load_state_dict(block.norm2.state_dict())
+        layers["attn"].load_state_dict(block.attn.state_dict(), strict=False)
+        _copy_linear_to_1x1(layers["fc1"], block.mlp[0])
+        _copy_linear_to_1x1(layers["fc2"], block.mlp[2])
+    net.merge.load_state_dict(merge.state_dict())
+    x = torch.randn(2, 8, 11, 9, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = _nhwc(nn.Sequential(*blocks, merge), x)
+        torch.testing.assert_close(net.predict(x), expected, rtol=1e-4, atol=1e-4)
+    assert str(graphdl.analyze(graph)["merge"].output) == "6x5x16"
