@@ -450,9 +450,17 @@ def test_a_small_vit_computes_torchvisions_and_learns():
     with torch.no_grad():
         torch.testing.assert_close(net.predict(x), reference(x), rtol=1e-4, atol=1e-4)
     assert graphdl.analyze(net.graph).num_learnables == sum(p.numel() for p in reference.parameters())
-    # Gradients reach every learnable, the class token and the position embedding included.
+    # In training too (no dropout in ViT-B's defaults), gradients included; they reach every
+    # learnable, the class token and the position embedding with the rest.
     net.train()
-    net(x).square().mean().backward()
+    reference.train()
+    y, expected = net(x), reference(x)
+    torch.testing.assert_close(y, expected, rtol=1e-4, atol=1e-4)
+    y.square().mean().backward()
+    expected.square().mean().backward()
+    grads = from_torchvision({name: p.grad for name, p in reference.named_parameters()})
+    for name, p in net.named_parameters():
+        torch.testing.assert_close(p.grad, grads[name], rtol=1e-3, atol=1e-5)
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
 
 
