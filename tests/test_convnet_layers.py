@@ -598,3 +598,20 @@ network stage {
         expected = _nhwc(nn.Sequential(*blocks, merge), x)
         torch.testing.assert_close(net.predict(x), expected, rtol=1e-4, atol=1e-4)
     assert str(graphdl.analyze(graph)["merge"].output) == "6x5x16"
+
+
+@pytest.mark.parametrize(
+    "layer",
+    ["shiftedWindowAttention(2, 4)", "shiftedWindowAttention(4, [3, 5], shiftSize=[1, 2])", "patchMerging()"],
+)
+def test_swin_flops_count_torchs_matrix_products_and_little_more(layer):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    graph = graphdl.loads(network(f'input = imageInput([9, 10, 8], normalization="none")\n a = {layer}'))
+    analysis = graphdl.analyze(graph)
+    net = graphdl.dlnetwork(graph)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.randn(1, 8, 9, 10))
+    products = counter.get_total_flops()
+    # The products, and the biases, the softmax, the mask and the normalisation besides.
+    assert products < analysis.flops <= 1.5 * products
