@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphdl.analysis import Analysis, analyze
+from graphdl.catalog import Shape
 from graphdl.diagnostics import Diagnostic, FileError, GraphdlError, error, has_errors
-from graphdl.elaborate import elaborate
+from graphdl.elaborate import Elaboration, Question, elaborate
 from graphdl.graph import LayerGraph
 from graphdl.source import FileTooLarge, ImportRules, Source, shown
 from graphdl.syntax import parse
@@ -90,13 +91,64 @@ def check_source(
         document, diagnostics = parse(source)
         if diagnostics and not document.definitions:
             return Checked(None, None, _in_order(diagnostics), {source.path: source})
-        elaboration = elaborate(document, network, parameters, files, imports)
+        elaboration, analysis = _elaborated(document, network, parameters, files, imports)
         diagnostics += elaboration.diagnostics
         sources = dict(elaboration.sources)
         if elaboration.graph is None:
             return Checked(None, None, _in_order(diagnostics), sources)
+        diagnostics += analysis.diagnostics
+        if elaboration.questions and not has_errors(diagnostics):
+            diagnostics += [_unanswered(question) for question in elaboration.questions]
+        return Checked(elaboration.graph, analysis, _in_order(diagnostics), sources)
+
+
+def _elaborated(document, network, parameters, files, imports) -> tuple[Elaboration, Analysis | None]:
+    """The network elaborated and analysed, its sizes questions answered: each round answers what
+    analysis of the last one could infer, and elaborates again with the answers, until nothing is
+    asked or nothing more is learnt. A block instance that asks the size of its input waits for
+    the instances before it, so a chain of n such instances takes n + 1 rounds."""
+    sizes: dict[str, Shape] = {}
+    while True:
+        elaboration = elaborate(document, network, parameters, files, imports, sizes)
+        if elaboration.graph is None:
+            return elaboration, None
         analysis = analyze(elaboration.graph, elaboration.quiet)
-        return Checked(elaboration.graph, analysis, _in_order(diagnostics + list(analysis.diagnostics)), sources)
+        learnt = _answers(elaboration.questions, analysis)
+        if not learnt:
+            return elaboration, analysis
+        sizes.update(learnt)
+
+
+def _answers(questions: tuple[Question, ...], analysis: Analysis) -> dict[str, Shape]:
+    """The sizes analysis inferred where questions point; a question about an instance fed by its
+    block's input has the answer about that input."""
+    answers = {q.key: shape for q in questions if (shape := _answer(q, analysis)) is not None}
+    aliases = {q.key: q.endpoint[1] for q in questions if q.endpoint is not None and q.endpoint[0] == "alias"}
+    for _ in range(len(aliases)):  # a chain of instances nested in instances, each fed by the one around it
+        found = {key: answers[target] for key, target in aliases.items() if key not in answers and target in answers}
+        if not found:
+            break
+        answers.update(found)
+    return answers
+
+
+def _answer(question: Question, analysis: Analysis) -> Shape | None:
+    """The size analysis inferred where a question points, if it could."""
+    if question.endpoint is None or question.endpoint[0] == "alias":
+        return None
+    side, layer, port = question.endpoint
+    info = analysis.layers.get(layer)
+    if info is None:
+        return None
+    return (info.inputs if side == "input" else info.outputs).get(port)
+
+
+def _unanswered(question: Question) -> Diagnostic:
+    name = question.key.rsplit(".", 1)[-1]
+    return Diagnostic(
+        "E233", f"the size of `{name}` cannot be known before running", question.span, "asked here",
+        help=f"nothing with a size known from the network's inputs flows through `{name}`: connect it, or give the size as a number",
+    )  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -104,6 +104,7 @@ CODES: Mapping[str, str] = {
     "E102": "text over a limit",
     "E231": "network over a limit",
     "E232": "empty repetition with nothing to pass on",
+    "E233": "size not known before running",
     "E405": "network too large to run",
     "E406": "normalisation over a single value",
 }

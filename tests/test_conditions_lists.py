@@ -181,3 +181,86 @@ def test_conditions_and_lists_format_and_parse_back(text):
     formatted = graphdl.format_dlg(text)
     assert graphdl.format_dlg(formatted) == formatted
     assert "} else {" in formatted or "} else if" in formatted
+
+
+# ---- sizes of what flows (issue 13, point 3) ----------------------------------------------------
+
+BASIC_INFERRED = BASIC.replace(
+    "block basic(cin, cout, stride = 1) {\n    input x\n    output y\n",
+    "block basic(cout, stride = 1) {\n    input x\n    output y\n    let cin = channels(x)\n",
+)
+
+
+def test_a_block_asks_the_channels_of_its_input_and_matches_the_block_told_them():
+    told = graphdl.loads(BASIC + "network n {\n input = imageInput([8, 8, 16])\n a = basic(16, 16)\n b = basic(16, 32, 2)\n c = basic(32, 32)\n}\n")
+    asked = graphdl.loads(BASIC_INFERRED + "network n {\n input = imageInput([8, 8, 16])\n a = basic(16)\n b = basic(32, 2)\n c = basic(32)\n}\n")
+    assert names(asked) == names(told) and edges(asked) == edges(told)
+    assert graphdl.analyze(asked).num_learnables == graphdl.analyze(told).num_learnables
+
+
+def test_sizes_reach_repetitions_nested_instances_and_network_expressions():
+    text = """
+block dense_layer(growth) {
+    input x
+    output y
+    bn   = batchNormalization()
+    conv = convolution2d(3, growth, padding=1)
+    cat  = depthConcatenation()
+    x -> bn -> relu() -> conv -> cat/in2
+    x -> cat/in1
+    cat -> y
+}
+
+block transition {
+    input x
+    output y
+    conv = convolution2d(1, channels(x) // 2)
+    pool = averagePooling2d(2, stride=2)
+    x -> conv -> pool -> y
+}
+
+block dense_stage(layers, growth) {
+    input x
+    output y
+    dense = dense_layer(growth) for i in 1..layers
+    down  = transition()
+    x -> dense -> down -> y
+}
+
+network n {
+    input  = imageInput([16, 16, 8], normalization="none")
+    stage1 = dense_stage(3, 4)
+    stage2 = dense_stage(2, 4)
+    pool   = globalAveragePooling2d()
+    fc     = fullyConnected(channels(pool) + size(input)[0])
+}
+"""
+    graph = graphdl.loads(text)
+    analysis = graphdl.analyze(graph)
+    # 8 + 3*4 = 20 -> transition 10; 10 + 2*4 = 18 -> transition 9
+    assert analysis.layers["stage1.down.conv"].outputs["out"].sizes == (16, 16, 10)
+    assert analysis.layers["stage2.down.conv"].outputs["out"].sizes == (8, 8, 9)
+    assert analysis.layers["fc"].outputs["out"].sizes == (9 + 16,)
+    net = graphdl.dlnetwork(graph, seed=0)
+    import torch
+
+    assert tuple(net(torch.rand(2, 8, 16, 16)).shape) == (2, 25)
+
+
+def test_a_condition_on_an_inferred_size_in_a_series_block():
+    text = """
+block maybe_project(cout) {
+    input x
+    if channels(x) != cout {
+        proj = convolution2d(1, cout)
+    }
+    act = relu()
+}
+
+network n {
+    input = imageInput([4, 4, 3])
+    a = maybe_project(8)
+    b = maybe_project(8)
+}
+"""
+    assert names(graphdl.loads(text)) == ["input", "a.proj", "a.act", "b.act"]

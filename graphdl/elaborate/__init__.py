@@ -13,16 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from graphdl.catalog import Shape
 from graphdl.diagnostics import Diagnostic, Severity, suggest
 from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate
-from graphdl.elaborate._expand import Expander
+from graphdl.elaborate._expand import Expander, Question
 from graphdl.elaborate._imports import Scope, resolve_imports
 from graphdl.elaborate._values import Refused, described, language_value, parameter_value, shortened
 from graphdl.graph import LayerGraph
 from graphdl.source import ImportRules, Source, Span
 from graphdl.syntax import Document, NetworkDecl
 
-__all__ = ["Elaboration", "elaborate", "parameter_value"]
+__all__ = ["Elaboration", "Question", "elaborate", "parameter_value"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Elaboration:
     diagnostics: tuple[Diagnostic, ...]
     quiet: frozenset[str] = frozenset()
     sources: Mapping[str, Source] = field(default_factory=dict)
+    questions: tuple[Question, ...] = ()  # sizes expressions asked for and `sizes` did not answer
 
 
 def elaborate(
@@ -39,11 +41,17 @@ def elaborate(
     parameters: Mapping[str, object] | None = None,
     files: Mapping[str, str] | None = None,
     imports: ImportRules | None = None,
+    sizes: Mapping[str, Shape] | None = None,
 ) -> Elaboration:
     """The LayerGraph of one network visible from the document (`network`; by default the only one
     the document defines, or, if it defines none, the only one it imports), with its parameters
     set from `parameters` where given; imports read from `files` where given (path to text), else
-    from the file system as `imports` allow."""
+    from the file system as `imports` allow.
+
+    `sizes` answers the questions of an earlier elaboration of the same network: an expression
+    that uses `channels(x)` or `size(x)` asks what analysis will know, and until it is answered
+    the layer or block instance that uses it is left out, quietly. The front end elaborates,
+    analyses and answers until nothing more is asked."""
     scope, sources, diagnostics = resolve_imports(document, files, imports)
     chosen = _choose(document, scope, network, diagnostics)
     if chosen is None:
@@ -55,9 +63,10 @@ def elaborate(
     given = _given(decl, parameters, diagnostics)
     graph.parameters = {name: value for name, value in given.items() if not isinstance(value, Refused)}
     env = _parameters(decl, given, diagnostics)
-    expander = Expander(graph)
+    expander = Expander(graph, sizes)
     expander.body(decl, home, env)
-    return Elaboration(graph, tuple(diagnostics + expander.diagnostics), frozenset(expander.quiet), sources)
+    questions = tuple(expander.questions.values())
+    return Elaboration(graph, tuple(diagnostics + expander.diagnostics), frozenset(expander.quiet), sources, questions)
 
 
 def _choose(document: Document, scope: Scope, name: str | None, diagnostics: list[Diagnostic]) -> tuple[NetworkDecl, Scope] | None:

@@ -39,6 +39,12 @@ class _Unset:
 
 UNSET = _Unset()
 
+# The key under which an environment holds what answers `channels(x)` and `size(x)`: a function of
+# the name and the expression's span, returning the Shape that flows there. Not a name the
+# language can write, so no constant or parameter can take its place.
+SIZES = "<sizes>"
+SIZE_FUNCTIONS = ("channels", "size")
+
 
 def _numbers(*values) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
@@ -118,7 +124,7 @@ def evaluate(expr: Expr, env: Mapping[str, object]) -> object:
         return expr.value
     if isinstance(expr, Name):
         if expr.name not in env:
-            known = suggest(expr.name, env)
+            known = suggest(expr.name, [name for name in env if name != SIZES])
             raise EvaluationError(f"unknown name `{expr.name}`", expr.span, "E217", known or "define it with `let`, or make it a parameter")
         if env[expr.name] is UNSET:
             raise EvaluationError(f"`{expr.name}` has no value", expr.span, reported=True)
@@ -221,16 +227,37 @@ def _bounded(value: object, span: Span) -> object:
 
 
 def _call(expr: Function, env: Mapping[str, object]) -> object:
+    if expr.name in SIZE_FUNCTIONS:
+        return _size(expr, env)
     function = FUNCTIONS.get(expr.name)
     if function is None:
-        raise EvaluationError(
-            f"unknown function `{expr.name}`", expr.name_span, "E217", suggest(expr.name, FUNCTIONS) or f"the functions: {', '.join(FUNCTIONS)}"
-        )
+        known = [*FUNCTIONS, *SIZE_FUNCTIONS]
+        raise EvaluationError(f"unknown function `{expr.name}`", expr.name_span, "E217", suggest(expr.name, known) or f"the functions: {', '.join(known)}")
     values = [evaluate(argument, env) for argument in expr.arguments]
     try:
         return _bounded(function(*values), expr.span)
     except (TypeError, ArithmeticError) as e:
         raise EvaluationError(f"`{expr.name}` {e}", expr.span) from None
+
+
+def _size(expr: Function, env: Mapping[str, object]) -> object:
+    """`channels(x)` and `size(x)`: of what flows out of the layer or block instance `x`, or into
+    the block's input `x`, as analysis infers it."""
+    if len(expr.arguments) != 1 or not isinstance(expr.arguments[0], Name):
+        raise EvaluationError(f"`{expr.name}` takes the name of a layer, a block instance or a block's input", expr.span, help=f"`{expr.name}(x)`")
+    sizes = env.get(SIZES)
+    if sizes is None:
+        raise EvaluationError(f"`{expr.name}` asks what flows through a network; a value given from outside has none", expr.span)
+    (name,) = expr.arguments
+    shape = sizes(name.name, expr.span)
+    if expr.name == "channels":
+        return shape.channels
+    if None in shape.sizes:
+        raise EvaluationError(
+            f"the length of the sequences at `{name.name}` is known only at run time", expr.span, "E233",
+            help=f"use `channels({name.name})`, or give the sequence input a fixed length",
+        )  # fmt: skip
+    return tuple(shape.sizes)
 
 
 def names_in(expr) -> list[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from graphdl.catalog import kinds, lookup
 from graphdl.diagnostics import Diagnostic, Label, Severity, counted, suggest
 from graphdl.elaborate._binding import bind_block
-from graphdl.elaborate._evaluate import UNSET, EvaluationError, evaluate, names_in, truth
+from graphdl.elaborate._evaluate import SIZES, UNSET, EvaluationError, evaluate, names_in, truth
 from graphdl.elaborate._imports import Scope
 from graphdl.elaborate._repeat import RepeatProblem, members
 from graphdl.elaborate._size import LayerCount
@@ -47,6 +47,7 @@ class Item:
     valid: bool = True
     prefix: str = ""  # of the layers it made: "stage2.0." for an instance, the layer's name for a layer
     empty: bool = False  # a repetition without members: what flows into it flows on
+    first: Item | None = None  # of a repetition, its first member, which what feeds it feeds
 
     def layers_fed_by(self, port: str | None = None) -> list[str]:
         ports = [port] if port is not None else list(self.inputs)
@@ -100,9 +101,23 @@ class _Body:
         return isinstance(self.decl, BlockDecl)
 
 
+@dataclass(frozen=True)
+class Question:
+    """A size an expression asked for (`channels(x)`) that expansion cannot know: analysis of the
+    graph answers it. `key` names what was asked about (`stage2.0.x`: the input `x` of instance
+    `stage2.0`); `endpoint` is where in the graph its size is, ("input" or "output", layer, port),
+    None where the graph holds no such place."""
+
+    key: str
+    span: Span
+    endpoint: tuple[str, str, str] | None = None
+
+
 class Expander:
-    def __init__(self, graph: LayerGraph):
+    def __init__(self, graph: LayerGraph, sizes: Mapping[str, object] | None = None):
         self.graph = graph
+        self.sizes = dict(sizes or {})  # the answers to earlier questions, by key: Shapes
+        self.questions: dict[str, Question] = {}
         self.diagnostics: list[Diagnostic] = []
         self.quiet: set[str] = set()
         self._reported: set[tuple[str, str, Span | None]] = set()
@@ -124,6 +139,7 @@ class Expander:
 
     def body(self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=(), origins=None) -> Interface:
         body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks), origins=dict(origins or {}))
+        body.env[SIZES] = functools.partial(self._size_of, body)
         chains = []
         taken = []
         for statement in self._taken(body, decl.body):
@@ -157,6 +173,52 @@ class Expander:
         else:
             self._wire_series(body)
         return self._interface(body, wired)
+
+    def _place_questions(self, body: _Body, source, destination: Item, port: str | None) -> None:
+        """An instance whose inputs' sizes were asked is fed: the answer is the size of what feeds
+        it, `source` (an item and its output port, or the enclosing block's input port, whose
+        own size is then asked). Done whether or not the instance could be made: it often could
+        not, for want of the answer."""
+        while destination.first is not None:
+            destination = destination.first
+        if not self.questions or source is None or not destination.prefix.endswith("."):
+            return
+        if isinstance(source, BlockPort):
+            key = body.prefix + source.name
+            self.questions.setdefault(key, Question(key, body.ports[source.name][1]))
+            endpoint = ("alias", key, "")
+        elif source[0].valid and source[1] in source[0].outputs:
+            endpoint = ("output", *source[0].outputs[source[1]])
+        else:
+            return
+        for key, question in list(self.questions.items()):
+            asked = key[len(destination.prefix) :]
+            if question.endpoint is None and key.startswith(destination.prefix) and "." not in asked and port in (None, asked):
+                self.questions[key] = Question(key, question.span, endpoint)
+
+    def _size_of(self, body: _Body, name: str, span: Span):
+        """The Shape flowing out of the item `name` of the body, or into its input port `name`:
+        known from an answer, else asked (and the expression that asked has no value yet)."""
+        key = body.prefix + name
+        if key in self.sizes:
+            return self.sizes[key]
+        item = body.items.get(name)
+        direction = body.ports.get(name, (None,))[0]
+        if item is None and direction != "input":
+            if direction == "output":
+                help = "ask the layer that produces it"
+            else:
+                known = [n for n in body.items if "." not in n] + [p for p, (d, _) in body.ports.items() if d == "input"]
+                help = suggest(name, known) or "name a layer or instance declared before, or one of the block's inputs"
+            raise EvaluationError(f"no layer, instance or input named `{name}` to take the size of", span, "E217", help)
+        if item is not None and not item.valid:
+            raise EvaluationError(f"`{name}` has no size", span, reported=True)
+        endpoint = None
+        if item is not None and item.outputs:
+            layer, port = next(iter(item.outputs.values()))
+            endpoint = ("output", layer, port)
+        self.questions.setdefault(key, Question(key, span, endpoint))
+        raise EvaluationError(f"the size of `{name}` is not known yet", span, "E233", reported=True)
 
     def _taken(self, body: _Body, statements):
         """The statements of a body as its conditions choose them, in order: each condition is
@@ -337,8 +399,8 @@ class Expander:
             return Item(decl.name, decl.call.callee, decl.span, {}, {}, prefix=body.prefix + decl.name + ".", empty=True)
         for previous, member in itertools.pairwise(made):
             self._connect_series(body, previous, member, decl.span)
-        group = Item(decl.name, decl.call.callee, decl.call.span, made[0].inputs, made[-1].outputs, all(m.valid for m in made), body.prefix + decl.name + ".")
-        return group
+        valid = all(m.valid for m in made)
+        return Item(decl.name, decl.call.callee, decl.call.span, made[0].inputs, made[-1].outputs, valid, body.prefix + decl.name + ".", first=made[0])
 
     def _origin_of(self, body: _Body, expressions) -> Span | None:
         """Where the block instance's argument that a value in `expressions` uses was given."""
@@ -501,6 +563,9 @@ class Expander:
             self._connect_series(body, previous, item, item.span)
 
     def _connect_series(self, body: _Body, previous: Item, item: Item, span: Span) -> None:
+        if previous.outputs:
+            self._place_questions(body, (previous, next(iter(previous.outputs))), item, None)
+        item = _entry(item)
         if not previous.valid or not item.valid:
             if previous.valid is False and item.valid:
                 self.quiet.update(item.layers_fed_by(next(iter(item.inputs), None)))
@@ -536,6 +601,8 @@ class Expander:
             span = _join(source_ref.span, destination_ref.span)
             src = self._resolve(body, source, source_ref, "output", through=i > 0)
             dst = self._resolve(body, destination, destination_ref, "input", through=i + 1 < last)
+            if isinstance(destination, Item):
+                self._place_questions(body, src, destination, destination_ref.port if isinstance(destination_ref, PortRef) else None)
             if src is not None and dst is not None:
                 if any(isinstance(end, tuple) and end[0].empty for end in (src, dst)):
                     body.through.append((src, dst, span, source_ref, destination_ref))
@@ -673,6 +740,8 @@ class Expander:
                 return None
             return node
         port = ref.port if isinstance(ref, PortRef) else None
+        if side == "input":
+            node = _entry(node)
         if not node.valid:
             return None
         if node.empty:
@@ -851,6 +920,15 @@ def _root(graph: LayerGraph, name: str) -> str:
     """The layer that owns the parameters `name` uses (itself, unless it shares)."""
     layer = graph.get(name)
     return layer.shares if layer is not None and layer.shares else name
+
+
+def _entry(item: Item) -> Item:
+    """What a connection into `item` enters: a repetition that could not be made whole is still
+    entered by its first member, where that one could be made (its later members may wait for
+    the sizes of the first)."""
+    while not item.valid and item.first is not None and item.first.valid:
+        item = item.first
+    return item
 
 
 def _every_statement(statements):
