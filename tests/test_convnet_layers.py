@@ -615,3 +615,102 @@ def test_swin_flops_count_torchs_matrix_products_and_little_more(layer):
     products = counter.get_total_flops()
     # The products, and the biases, the softmax, the mask and the normalisation besides.
     assert products < analysis.flops <= 1.5 * products
+
+
+# ---- importing torch.chunk as channelSplit ------------------------------------------------------
+
+
+class _InvertedResidual(nn.Module):
+    """torchvision.models.shufflenetv2.InvertedResidual, its channel_shuffle (which reads
+    x.size()) written as torch's nn.ChannelShuffle, the same permutation."""
+
+    def __init__(self, inp: int, oup: int, stride: int):
+        super().__init__()
+        self.stride = stride
+        branch_features = oup // 2
+        if self.stride > 1:
+            self.branch1 = nn.Sequential(
+                self.depthwise_conv(inp, inp, kernel_size=3, stride=self.stride, padding=1),
+                nn.BatchNorm2d(inp),
+                nn.Conv2d(inp, branch_features, kernel_size=1, stride=1, padding=0, bias=False),
+                nn.BatchNorm2d(branch_features),
+                nn.ReLU(inplace=True),
+            )
+        else:
+            self.branch1 = nn.Sequential()
+        self.branch2 = nn.Sequential(
+            nn.Conv2d(inp if (self.stride > 1) else branch_features, branch_features, kernel_size=1, stride=1, padding=0, bias=False),
+            nn.BatchNorm2d(branch_features),
+            nn.ReLU(inplace=True),
+            self.depthwise_conv(branch_features, branch_features, kernel_size=3, stride=self.stride, padding=1),
+            nn.BatchNorm2d(branch_features),
+            nn.Conv2d(branch_features, branch_features, kernel_size=1, stride=1, padding=0, bias=False),
+            nn.BatchNorm2d(branch_features),
+            nn.ReLU(inplace=True),
+        )
+        self.shuffle = nn.ChannelShuffle(2)
+
+    @staticmethod
+    def depthwise_conv(i: int, o: int, kernel_size: int, stride: int = 1, padding: int = 0, bias: bool = False) -> nn.Conv2d:
+        return nn.Conv2d(i, o, kernel_size, stride, padding, bias=bias, groups=i)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == 1:
+            x1, x2 = x.chunk(2, dim=1)
+            out = torch.cat((x1, self.branch2(x2)), dim=1)
+        else:
+            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        return self.shuffle(out)
+
+
+class _Stage(nn.Module):
+    def __init__(self, *units: nn.Module):
+        super().__init__()
+        self.units = nn.Sequential(*units)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.units(x)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_shufflenet_v2s_units_import_from_pytorch(stride):
+    second = _InvertedResidual(8, 8, 1) if stride == 1 else _InvertedResidual(8, 16, 2)
+    module = _Stage(_InvertedResidual(8, 8, 1), second).eval()
+    _random_weights(module, seed=stride)
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    graph = graphdl.from_torch(module, (8, 6, 8))
+    assert [layer.kind for layer in graph.layers].count("channelSplit") == (2 if stride == 1 else 1)
+    net = graphdl.dlnetwork(graphdl.loads(graphdl.to_dlg(graph)))
+    net.load_state_dict(module.state_dict())
+    x = torch.randn(2, 8, 8, 6, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(net.predict(x), module(x))
+
+
+class _Chunks(nn.Module):
+    def __init__(self, case: str):
+        super().__init__()
+        self.case = case
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.case == "time":
+            return torch.cat(x.chunk(2, dim=2), dim=1)
+        if self.case == "uneven":
+            return torch.cat(torch.chunk(x, 3, 1), dim=1)
+        return x.chunk(2, dim=1)[1]
+
+
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("time", "dim=2: graphdl's channelSplit splits along the channels, dim=1"),
+        ("uneven", "chunks=3 of 4 channels: torch.chunk makes parts of unequal sizes"),
+        ("part", "one output of `chunk`: a graphdl network returns layers"),
+    ],
+)
+def test_chunks_that_channel_split_does_not_make_are_refused(case, message):
+    with pytest.raises(graphdl.GraphdlError, match=re.escape(message)):
+        graphdl.from_torch(_Chunks(case), (4, 4, 4))

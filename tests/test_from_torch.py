@@ -453,7 +453,7 @@ def test_an_unsupported_layer_is_named_with_its_node_and_line():
     assert note.startswith("module `lstm` (nn.LSTM), node `lstm` at test_from_torch.py:")
     assert note.endswith("(`out, _ = self.lstm(x)`): nn.LSTM is not one of the PyTorch layers graphdl imports")
     assert refusal.help.startswith("graphdl imports the PyTorch modules ChannelScale, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool2d")
-    assert "; the functions *, +, -, -x, F.elu" in refusal.help and "; the methods x.abs(), x.add(), x.exp(), x.flatten()" in refusal.help
+    assert "; the functions *, +, -, -x, F.elu" in refusal.help and "; the methods x.abs(), x.add(), x.chunk(), x.exp(), x.flatten()" in refusal.help
 
 
 def test_an_unsupported_function_is_named_with_the_module_that_calls_it():

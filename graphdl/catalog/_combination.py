@@ -53,6 +53,15 @@ def _cat(tensors, dim=0) -> LayerSpec | TracedTensor:
     return layer_spec("concatenation", *tensors, dim="channel", numInputs=len(tensors))
 
 
+def _chunk(input, chunks, dim) -> LayerSpec:
+    """torch.chunk along the channels, into parts of one size."""
+    size = size_of(input)
+    refuse_if(dim % len(size) != 1, f"dim={dim}: graphdl's channelSplit splits along the channels, dim=1")
+    refuse_if(not isinstance(chunks, int) or chunks < 2, f"chunks={show(chunks)}: graphdl's channelSplit makes 2 parts or more")
+    refuse_if(size[1] % chunks != 0, f"chunks={chunks} of {size[1]} channels: torch.chunk makes parts of unequal sizes, graphdl's channelSplit equal ones")
+    return layer_spec("channelSplit", input, numOutputs=chunks)
+
+
 class _Elementwise(_Combination):
     params = (_num_inputs(),)
     noun: str  # "addition"
@@ -237,7 +246,7 @@ class ChannelSplit(LayerKind):
             doc="number of parts, ports out1 ... outN; it must divide the channels",
         ),
     )
-    no_importer = "not yet: torch.chunk gives a tuple that a forward takes apart by indexing, which from_torch does not import"
+    importers = dict.fromkeys(("torch.chunk", "torch.Tensor.chunk"), lambda input, chunks, dim=0: _chunk(input, chunks, dim))
 
     def outputs(self, args):
         return tuple(f"out{i}" for i in range(1, args["numOutputs"] + 1))

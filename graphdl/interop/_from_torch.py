@@ -87,7 +87,19 @@ def _attribute(obj, name) -> Marker:
     return SIZES
 
 
-def _item(obj, index) -> Marker:
+@dataclass(frozen=True)
+class _Outputs(Marker):
+    """The value of a layer of several outputs (channelSplit for torch.chunk): a tuple, whose
+    items (`parts[0]`, or `a, b = parts`) are its ports."""
+
+    layer: str = ""
+    ports: tuple[str, ...] = ()
+
+
+def _item(obj, index) -> Marker | str:
+    if isinstance(obj, _Outputs):
+        refuse_if(not isinstance(index, int) or not -len(obj.ports) <= index < len(obj.ports), f"{show(obj)}[{index!r}]: it has {len(obj.ports)}")
+        return f"{obj.layer}/{obj.ports[index]}"
     refuse_if(obj is not SIZES or index != 0, f"{show(obj)}[{index!r}]: graphdl uses a size only as the batch size of a flatten, x.view(x.shape[0], -1)")
     return BATCH
 
@@ -236,9 +248,11 @@ class _Translation:
             refuse_if(not isinstance(value, TracedTensor), f"graphdl's {made.kind} takes tensors the network computes, not {show(value)}")
         name, shares = self._name(node, made)
         try:
-            return self._add(made, name, shares)
+            added = self._add(made, name, shares)
         except GraphdlError as e:
             raise Refused("; ".join(d.message for d in e.diagnostics)) from None
+        ports = self.graph[added].output_ports
+        return added if len(ports) == 1 else _Outputs(f"the outputs of `{added}`", added, ports)
 
     def _convert(self, node: fx.Node) -> object:
         if node.op == "call_module":
@@ -312,6 +326,9 @@ class _Translation:
                 continue
             if isinstance(value, str) and value in names:
                 self.problems.append(f"the forward returns `{value}` twice: a graphdl network's outputs are distinct layers")
+            elif isinstance(value, str) and "/" in value:
+                # A network's outputs are layers: all of a layer's ports, or the one it has.
+                self.problems.append(f"the forward returns `{item.name}`, one output of `{value.split('/')[0]}`: a graphdl network returns layers")
             elif isinstance(value, str):
                 names.append(value)
             else:
