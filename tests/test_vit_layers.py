@@ -153,6 +153,13 @@ def test_indexing1d_problems_say_what_is_wrong():
         assert diagnostic.code == "E207" and '"first", "last" or a positive integer' in diagnostic.message
 
 
+def test_indexing1d_past_the_end_of_a_sequence_of_any_length_fails_naming_the_layer():
+    net = graphdl.dlnetwork(graphdl.loads(network("input = sequenceInput(6)\n i = indexing1d(7)")), seed=0)
+    assert net(torch.randn(2, 6, 7)).shape == (2, 6)
+    with pytest.raises(graphdl.LayerError, match=r"layer `i` \(indexing1d\) failed: IndexError"):
+        net(torch.randn(2, 6, 5))
+
+
 # ---- projectAndReshape -----------------------------------------------------------------------------------
 
 
