@@ -76,7 +76,16 @@ class ShiftedWindowAttention(nn.Module):
         self._constants()
         return module
 
+    def _follow(self, device: torch.device) -> None:
+        """The constants on the input's device, where they are not: a DataParallel replica
+        shares its original's (not being buffers, they are not broadcast)."""
+        if self.relative_position_index.device != device:
+            self.relative_position_index = self.relative_position_index.to(device)
+            if self.attention_mask is not None:
+                self.attention_mask = self.attention_mask.to(device)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._follow(x.device)
         x = x.permute(0, 2, 3, 1)  # (batch, height, width, channels), torchvision's layout
         batch, channels = x.shape[0], self.channels
         (wh, ww), (ph, pw) = self.window, self.padded
