@@ -142,10 +142,14 @@ def generate_entry(analysis: Analysis, modules: Collection[str]) -> GeneratedFor
     definition, *body = python.src.strip("\n").rstrip().splitlines()
     inputs = [node.target for node in graph.nodes if node.op == "placeholder"]
     assert definition == f"def forward({', '.join(['self', *inputs])}):", definition  # fx's own form
+    network = analysis.graph
+    evaluated = tuple(name for name in network.output_names if name not in network.training_outputs)
     lines = [
         f"def forward({', '.join(['self', *inputs, '*', 'outputs=None'])}):",
         "    if outputs is not None:",
         f"        return self._forward_outputs(outputs, {', '.join(inputs)})",
+        # Outputs for training only (an auxiliary head): evaluation computes the others alone.
+        *(["    if not self.training:", f"        return self._forward_outputs({evaluated!r}, {', '.join(inputs)})"] if network.training_outputs else []),
         "    try:",
         *("    " + line for line in body),
         "    except Exception as error:",

@@ -88,7 +88,7 @@ class _Body:
     quiet_ports: set[str] = field(default_factory=set)  # block ports whose wiring failed, reported already
     broken: set[str] = field(default_factory=set)  # names mentioned by statements that did not parse
     origins: dict[str, Span] = field(default_factory=dict)  # block parameter -> the argument that gave it
-    network_outputs: list[tuple[str, Span]] = field(default_factory=list)  # a network's `output` statements
+    network_outputs: list[tuple[str, Span, bool]] = field(default_factory=list)  # a network's `output` statements: name, span, in training only
     inputs: dict[str, list[Endpoint]] = field(default_factory=dict)
     outputs: dict[str, Endpoint] = field(default_factory=dict)
     unknown: dict[str, list[PortRef]] = field(default_factory=dict)
@@ -303,8 +303,23 @@ class Expander:
                     )
                 )
             else:
-                body.network_outputs.extend(zip(ports.names, ports.name_spans))
+                training = ports.only is not None
+                if training and ports.only != "training":
+                    self.report(
+                        Diagnostic(
+                            "E101", f"expected `training`, found `{ports.only}`", ports.only_span, "",
+                            help="`output aux if training` declares an output computed only in training; other conditions are `if ... { }` statements",
+                        )
+                    )  # fmt: skip
+                body.network_outputs.extend((name, span, training) for name, span in zip(ports.names, ports.name_spans))
             return
+        if ports.only is not None:
+            self.report(
+                Diagnostic(
+                    "E220", "only a network's outputs may be for training only", ports.only_span, "",
+                    help="declare `output aux if training` in the network, naming the instance's output there",
+                )
+            )  # fmt: skip
         for name, span in zip(ports.names, ports.name_spans):
             if name in body.ports or name in body.declared:
                 self.report(Diagnostic("E210", f"`{name}` is declared twice", span, "declared again here"))
@@ -829,7 +844,8 @@ class Expander:
         """The layers a network's `output` statements name (an instance: the layers behind its
         outputs)."""
         layers: list[str] = []
-        for name, span in body.network_outputs:
+        training: list[str] = []
+        for name, span, only_in_training in body.network_outputs:
             item = body.items.get(name)
             if item is None:
                 if name not in body.broken:
@@ -842,6 +858,17 @@ class Expander:
             for layer, _ in item.outputs.values():
                 if layer not in layers:
                     layers.append(layer)
+                    if only_in_training:
+                        training.append(layer)
+        if layers and len(training) == len(layers):
+            span = next(span for _, span, only in body.network_outputs if only)
+            self.report(
+                Diagnostic(
+                    "E220", "every output of the network is for training only: evaluation would compute nothing", span, "",
+                    help="declare the main output without `if training`: `output prob`",
+                )
+            )  # fmt: skip
+        self.graph.training_outputs = tuple(training)
         return tuple(layers)
 
     def _interface(self, body: _Body, wired: bool) -> Interface:

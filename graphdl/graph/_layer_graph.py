@@ -184,6 +184,9 @@ class LayerGraph:
         # The network's outputs, where declared (`output prob` in the text); None: the layers
         # whose output feeds nothing.
         self.outputs: tuple[str, ...] | None = None
+        # Those of the declared outputs computed only in training (`output aux if training`):
+        # an auxiliary head, as Inception-v3's, that evaluation leaves out.
+        self.training_outputs: tuple[str, ...] = ()
 
     # ---- views ------------------------------------------------------------------------------------
 
@@ -341,6 +344,7 @@ class LayerGraph:
         new.sources = dict(self.sources)
         new.parameters = dict(self.parameters)
         new.outputs = self.outputs
+        new.training_outputs = self.training_outputs
         return new
 
     # ---- helpers ----------------------------------------------------------------------------------
@@ -380,6 +384,7 @@ class LayerGraph:
             and {layer.name: layer for layer in self.layers} == {layer.name: layer for layer in other.layers}
             and set(self.connections) == set(other.connections)
             and self.outputs == other.outputs
+            and self.training_outputs == other.training_outputs
         )
 
     __hash__ = None  # mutable

@@ -22,7 +22,10 @@ def to_dlg(graph: LayerGraph) -> str:
         lines.append("")
         lines += [f"    {chain}" for chain in _chains(graph)]
     if graph.outputs is not None:
-        lines.append(f"    output {', '.join(graph.outputs)}")
+        always = [name for name in graph.outputs if name not in graph.training_outputs]
+        lines.append(f"    output {', '.join(always)}")
+        if graph.training_outputs:
+            lines.append(f"    output {', '.join(graph.training_outputs)} if training")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

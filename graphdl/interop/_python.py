@@ -70,7 +70,17 @@ def to_python(net) -> str:
     for key, value in tree.items():
         lines.append(f"        self.{key} = {_nested(value, 2)}")
     lines.append("")
-    lines += ["    " + line if line else "" for line in python.src.strip("\n").rstrip().splitlines()]
+    forward = python.src.strip("\n").rstrip().splitlines()
+    training_only = net.graph.training_outputs
+    if training_only:
+        # Outputs computed in training only (an auxiliary head): evaluation computes the others.
+        evaluated = [name for name in net.output_names if name not in training_only]
+        evaluation = forward_graph(net.analysis, modules, evaluated).python_code(root_module="self").src.strip("\n").rstrip().splitlines()
+        definition, *body = forward
+        call = definition.removeprefix("def forward(").removesuffix("):").removeprefix("self").lstrip(", ")
+        forward = [definition, "    if not self.training:", f"        return self.evaluation_forward({call})", *body, ""]
+        forward += [evaluation[0].replace("def forward(", "def evaluation_forward(", 1), *evaluation[1:]]
+    lines += ["    " + line if line else "" for line in forward]
     return "\n".join(lines) + "\n"
 
 

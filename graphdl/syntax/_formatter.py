@@ -197,7 +197,7 @@ def _statement(statement) -> str:
     if isinstance(statement, Chain):
         return " -> ".join(_call(n) if isinstance(n, Call) else _port(n) for n in statement.nodes)
     if isinstance(statement, Ports):
-        return f"{statement.keyword} {', '.join(statement.names)}"
+        return f"{statement.keyword} {', '.join(statement.names)}" + (f" if {statement.only}" if statement.only else "")
     if isinstance(statement, Let):
         return f"{statement.keyword} {statement.name} = {format_expr(statement.value)}"
     raise TypeError(f"cannot format {statement!r}")

@@ -442,8 +442,12 @@ class _Builder:
         return Argument(str(name), self.whole_expression(value), self._span(name, value), self._token_span(name))
 
     def ports(self, children):
-        keyword, *names = children
-        return Ports(str(keyword), self._token_span(keyword), tuple(map(str, names)), tuple(map(self._token_span, names)), self._span(keyword, names[-1]))
+        keyword, *names, _, only = children
+        end = only if only is not None else names[-1]
+        return Ports(
+            str(keyword), self._token_span(keyword), tuple(map(str, names)), tuple(map(self._token_span, names)), self._span(keyword, end),
+            str(only) if only is not None else None, self._token_span(only) if only is not None else None,
+        )  # fmt: skip
 
     def let(self, children):
         keyword, name, value = children

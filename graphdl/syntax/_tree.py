@@ -127,13 +127,16 @@ class LayerDecl:
 
 @dataclass(frozen=True)
 class Ports:
-    """`input x, y` or `output z` in a block."""
+    """`input x, y` or `output z` in a block; in a network, `output prob`, or `output aux if
+    training` for outputs computed only in training (`only` holds the word after `if`)."""
 
     keyword: str
     keyword_span: Span
     names: tuple[str, ...]
     name_spans: tuple[Span, ...]
     span: Span
+    only: str | None = None
+    only_span: Span | None = None
 
 
 @dataclass(frozen=True)

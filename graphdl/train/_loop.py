@@ -488,10 +488,15 @@ class _Training:
             _, first = rmspropupdate(self.net, gradients, first, learn_rate, options.squared_gradient_decay_factor, options.epsilon)
         self.solver_state = (first, second)
 
-    def _outputs(self, X, model=None) -> tuple:
+    def _outputs(self, X, model=None, every: bool = False) -> tuple:
+        """The network's outputs; with `every`, also those it computes in training only (an
+        auxiliary head), so that validation takes the loss that training takes."""
         if self.options.channels_last:
             X = tuple(x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x for x in X)
-        Y = (model or self.model)(*X)
+        if every and self.net.graph.training_outputs:
+            Y = (model or self.model)(*X, outputs=self.net.output_names)
+        else:
+            Y = (model or self.model)(*X)
         return Y if isinstance(Y, tuple) else (Y,)
 
     def _float32(self, Y: tuple) -> tuple:
@@ -522,7 +527,7 @@ class _Training:
                 X, T = batch[: self.inputs], batch[self.inputs :]
                 # The network itself: every process validates on all the data, with no exchange.
                 with autocast(self.device, self.options.precision):
-                    Y = self._float32(self._outputs(X, self.net))
+                    Y = self._float32(self._outputs(X, self.net, every=True))
                 for name, value in {"loss": self.loss_fn(Y, T), **self._metric_values(Y, T)}.items():
                     totals[name] += value * len(X[0])
                 count += len(X[0])

@@ -37,7 +37,7 @@ def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
     inputs, outputs = graph.input_names, graph.output_names
     header = (
         f"{graph.name}: {kind}, {len(graph)} layers, {len(graph.connections)} connections, "
-        f"{counted(len(inputs), 'input')} ({', '.join(inputs)}), {counted(len(outputs), 'output')} ({', '.join(outputs)})"
+        f"{counted(len(inputs), 'input')} ({', '.join(inputs)}), {counted(len(outputs), 'output')} ({', '.join(_output(graph, name) for name in outputs)})"
     )
     per = "per observation" + (" (per step of a sequence)" if any(s.is_sequence for i in analysis.layers.values() for s in i.outputs.values()) else "")
     totals = [
@@ -78,6 +78,7 @@ def summary_data(graph: LayerGraph, analysis: Analysis | None = None) -> dict:
         "series": graph.is_series,
         "inputs": list(graph.input_names),
         "outputs": list(graph.output_names),
+        "training_outputs": list(graph.training_outputs),
         "layers": layers,
         "connections": [str(c) for c in graph.connections],
         "num_learnables": analysis.num_learnables,
@@ -99,3 +100,7 @@ def _bytes(number: int) -> str:
         if number >= scale:
             return f"{number / scale:.3g} {suffix}"
     return f"{number} B"
+
+
+def _output(graph, name: str) -> str:
+    return f"{name} in training only" if name in graph.training_outputs else name
