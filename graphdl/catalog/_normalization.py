@@ -12,8 +12,15 @@ from graphdl.catalog._window import describe_shape
 from graphdl.diagnostics import counted
 
 
-def _epsilon() -> Param:
-    return Param("epsilon", Float(min=1e-5), 1e-5, doc="added to the variance (MATLAB's minimum is 1e-5)")
+# MATLAB's minimum epsilon, 1e-5, is cuDNN's for batch normalisation; the normalisations over the
+# channels of one observation have no such bound in torch, and published models go below it
+# (ViT's and ConvNeXt's layer norms use 1e-6): for them, a positive number is enough.
+_LEAST_EPSILON = {"batch": 1e-5, "other": 1e-12}
+
+
+def _epsilon(least: float = _LEAST_EPSILON["other"]) -> Param:
+    bound = "MATLAB's and cuDNN's minimum is 1e-5" if least == _LEAST_EPSILON["batch"] else f"at least {least:g}"
+    return Param("epsilon", Float(min=least), 1e-5, doc=f"added to the variance ({bound})")
 
 
 # MATLAB's Scale and Offset are torch's weight and bias.
@@ -31,8 +38,9 @@ def _divisors(n: int) -> list[int]:
     return small + [n // d for d in reversed(small) if d * d != n]
 
 
-def _import_epsilon(eps: float) -> float:
-    refuse_if(eps < 1e-5, f"eps={eps:g}: graphdl's epsilon is at least 1e-5, MATLAB's minimum")
+def _import_epsilon(eps: float, least: float = _LEAST_EPSILON["other"]) -> float:
+    bound = "1e-5, MATLAB's minimum" if least == _LEAST_EPSILON["batch"] else f"{least:g}"
+    refuse_if(eps < least, f"eps={eps:g}: graphdl's epsilon is at least {bound}")
     return eps
 
 
@@ -41,7 +49,7 @@ def _import_batch_norm(m, x: TracedTensor) -> LayerSpec:
     refuse_if(not m.affine, "affine=False: graphdl's batchNormalization always learns a scale and an offset")
     refuse_if(not m.track_running_stats, "track_running_stats=False: graphdl's batchNormalization keeps running statistics for inference")
     refuse_if(m.momentum != 0.1, f"momentum={m.momentum}: graphdl's batchNormalization updates its statistics with momentum 0.1, MATLAB's decay")
-    return layer_spec("batchNormalization", x, epsilon=_import_epsilon(m.eps))
+    return layer_spec("batchNormalization", x, epsilon=_import_epsilon(m.eps, _LEAST_EPSILON["batch"]))
 
 
 def _import_layer_norm(m, x: TracedTensor) -> LayerSpec:
@@ -97,7 +105,7 @@ class BatchNormalization(LayerKind):
     category = "normalization"
     factors = SCALE_AND_OFFSET
     summary = "Batch normalisation: normalises each channel over the mini-batch (and its pixels and time steps), then scales and shifts"
-    params = (_epsilon(),)
+    params = (_epsilon(_LEAST_EPSILON["batch"]),)
     importers = dict.fromkeys(("torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d", "torch.nn.BatchNorm3d"), _import_batch_norm)
 
     def infer(self, args, inputs):
