@@ -264,3 +264,40 @@ network n {
 }
 """
     assert names(graphdl.loads(text)) == ["input", "a.proj", "a.act", "b.act"]
+
+
+def test_a_block_may_contain_itself_inside_a_condition_that_ends_it():
+    text = """
+block level(width, depth) {
+    input x
+    output y
+    enc = convolution2d(3, width, padding="same")
+    cat = depthConcatenation()
+    x -> enc -> cat/in1
+    if depth > 1 {
+        down  = maxPooling2d(2, stride=2)
+        inner = level(width * 2, depth - 1)
+        up    = transposedConv2d(2, width, stride=2)
+        enc -> down -> inner -> up -> cat/in2
+    } else {
+        enc -> cat/in2
+    }
+    cat -> y
+}
+
+network unet(depth = 3) {
+    input = imageInput([16, 16, 1], normalization="none")
+    body  = level(4, depth)
+}
+"""
+    graph = graphdl.loads(text)
+    assert "body.inner.inner.enc" in names(graph) and "body.inner.inner.inner.enc" not in names(graph)
+    assert graphdl.analyze(graph).layers["body.inner.inner.enc"].outputs["out"].sizes == (4, 4, 16)
+    # Without a condition on the way round, it is E225; through another block too.
+    with pytest.raises(graphdl.GraphdlError, match="instantiates itself, with no condition"):
+        graphdl.loads("block a(n) {\n b = fullyConnected(n)\n c = bb(n)\n}\nblock bb(n) {\n d = a(n)\n}\n"
+                      "network n {\n input = featureInput(2)\n x = a(2)\n}\n")  # fmt: skip
+    # Counted before it is expanded: a tree of 2^40 instances is refused at once.
+    tree = "block t(d) {\n fc = fullyConnected(2)\n if d > 0 {\n  l = t(d - 1)\n  r = t(d - 1)\n }\n}\nnetwork n {\n input = featureInput(2)\n x = t(40)\n}\n"
+    with pytest.raises(graphdl.GraphdlError, match="E231"):
+        graphdl.loads(tree)

@@ -11,7 +11,6 @@ from graphdl.catalog._shape import Shape
 from graphdl.catalog._window import describe_shape
 from graphdl.diagnostics import counted
 
-
 # MATLAB's minimum epsilon, 1e-5, is cuDNN's for batch normalisation; the normalisations over the
 # channels of one observation have no such bound in torch, and published models go below it
 # (ViT's and ConvNeXt's layer norms use 1e-6): for them, a positive number is enough.

@@ -81,6 +81,7 @@ class _Body:
     prefix: str
     instances: tuple[Instance, ...]
     blocks: tuple[str, ...]  # the blocks being expanded, outermost first, to catch recursion
+    guards: tuple[bool, ...] = ()  # for each of `blocks`, whether its instance was declared inside a condition
     items: dict[str, Item] = field(default_factory=dict)
     order: list[Item] = field(default_factory=list)
     declared: dict[str, Span] = field(default_factory=dict)
@@ -137,8 +138,8 @@ class Expander:
 
     # ---- a body -----------------------------------------------------------------------------------
 
-    def body(self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=(), origins=None) -> Interface:
-        body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks), origins=dict(origins or {}))
+    def body(self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=(), origins=None, guards=()) -> Interface:
+        body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks), tuple(guards), origins=dict(origins or {}))
         body.env[SIZES] = functools.partial(self._size_of, body)
         chains = []
         taken = []
@@ -474,13 +475,18 @@ class Expander:
     def _instantiate(self, body: _Body, call: Call, name: str, arguments, definition, owner: Item | None) -> Item:
         block, home = definition
         full = body.prefix + name
+        guarded = _inside_condition(body.decl, call.span)
         if block.name in body.blocks:
-            self.report(
-                Diagnostic(
-                    "E225", f"block `{block.name}` instantiates itself", call.span, "", help="a block cannot contain itself, directly or through another block"
-                )
-            )
-            return self._invalid(body, name, call)
+            # Recursion ends only where a condition can stop it: one on the way round, or none at all.
+            again = len(body.blocks) - 1 - body.blocks[::-1].index(block.name)
+            if not any((*body.guards[again + 1 :], guarded)):
+                self.report(
+                    Diagnostic(
+                        "E225", f"block `{block.name}` instantiates itself, with no condition to stop it", call.span, "",
+                        help="a block may contain itself, directly or through another block, only inside an `if` that ends the recursion",
+                    )
+                )  # fmt: skip
+                return self._invalid(body, name, call)
         if len(body.blocks) >= LIMITS.block_depth:
             chain = " -> ".join(body.blocks[:3]) + " -> ... -> " + block.name
             self.report(
@@ -497,7 +503,8 @@ class Expander:
         sharing = _Sharing(owner.prefix, full + ".") if owner else None
         origins = self._origins(body, block, call)
         interface = self._with_sharing(
-            sharing, lambda: self.body(block, home, env, full + ".", (*body.instances, instance), (*body.blocks, block.name), origins)
+            sharing,
+            lambda: self.body(block, home, env, full + ".", (*body.instances, instance), (*body.blocks, block.name), origins, (*body.guards, guarded)),
         )
         if not interface.valid:
             # Something inside is reported already: its layers cannot be wired in.
@@ -956,6 +963,17 @@ def _entry(item: Item) -> Item:
     while not item.valid and item.first is not None and item.first.valid:
         item = item.first
     return item
+
+
+def _inside_condition(decl, span: Span) -> bool:
+    """Whether the text at `span` is inside a branch of one of the body's conditions."""
+    return any(c.span.start <= span.start < c.span.end for c in _conditions(decl.body))
+
+
+def _conditions(statements):
+    for statement in statements:
+        if isinstance(statement, Condition):
+            yield statement
 
 
 def _every_statement(statements):

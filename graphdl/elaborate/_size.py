@@ -59,7 +59,9 @@ class LayerCount:
         if lookup(call.callee) is not None or definition is None or not isinstance(definition[0], BlockDecl):
             return 1
         block, home = definition
-        if block.name in blocks or len(blocks) >= LIMITS.block_depth:
+        # A block within itself is counted too: a condition may end the recursion (expansion
+        # reports one that nothing ends), and the depth limit bounds it either way.
+        if len(blocks) >= LIMITS.block_depth:
             return 1
         arguments = _block_arguments(block, call, env)
         if arguments is None:
