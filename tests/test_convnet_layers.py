@@ -87,9 +87,9 @@ class _LayerNorm2d(nn.LayerNorm):
 
 
 def test_channel_only_layer_normalization_of_an_image_is_convnexts_layer_norm_2d():
-    # ConvNeXt's own eps is 1e-6, below MATLAB's minimum epsilon (1e-5), which graphdl keeps.
-    y, m = run(f'{IMAGE}\n l = layerNormalization(operationDimension="channel-only", epsilon=2e-5)', X_IMAGE, "l")
-    reference = _LayerNorm2d(6, eps=2e-5)
+    # ConvNeXt's: partial(LayerNorm2d, eps=1e-6)
+    y, m = run(f'{IMAGE}\n l = layerNormalization(operationDimension="channel-only", epsilon=1e-6)', X_IMAGE, "l")
+    reference = _LayerNorm2d(6, eps=1e-6)
     reference.load_state_dict(m.state_dict())
     with torch.no_grad():
         torch.testing.assert_close(y, reference(X_IMAGE))
@@ -456,7 +456,7 @@ def test_patch_merging_is_torchvisions(size):
         (f"{IMAGE}\n a = shiftedWindowAttention(2, 0)", "E207", "`windowSize`: expected a positive integer"),
         (f"{FEATURES}\n a = shiftedWindowAttention(2, 4)", "E403", "shiftedWindowAttention needs an image input"),
         (f"{SEQUENCE}\n p = patchMerging()", "E403", "patchMerging needs an image input"),
-        (f"{IMAGE}\n p = patchMerging(epsilon=0)", "E207", "`epsilon`: expected a number of at least 1e-05"),
+        (f"{IMAGE}\n p = patchMerging(epsilon=0)", "E207", "`epsilon`: expected a number of at least 1e-12"),
     ],
 )
 def test_swin_layers_report_bad_arguments_and_inputs(body, code, message):
@@ -476,14 +476,14 @@ def _copy_linear_to_1x1(conv: nn.Module, linear: nn.Linear) -> None:
 
 
 class _CNBlock(nn.Module):
-    """torchvision.models.convnext.CNBlock, its norm_layer given (torchvision's eps is 1e-6)."""
+    """torchvision.models.convnext.CNBlock, its norm_layer partial(nn.LayerNorm, eps=1e-6)."""
 
-    def __init__(self, dim: int, layer_scale: float, eps: float):
+    def __init__(self, dim: int, layer_scale: float):
         super().__init__()
         self.block = nn.Sequential(
             nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim, bias=True),
             _Permute([0, 2, 3, 1]),
-            nn.LayerNorm(dim, eps=eps),
+            nn.LayerNorm(dim, eps=1e-6),
             nn.Linear(in_features=dim, out_features=4 * dim, bias=True),
             nn.GELU(),
             nn.Linear(in_features=4 * dim, out_features=dim, bias=True),
@@ -510,7 +510,7 @@ class _Permute(nn.Module):
 def test_the_kinds_make_convnexts_block():
     body = """input = imageInput([9, 8, 4], normalization="none")
     dw = groupedConvolution2d(7, 1, "channel-wise", padding=3)
-    norm = layerNormalization(operationDimension="channel-only", epsilon=1e-5)
+    norm = layerNormalization(operationDimension="channel-only", epsilon=1e-6)
     fc1 = convolution2d(1, 16)
     act = gelu()
     fc2 = convolution2d(1, 4)
@@ -520,7 +520,7 @@ def test_the_kinds_make_convnexts_block():
     input -> dw -> norm -> fc1 -> act -> fc2 -> scale -> drop -> add/in1
     input -> add/in2"""
     net = graphdl.dlnetwork(graphdl.loads(network(body)))
-    reference = _CNBlock(4, layer_scale=0.5, eps=1e-5)
+    reference = _CNBlock(4, layer_scale=0.5)
     _random_weights(reference, seed=4)
     conv, _, norm, fc1, _, fc2, _ = reference.block
     net.dw.load_state_dict(conv.state_dict())

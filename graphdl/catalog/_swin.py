@@ -109,7 +109,8 @@ class PatchMerging(LayerKind):
     auto_name = "patchmerging"
     category = "dense"
     summary = "Swin's patch merging: concatenates each 2x2 neighbourhood's channels, layer-normalises them and maps 4C to 2C; halves height and width"
-    params = (Param("epsilon", Float(min=1e-5), 1e-5, doc="added to the variance of its layer normalisation"),)
+    # As layerNormalization's: any positive epsilon (torchvision's is nn.LayerNorm's 1e-5).
+    params = (Param("epsilon", Float(min=1e-12), 1e-5, doc="added to the variance of its layer normalisation (at least 1e-12)"),)
     no_importer = _TORCHVISION.format("PatchMerging")
 
     def infer(self, args, inputs):
