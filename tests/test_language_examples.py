@@ -60,7 +60,7 @@ def torchvision_name(name: str, setting=MOBILENET_SETTING) -> str:
     return name
 
 
-def test_mobilenet_v2_has_torchvisions_parameter_count_and_table():
+def test_mobilenet_v2_has_torchvisions_parameter_count_and_shortcuts():
     path = EXAMPLES / "mobilenet_v2.dlg"
     graph = graphdl.load(path)
     analysis = graphdl.analyze(graph)
@@ -83,6 +83,7 @@ def test_mobilenet_v2_computes_what_torchvisions_computes():
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.uniform_(-0.1, 0.1)
             module.running_var.uniform_(0.5, 1.5)
+    torch.nn.init.normal_(model.classifier[1].weight)  # outputs of about 1, not torchvision's 0.01
     theirs = model.state_dict()
     net.load_state_dict({key: theirs[torchvision_name(key)] for key in ours})
     x = torch.randn(2, 3, 64, 64)
@@ -91,12 +92,13 @@ def test_mobilenet_v2_computes_what_torchvisions_computes():
 
 
 def test_mobilenet_v2_takes_another_table():
-    # Rows of one block (an inner repetition of one member), a first row with expansion, a stride-1
-    # row that changes the channels (a block with no shortcut), and a third of the width.
+    # A first row with expansion, rows of one block (an inner repetition of one member), and a
+    # stride-1 row that changes the channels (its first block without a shortcut).
     setting = [[6, 8, 1, 1], [1, 16, 1, 1], [6, 16, 2, 2], [3, 24, 3, 1]]
     path = EXAMPLES / "mobilenet_v2.dlg"
     net = graphdl.dlnetwork(graphdl.load(path, parameters={"size": 32, "classes": 5, "setting": setting}), seed=0)
     model = MobileNetV2(num_classes=5, inverted_residual_setting=setting)
+    torch.nn.init.normal_(model.classifier[1].weight)
     theirs = model.state_dict()
     assert sorted(torchvision_name(key, setting) for key in net.state_dict()) == sorted(theirs)
     net.load_state_dict({key: theirs[torchvision_name(key, setting)] for key in net.state_dict()})
