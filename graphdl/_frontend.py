@@ -97,33 +97,42 @@ def check_source(
         if elaboration.graph is None:
             return Checked(None, None, _in_order(diagnostics), sources)
         diagnostics += analysis.diagnostics
-        if elaboration.questions and not has_errors(diagnostics):
-            diagnostics += [_unanswered(question) for question in elaboration.questions]
+        unanswered = [question for question in elaboration.questions if question.guess is None]
+        if unanswered and not has_errors(diagnostics):
+            diagnostics += [_unanswered(question) for question in unanswered]
         return Checked(elaboration.graph, analysis, _in_order(diagnostics), sources)
 
 
 def _elaborated(document, network, parameters, files, imports) -> tuple[Elaboration, Analysis | None]:
-    """The network elaborated and analysed, its sizes questions answered: each round answers what
-    analysis of the last one could infer, and elaborates again with the answers, until nothing is
-    asked or nothing more is learnt. A block instance that asks the size of its input waits for
-    the instances before it, so a chain of n such instances takes n + 1 rounds."""
+    """The network elaborated and analysed, its sizes questions answered. Expansion infers the
+    sizes it is asked as it goes, where what flows there is wired or foreseen (a series, a chain
+    from a block's input); analysis confirms them. What expansion could not infer, or inferred
+    otherwise than analysis, is answered by analysis and elaborated again, until nothing new is
+    learnt."""
     sizes: dict[str, Shape] = {}
-    while True:
+    for _ in range(_MOST_ROUNDS):
         elaboration = elaborate(document, network, parameters, files, imports, sizes)
         if elaboration.graph is None:
             return elaboration, None
         analysis = analyze(elaboration.graph, elaboration.quiet)
         learnt = _answers(elaboration.questions, analysis)
         if not learnt:
-            return elaboration, analysis
+            break
         sizes.update(learnt)
+    return elaboration, analysis
+
+
+# Sizes settle in a round or two where expansion can infer them as it goes, and in one round per
+# instance of a chain where it cannot; a size that keeps changing (it depends on itself) stops here.
+_MOST_ROUNDS = 256
 
 
 def _answers(questions: tuple[Question, ...], analysis: Analysis) -> dict[str, Shape]:
     """The sizes analysis inferred where questions point; a question about an instance fed by its
     block's input has the answer about that input."""
-    answers = {q.key: shape for q in questions if (shape := _answer(q, analysis)) is not None}
-    aliases = {q.key: q.endpoint[1] for q in questions if q.endpoint is not None and q.endpoint[0] == "alias"}
+    # A size inferred during expansion is a guess that analysis confirms, or corrects.
+    answers = {q.key: shape for q in questions if (shape := _answer(q, analysis)) is not None and shape != q.guess}
+    aliases = {q.key: q.endpoint[1] for q in questions if q.endpoint is not None and q.endpoint[0] == "alias" and q.guess is None}
     for _ in range(len(aliases)):  # a chain of instances nested in instances, each fed by the one around it
         found = {key: answers[target] for key, target in aliases.items() if key not in answers and target in answers}
         if not found:

@@ -54,6 +54,10 @@ TOKENS = [
     "9" * 40, "0**-1", "(10**64)**64", "floor(1e999)", "max(1, 2)", "[1, 2, 3]", '"same"', '"\\0"', '"a\\u0000b"', "\x00", "\x07",
     "\u202e", "\ufeff", "\t", "\n", "\r\n", "#", "(" * 60, ")" * 60, "[" * 30, "x" * 300, "r = relu() for i in 0..1000000000",
     'import "/etc/passwd"', 'import "../../x.dlg"', "size", "n", "i", "block u() { r = relu() }",
+    # Conditions, lists, sizes and recursion (issue 13).
+    "if", "else", "if true {", "} else {", "if n > 1 { r = relu() }", "channels(x)", "size(input)", "channels(input)", "[0]", "[-1]", "[99]",
+    "for w in [1, 2]", "for a, b in [[1, 2]]", "for w in []", "len([1, 2])", "enumerate([1])", "sum([1, 2])", "output aux if training",
+    "block r(d) { if d > 0 { x = r(d - 1) } }", "x = r(60)", "1..0",
 ]
 
 

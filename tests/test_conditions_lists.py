@@ -301,3 +301,15 @@ network unet(depth = 3) {
     tree = "block t(d) {\n fc = fullyConnected(2)\n if d > 0 {\n  l = t(d - 1)\n  r = t(d - 1)\n }\n}\nnetwork n {\n input = featureInput(2)\n x = t(40)\n}\n"
     with pytest.raises(graphdl.GraphdlError, match="E231"):
         graphdl.loads(tree)
+
+
+def test_fmt_breaks_a_long_table_one_row_a_line():
+    table = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+    rows = ", ".join(f"[{t}, {c}, {n}, {s}]" for t, c, n, s in table)
+    text = f"network n(classes = 10, table = [{rows}]) {{\n    let widths = [{', '.join(str(8 * i) for i in range(1, 30))}]\n    input = featureInput(4)\n}}\n"
+    formatted = graphdl.format_dlg(text)
+    assert formatted.startswith("network n(\n    classes = 10,\n    table = [\n        [1, 16, 1, 1],\n")
+    assert "    ],\n) {\n    let widths = [\n        8,\n" in formatted
+    assert max(len(line) for line in formatted.splitlines()) <= 100
+    assert graphdl.format_dlg(formatted) == formatted
+    assert graphdl.loads(formatted).parameters == graphdl.loads(text).parameters

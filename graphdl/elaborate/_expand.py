@@ -18,7 +18,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from graphdl.catalog import kinds, lookup
+from graphdl.catalog import LayerProblem, kinds, lookup
 from graphdl.diagnostics import Diagnostic, Label, Severity, counted, suggest
 from graphdl.elaborate._binding import bind_block
 from graphdl.elaborate._evaluate import SIZES, UNSET, EvaluationError, evaluate, names_in, truth
@@ -82,6 +82,9 @@ class _Body:
     instances: tuple[Instance, ...]
     blocks: tuple[str, ...]  # the blocks being expanded, outermost first, to catch recursion
     guards: tuple[bool, ...] = ()  # for each of `blocks`, whether its instance was declared inside a condition
+    feeds: dict[str, Endpoint] = field(default_factory=dict)  # a block's input ports: the layer outputs outside that feed them, where known
+    series: bool = False  # a body without arrows, wired as it is declared
+    fed_by: dict[str, PortRef] = field(default_factory=dict)  # in a body with arrows: item -> the output chains feed it from
     items: dict[str, Item] = field(default_factory=dict)
     order: list[Item] = field(default_factory=list)
     declared: dict[str, Span] = field(default_factory=dict)
@@ -95,6 +98,7 @@ class _Body:
     unknown: dict[str, list[PortRef]] = field(default_factory=dict)
     auto_numbers: dict[str, int] = field(default_factory=dict)  # the last number each base name of an inline layer took
     absent: dict[str, Condition] = field(default_factory=dict)  # names declared only in a branch not taken
+    untaken: list[tuple] = field(default_factory=list)  # the statements of branches not taken, checked for names after the body's own
     through: list[tuple] = field(default_factory=list)  # connections into or out of an empty repetition, made last
 
     @property
@@ -107,11 +111,13 @@ class Question:
     """A size an expression asked for (`channels(x)`) that expansion cannot know: analysis of the
     graph answers it. `key` names what was asked about (`stage2.0.x`: the input `x` of instance
     `stage2.0`); `endpoint` is where in the graph its size is, ("input" or "output", layer, port),
-    None where the graph holds no such place."""
+    None where the graph holds no such place. A size inferred during expansion, from connections
+    made or foreseen by then, is used at once and kept as `guess`, for analysis to confirm."""
 
     key: str
     span: Span
     endpoint: tuple[str, str, str] | None = None
+    guess: object = None  # the Shape used, where it was inferred while the graph was still growing
 
 
 class Expander:
@@ -119,6 +125,8 @@ class Expander:
         self.graph = graph
         self.sizes = dict(sizes or {})  # the answers to earlier questions, by key: Shapes
         self.questions: dict[str, Question] = {}
+        self._inferred: dict[str, dict[str, object]] = {}  # layer -> its output Shapes, as `_shape_at` found them
+        self._feeding: dict[Endpoint, Endpoint] = {}  # layer inputs not yet connected -> the output that will feed them
         self.diagnostics: list[Diagnostic] = []
         self.quiet: set[str] = set()
         self._reported: set[tuple[str, str, Span | None]] = set()
@@ -138,9 +146,20 @@ class Expander:
 
     # ---- a body -----------------------------------------------------------------------------------
 
-    def body(self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=(), origins=None, guards=()) -> Interface:
-        body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks), tuple(guards), origins=dict(origins or {}))
+    def body(
+        self, decl, scope: Scope, env: dict[str, object], prefix: str = "", instances=(), blocks=(), origins=None, guards=(), feeds=None
+    ) -> Interface:
+        body = _Body(decl, scope, dict(env), prefix, tuple(instances), tuple(blocks), tuple(guards), origins=dict(origins or {}), feeds=dict(feeds or {}))
         body.env[SIZES] = functools.partial(self._size_of, body)
+        # Arrows anywhere, in a branch taken or not, make a body wired: its wiring cannot change
+        # from series to DAG by a parameter. A series is wired as it is declared, so that what
+        # flows into each item is known (and its size can be) when the item is made.
+        wired = any(isinstance(s, Chain) or (isinstance(s, BrokenDecl) and s.wiring) for s in _every_statement(decl.body))
+        body.series = not wired
+        if wired:
+            body.fed_by = _fed_by(decl.body)
+        # What broken statements mention may lack what they were to declare: said nothing more of.
+        body.broken.update(name for s in _every_statement(decl.body) if isinstance(s, BrokenDecl) for name in s.mentions)
         chains = []
         taken = []
         for statement in self._taken(body, decl.body):
@@ -155,6 +174,7 @@ class Expander:
                 chains.append(statement)
             elif isinstance(statement, BrokenDecl):
                 self._broken(body, statement)
+        self._check_untaken(body)
         for statement in taken:
             if isinstance(statement, BrokenDecl):
                 # What a broken statement mentions may lack the connections it was to make.
@@ -163,16 +183,11 @@ class Expander:
                     item = body.items.get(name)
                     self.quiet.update(item.layers_fed_by() if item is not None else [])
                     self.quiet.add(body.prefix + name)
-        # Arrows anywhere, in a branch taken or not, make a body wired: its wiring cannot change
-        # from series to DAG by a parameter.
-        wired = any(isinstance(s, Chain) or (isinstance(s, BrokenDecl) and s.wiring) for s in _every_statement(decl.body))
         if wired:
             for chain in chains:
                 self._wire(body, chain)
             self._wire_through(body)
             self._report_unknown(body)
-        else:
-            self._wire_series(body)
         return self._interface(body, wired)
 
     def _place_questions(self, body: _Body, source, destination: Item, port: str | None) -> None:
@@ -184,6 +199,13 @@ class Expander:
             destination = destination.first
         if not self.questions or source is None or not destination.prefix.endswith("."):
             return
+        waiting = [
+            key for key, question in self.questions.items()
+            if question.endpoint is None and key.startswith(destination.prefix) and "." not in key[len(destination.prefix) :]
+            and port in (None, key[len(destination.prefix) :])
+        ]  # fmt: skip
+        if not waiting:
+            return
         if isinstance(source, BlockPort):
             key = body.prefix + source.name
             self.questions.setdefault(key, Question(key, body.ports[source.name][1]))
@@ -192,20 +214,32 @@ class Expander:
             endpoint = ("output", *source[0].outputs[source[1]])
         else:
             return
-        for key, question in list(self.questions.items()):
-            asked = key[len(destination.prefix) :]
-            if question.endpoint is None and key.startswith(destination.prefix) and "." not in asked and port in (None, asked):
-                self.questions[key] = Question(key, question.span, endpoint)
+        for key in waiting:
+            question = self.questions[key]
+            self.questions[key] = Question(key, question.span, endpoint, question.guess)
 
     def _size_of(self, body: _Body, name: str, span: Span):
         """The Shape flowing out of the item `name` of the body, or into its input port `name`:
         known from an answer, else asked (and the expression that asked has no value yet)."""
         key = body.prefix + name
-        if key in self.sizes:
-            return self.sizes[key]
         item = body.items.get(name)
         direction = body.ports.get(name, (None,))[0]
+        source = None
+        if item is not None and item.valid and item.outputs:
+            source = next(iter(item.outputs.values()))
+        elif direction == "input":
+            source = body.feeds.get(name)
+        if key in self.sizes:  # analysis's answer of an earlier round: confirmed again by this one's
+            self.questions.setdefault(key, Question(key, span, ("output", *source) if source is not None else None, self.sizes[key]))
+            return self.sizes[key]
+        # Known now where what flows there is wired, or foreseen, already.
+        known = self._shape_at(*source) if source is not None else None
+        if known is not None:
+            self.questions.setdefault(key, Question(key, span, ("output", *source), known))
+            return known
         if item is None and direction != "input":
+            if name in body.broken:  # a broken statement was to declare it, and is reported
+                raise EvaluationError(f"`{name}` has no size", span, reported=True)
             if direction == "output":
                 help = "ask the layer that produces it"
             else:
@@ -247,7 +281,32 @@ class Expander:
             branch, other = (statement.then, statement.otherwise) if taken else (statement.otherwise, statement.then)
             for name in _declared_names(other):
                 body.absent.setdefault(name, statement)
+            body.untaken.extend(other)
             yield from self._taken(body, tuple(s for s in branch if not isinstance(s, Ports)))
+
+    def _check_untaken(self, body: _Body) -> None:
+        """A branch not taken makes nothing, but a compiler reads all of its program: a kind or a
+        name misspelt there is reported now, not when a parameter first takes the branch. Its
+        arguments are not evaluated: they may hold only where the branch is taken."""
+        if not body.untaken:
+            return
+        # Ports declared in a branch are reported already (E220): their names count as declared.
+        ports = {name for s in _every_statement(body.decl.body) if isinstance(s, Ports) for name in s.names}
+        known = _declared_names(body.decl.body) | ports | set(body.ports) | set(body.items)
+        blocks = [n for n, (d, _) in body.scope.names.items() if isinstance(d, BlockDecl)]
+        for statement in _every_statement(body.untaken):
+            calls = [statement.call] if isinstance(statement, LayerDecl) else []
+            if isinstance(statement, Chain):
+                calls = [node for node in statement.nodes if isinstance(node, Call)]
+            for call in calls:
+                if lookup(call.callee) is None and call.callee not in blocks:
+                    self._report_unknown_callee(body, call)
+            if isinstance(statement, Chain):
+                for node in statement.nodes:
+                    if isinstance(node, PortRef) and node.layer.split(".")[0] not in known and node.layer not in known and node.layer not in body.broken:
+                        where = f"block `{body.decl.name}`" if body.is_block else f"network `{body.decl.name}`"
+                        help = suggest(node.layer, known) or f"declare it: `{node.layer} = kind(...)`"
+                        self.report(Diagnostic("E211", f"no layer named `{node.layer}` in {where}", node.layer_span, "not declared", help=help))
 
     def _within_layer_limit(self, body: _Body, statement: LayerDecl | Call, span: Span, what: str) -> bool:
         """Whether a declaration of the network keeps it within the limit on layers, counted
@@ -331,7 +390,11 @@ class Expander:
                 body.inputs[name] = []
 
     def _broken(self, body: _Body, broken: BrokenDecl) -> None:
-        # Its syntax error is reported; keep its name in the network.
+        # Its syntax error is reported; keep its name in the network (a constant's in scope,
+        # with no value, so that its uses say nothing more).
+        if broken.constant is not None:
+            body.env.setdefault(broken.constant, UNSET)
+            return
         if broken.name and broken.name not in body.declared:
             full = body.prefix + broken.name
             if full not in self.graph:
@@ -358,17 +421,42 @@ class Expander:
             return
         body.declared[decl.name] = decl.name_span
         if not self._within_layer_limit(body, decl, decl.name_span, f"`{decl.name}`"):
-            item = self._invalid(body, decl.name, decl.call)
-            body.items[decl.name] = item
-            body.order.append(item)
+            self._append(body, self._invalid(body, decl.name, decl.call))
             return
         owner = self._owner(body, decl)
+        feed = self._feed(body, decl.name)
         if decl.repeat is None:
-            item = self.make(body, decl.call, decl.name, decl.name_span, body.env, owner)
+            item = self.make(body, decl.call, decl.name, decl.name_span, body.env, owner, feed)
         else:
-            item = self._repeat(body, decl, owner)
-        body.items[decl.name] = item
+            item = self._repeat(body, decl, owner, feed)
+        self._append(body, item)
+
+    def _append(self, body: _Body, item: Item) -> None:
+        """A declared item into the body, and, in a series, connected to the one before."""
+        before = next((i for i in reversed(body.order) if not i.empty), None)
+        body.items[item.name] = item
         body.order.append(item)
+        if body.series and before is not None and not item.empty:
+            self._connect_series(body, before, item, item.span)
+
+    def _feed(self, body: _Body, name: str) -> Endpoint | None:
+        """The layer output that will flow into the item `name`, where it is known before the item
+        is made: in a series, the last item's output (the block's input, for its first item); in
+        a body with arrows, the output a chain feeds it from (a block input, an item made)."""
+        if body.series:
+            before = next((i for i in reversed(body.order) if not i.empty), None)
+            if before is None:
+                return next(iter(body.feeds.values()), None)
+            return next(iter(before.outputs.values()), None) if before.valid else None
+        source = body.fed_by.get(name)
+        if source is None:
+            return None
+        if source.layer in body.feeds:
+            return body.feeds[source.layer]
+        item = body.items.get(source.layer)
+        if item is None or not item.valid or not item.outputs:
+            return None
+        return item.outputs.get(source.port) if source.port is not None else next(iter(item.outputs.values()))
 
     def _owner(self, body: _Body, decl: LayerDecl) -> Item | None:
         """The item whose parameters a `shares` declaration uses, after checking it can."""
@@ -390,7 +478,7 @@ class Expander:
             return None
         return owner if owner.valid else None
 
-    def _repeat(self, body: _Body, decl: LayerDecl, owner: Item | None) -> Item:
+    def _repeat(self, body: _Body, decl: LayerDecl, owner: Item | None, feed: Endpoint | None = None) -> Item:
         repeat = decl.repeat
         try:
             unrolled = members(repeat, body.env)
@@ -408,13 +496,19 @@ class Expander:
             return self._invalid(body, decl.name, decl.call)
         made = []
         for label, values in unrolled:
-            member = self.make(body, decl.call, f"{decl.name}.{label}", decl.name_span, {**body.env, **values}, owner)
+            # Each member is connected to the one before as soon as it is made: what flows into
+            # the next is then known, and so its size.
+            member = self.make(body, decl.call, f"{decl.name}.{label}", decl.name_span, {**body.env, **values}, owner, feed)
             body.items[member.name] = member
+            if made:
+                self._connect_series(body, made[-1], member, decl.span)
             made.append(member)
+            feed = next(iter(member.outputs.values()), None) if member.valid else None
         if not made:
+            if lookup(decl.call.callee) is None and not isinstance(body.scope.names.get(decl.call.callee, (None,))[0], BlockDecl):
+                # Empty, but read: a misspelt kind is reported before a parameter first fills it.
+                self._report_unknown_callee(body, decl.call)
             return Item(decl.name, decl.call.callee, decl.span, {}, {}, prefix=body.prefix + decl.name + ".", empty=True)
-        for previous, member in itertools.pairwise(made):
-            self._connect_series(body, previous, member, decl.span)
         valid = all(m.valid for m in made)
         return Item(decl.name, decl.call.callee, decl.call.span, made[0].inputs, made[-1].outputs, valid, body.prefix + decl.name + ".", first=made[0])
 
@@ -422,8 +516,19 @@ class Expander:
         """Where the block instance's argument that a value in `expressions` uses was given."""
         return next((body.origins[n] for expr in expressions if expr is not None for n in names_in(expr) if n in body.origins), None)
 
-    def make(self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None = None) -> Item:
-        """A layer or a block instance, named `name` in the body, from a call."""
+    def make(
+        self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None = None, feed: Endpoint | None = None
+    ) -> Item:
+        """A layer or a block instance, named `name` in the body, from a call; `feed`, where
+        known, is the layer output that will flow into its first input."""
+        item = self._make(body, call, name, name_span, env, owner, feed)
+        if feed is not None and item.valid and item.inputs:
+            # Until the connection is made, sizes are inferred as if it were.
+            for endpoint in next(iter(item.inputs.values())):
+                self._feeding.setdefault(endpoint, feed)
+        return item
+
+    def _make(self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None, feed: Endpoint | None) -> Item:
         arguments = []
         for argument in call.arguments:
             try:
@@ -452,11 +557,14 @@ class Expander:
             return Item(name, call.callee, call.span, inputs, outputs, prefix=full)
         definition = body.scope.names.get(call.callee)
         if definition is not None and isinstance(definition[0], BlockDecl):
-            return self._instantiate(body, call, name, arguments, definition, owner)
+            return self._instantiate(body, call, name, arguments, definition, owner, feed)
+        self._report_unknown_callee(body, call)
+        return self._invalid(body, name, call)
+
+    def _report_unknown_callee(self, body: _Body, call: Call) -> None:
         known = [k.name for k in kinds()] + [n for n, (d, _) in body.scope.names.items() if isinstance(d, BlockDecl)]
         help = _pytorch_name(call.callee) or suggest(call.callee, known)
         self.report(Diagnostic("E201", f"unknown layer kind or block `{call.callee}`", call.callee_span, "", help=help))
-        return self._invalid(body, name, call)
 
     def _report_in_instance(self, body: _Body, name: str, diagnostic: Diagnostic, argument: Argument | None) -> None:
         """A layer's argument is wrong; if its value comes from the arguments of the block
@@ -472,7 +580,7 @@ class Expander:
             self._reported.add(key)
             self.diagnostics.append(moved)
 
-    def _instantiate(self, body: _Body, call: Call, name: str, arguments, definition, owner: Item | None) -> Item:
+    def _instantiate(self, body: _Body, call: Call, name: str, arguments, definition, owner: Item | None, feed: Endpoint | None = None) -> Item:
         block, home = definition
         full = body.prefix + name
         guarded = _inside_condition(body.decl, call.span)
@@ -504,7 +612,9 @@ class Expander:
         origins = self._origins(body, block, call)
         interface = self._with_sharing(
             sharing,
-            lambda: self.body(block, home, env, full + ".", (*body.instances, instance), (*body.blocks, block.name), origins, (*body.guards, guarded)),
+            lambda: self.body(
+                block, home, env, full + ".", (*body.instances, instance), (*body.blocks, block.name), origins, (*body.guards, guarded), _feeds(block, feed)
+            ),
         )
         if not interface.valid:
             # Something inside is reported already: its layers cannot be wired in.
@@ -579,10 +689,43 @@ class Expander:
 
     # ---- wiring -----------------------------------------------------------------------------------
 
-    def _wire_series(self, body: _Body) -> None:
-        items = [item for item in body.order if not item.empty]
-        for previous, item in itertools.pairwise(items):
-            self._connect_series(body, previous, item, item.span)
+    def _shape_at(self, layer: str, port: str):
+        """The Shape of a layer's output, inferred by the catalog's rules from what is wired
+        upstream of it so far; None where something upstream is missing, not made, or refuses
+        its input (analysis reports that). Analysis infers every shape in order once the graph is
+        whole; this asks only what an expression needs, as the graph grows, and remembers what it
+        found (a layer's inputs, once connected, do not change)."""
+        pending, waiting = [layer], {layer}
+        while pending:
+            name = pending[-1]
+            if name in self._inferred:
+                pending.pop()
+                waiting.discard(name)
+                continue
+            node = self.graph.get(name)
+            if node is None or not node.valid or name in self.quiet:
+                return None
+            incoming = {c.destination_port: (c.source, c.source_port) for c in self.graph.incoming(name)}
+            for port_ in node.input_ports:
+                if port_ not in incoming and (name, port_) in self._feeding:
+                    incoming[port_] = self._feeding[name, port_]
+            if any(port_ not in incoming for port_ in node.input_ports):
+                return None
+            missing = [incoming[p][0] for p in node.input_ports if incoming[p][0] not in self._inferred]
+            if missing:
+                if any(source in waiting for source in missing):
+                    return None  # a cycle: analysis reports it
+                pending += missing
+                waiting.update(missing)
+                continue
+            inputs = {p: self._inferred[incoming[p][0]].get(incoming[p][1]) for p in node.input_ports}
+            if None in inputs.values():
+                return None
+            try:
+                self._inferred[name] = dict(node.catalog_kind.infer(node.args, inputs).outputs)
+            except (LayerProblem, ArithmeticError):
+                return None
+        return self._inferred[layer].get(port)
 
     def _connect_series(self, body: _Body, previous: Item, item: Item, span: Span) -> None:
         if previous.outputs:
@@ -954,6 +1097,29 @@ def _root(graph: LayerGraph, name: str) -> str:
     """The layer that owns the parameters `name` uses (itself, unless it shares)."""
     layer = graph.get(name)
     return layer.shares if layer is not None and layer.shares else name
+
+
+def _feeds(block: BlockDecl, feed: Endpoint | None) -> dict[str, Endpoint]:
+    """What flows into a block instance's first input, by the port's name, where known."""
+    if feed is None:
+        return {}
+    declared = next((s.names[0] for s in block.body if isinstance(s, Ports) and s.keyword == "input"), "in")
+    return {declared: feed}
+
+
+def _fed_by(statements) -> dict[str, PortRef]:
+    """In a body with arrows: each name that chains feed into its (only or first) input from the
+    same named output wherever they do (`a -> b`, `x -> b`), and that output. A name fed
+    differently in two places (in two branches) is left out."""
+    fed: dict[str, PortRef | None] = {}
+    for chain in (s for s in _every_statement(statements) if isinstance(s, Chain)):
+        for source, destination in itertools.pairwise(chain.nodes):
+            if isinstance(destination, PortRef) and destination.port is None:
+                named = (source.layer, source.port) if isinstance(source, PortRef) else None
+                known = fed.get(destination.layer, source)
+                same = known is not None and isinstance(known, PortRef) and (known.layer, known.port) == named
+                fed[destination.layer] = source if named is not None and (destination.layer not in fed or same) else None
+    return {name: source for name, source in fed.items() if source is not None}
 
 
 def _entry(item: Item) -> Item:

@@ -15,9 +15,10 @@ from graphdl.diagnostics import GraphdlError
 from graphdl.source import Source
 from graphdl.syntax._parser import parse
 from graphdl.syntax._printer import format_expr
-from graphdl.syntax._tree import BlockDecl, Call, Chain, Condition, Document, Import, LayerDecl, Let, NetworkDecl, PortRef, Ports
+from graphdl.syntax._tree import BlockDecl, Call, Chain, Condition, Document, Import, LayerDecl, Let, ListExpr, NetworkDecl, PortRef, Ports
 
 _INDENT = "    "
+_WIDTH = 100  # past it, lists break one item a line
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ class _Formatter:
         parameters = ""
         if definition.parameters:
             parameters = "(" + ", ".join(p.name + (f" = {format_expr(p.default)}" if p.default is not None else "") for p in definition.parameters) + ")"
+            if len(f"{keyword} {definition.name}{parameters} {{") > _WIDTH:
+                # One parameter a line, and a long list (a configuration table) one item a line.
+                lines = [_INDENT + p.name + (f" = {_wrapped(p.default, _INDENT)}" if p.default is not None else "") + "," for p in definition.parameters]
+                parameters = "(\n" + "\n".join(lines) + "\n)"
         self._emit(f"{keyword} {definition.name}{parameters} {{", "", definition.span.line)
         self._statements(definition.body, _INDENT)
         end = definition.span.end_line
@@ -107,6 +112,8 @@ class _Formatter:
                 if i == 0 or not isinstance(statements[i - 1], LayerDecl) or self._interrupted(statements[i - 1], statement):
                     width = self._run_width(statements, i)
                 text = f"{statement.name.ljust(width)} = {_layer(statement)}"
+            elif isinstance(statement, Let) and statement.keyword == "let":
+                text = f"let {statement.name} = {_wrapped(statement.value, indent, len(indent) + len(statement.name) + 7)}"
             else:
                 text = _statement(statement)
             self._emit(text, indent, statement.span.end_line, start)
@@ -175,6 +182,16 @@ class _Formatter:
     def _blank(self) -> None:
         if self.lines and self.lines[-1]:
             self.lines.append("")
+
+
+def _wrapped(expr, indent: str, start: int | None = None) -> str:
+    """An expression on one line where it fits in the width from `start` (by default, after
+    `indent`), else, for a list, one item a line, each item wrapped in turn."""
+    text = format_expr(expr)
+    if (len(indent) if start is None else start) + len(text) <= _WIDTH or not isinstance(expr, ListExpr) or not expr.items:
+        return text
+    inner = indent + _INDENT
+    return "[\n" + "".join(f"{inner}{_wrapped(item, inner)},\n" for item in expr.items) + indent + "]"
 
 
 def _layer(decl: LayerDecl) -> str:

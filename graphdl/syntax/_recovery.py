@@ -212,12 +212,14 @@ def broken_statement(statement: str, span: Span) -> BrokenDecl:
     code = _without_strings_and_comments(statement)
     name = r"[A-Za-z_]\w*(?:\.\w+)*"  # dotted too: `layer2.0`
     declared = re.match(rf"\s*({name})\s*=(?!=)", code)
+    constant = re.match(rf"\s*let\s+({name})\s*=(?!=)", code)
     return BrokenDecl(
         declared.group(1) if declared else None,
         span,
         mentions=tuple(dict.fromkeys(re.findall(name, code))),
         wiring="->" in code,
         name_span=_within(statement, span, declared.start(1), declared.end(1)) if declared else None,
+        constant=constant.group(1) if constant else None,
     )
 
 

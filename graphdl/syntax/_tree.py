@@ -162,6 +162,7 @@ class BrokenDecl:
     mentions: tuple[str, ...] = ()
     wiring: bool = False
     name_span: Span | None = None
+    constant: str | None = None  # the name a broken `let` seems to define
 
 
 @dataclass(frozen=True)
