@@ -714,3 +714,23 @@ class _Chunks(nn.Module):
 def test_chunks_that_channel_split_does_not_make_are_refused(case, message):
     with pytest.raises(graphdl.GraphdlError, match=re.escape(message)):
         graphdl.from_torch(_Chunks(case), (4, 4, 4))
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_torch_fx_traces_the_new_kinds(mode):
+    body = """input = imageInput([9, 7, 6], normalization="none")
+    a = shiftedWindowAttention(2, 4, shiftSize=2)
+    scale = layerScale()
+    drop = stochasticDepth(0.5)
+    merge = patchMerging()
+    norm = layerNormalization(operationDimension="channel-only")
+    split = channelSplit()"""
+    net = getattr(graphdl.dlnetwork(graphdl.loads(network(body))), mode)()
+    traced = torch.fx.symbolic_trace(net)
+    x = torch.randn(2, 6, 9, 7)
+    torch.manual_seed(0)
+    got = traced(x)
+    torch.manual_seed(0)
+    expected = net(x)
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b)

@@ -76,6 +76,21 @@ class LayerScale(nn.Module):
         return f"{self.channels}, initial={self.initial:g}"
 
 
+def stochastic_depth(x: torch.Tensor, p: float, row: bool) -> torch.Tensor:
+    """torchvision.ops.stochastic_depth in training: each observation (row) or the whole batch
+    zeroed with probability p, the rest scaled by 1 / (1 - p)."""
+    survival = 1.0 - p
+    size = [x.shape[0]] + [1] * (x.dim() - 1) if row else [1] * x.dim()
+    noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+    if survival > 0.0:
+        noise.div_(survival)
+    return x * noise
+
+
+# One call in a torch.fx graph, as torchvision makes it: its sizes depend on the input's rank.
+torch.fx.wrap("stochastic_depth")
+
+
 class StochasticDepth(nn.Module):
     """torchvision.ops.StochasticDepth: in training, each observation ("row") or the whole batch
     ("batch") is zeroed with probability p and the rest scaled by 1 / (1 - p); at inference, the
@@ -88,12 +103,7 @@ class StochasticDepth(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
-        survival = 1.0 - self.p
-        size = [x.shape[0]] + [1] * (x.dim() - 1) if self.mode == "row" else [1] * x.dim()
-        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
-        if survival > 0.0:
-            noise.div_(survival)
-        return x * noise
+        return stochastic_depth(x, self.p, self.mode == "row")
 
     def extra_repr(self) -> str:
         return f"p={self.p}, mode={self.mode!r}"

@@ -78,8 +78,9 @@ class ShiftedWindowAttention(nn.Module):
 
     def _follow(self, device: torch.device) -> None:
         """The constants on the input's device, where they are not: a DataParallel replica
-        shares its original's (not being buffers, they are not broadcast)."""
-        if self.relative_position_index.device != device:
+        shares its original's (not being buffers, they are not broadcast). Under torch.fx's
+        symbolic tracing the device is not known, and the constants stay where they are."""
+        if isinstance(device, torch.device) and self.relative_position_index.device != device:
             self.relative_position_index = self.relative_position_index.to(device)
             if self.attention_mask is not None:
                 self.attention_mask = self.attention_mask.to(device)
