@@ -91,7 +91,7 @@ def check_source(
         document, diagnostics = parse(source)
         if diagnostics and not document.definitions:
             return Checked(None, None, _in_order(diagnostics), {source.path: source})
-        elaboration, analysis = _elaborated(document, network, parameters, files, imports)
+        elaboration, analysis, unsettled = _elaborated(document, network, parameters, files, imports)
         diagnostics += elaboration.diagnostics
         sources = dict(elaboration.sources)
         if elaboration.graph is None:
@@ -100,10 +100,11 @@ def check_source(
         unanswered = [question for question in elaboration.questions if question.guess is None]
         if unanswered and not has_errors(diagnostics):
             diagnostics += [_unanswered(question) for question in unanswered]
+        diagnostics += [_unsettled(question) for question in unsettled]
         return Checked(elaboration.graph, analysis, _in_order(diagnostics), sources)
 
 
-def _elaborated(document, network, parameters, files, imports) -> tuple[Elaboration, Analysis | None]:
+def _elaborated(document, network, parameters, files, imports) -> tuple[Elaboration, Analysis | None, list[Question]]:
     """The network elaborated and analysed, its sizes questions answered. Expansion infers the
     sizes it is asked as it goes, where what flows there is wired or foreseen (a series, a chain
     from a block's input); analysis confirms them. What expansion could not infer, or inferred
@@ -113,18 +114,19 @@ def _elaborated(document, network, parameters, files, imports) -> tuple[Elaborat
     for _ in range(_MOST_ROUNDS):
         elaboration = elaborate(document, network, parameters, files, imports, sizes)
         if elaboration.graph is None:
-            return elaboration, None
+            return elaboration, None, []
         analysis = analyze(elaboration.graph, elaboration.quiet)
         learnt = _answers(elaboration.questions, analysis)
         if not learnt:
-            break
+            return elaboration, analysis, []
         sizes.update(learnt)
-    return elaboration, analysis
+    return elaboration, analysis, [q for q in elaboration.questions if q.key in learnt]
 
 
-# Sizes settle in a round or two where expansion can infer them as it goes, and in one round per
-# instance of a chain where it cannot; a size that keeps changing (it depends on itself) stops here.
-_MOST_ROUNDS = 256
+# Sizes settle in a round where expansion can infer them as it goes, and in one round per instance
+# of a chain where it cannot foresee what feeds them: past this, a network is refused (E233) rather
+# than elaborated again and again.
+_MOST_ROUNDS = 32
 
 
 def _answers(questions: tuple[Question, ...], analysis: Analysis) -> dict[str, Shape]:
@@ -150,6 +152,14 @@ def _answer(question: Question, analysis: Analysis) -> Shape | None:
     if info is None:
         return None
     return (info.inputs if side == "input" else info.outputs).get(port)
+
+
+def _unsettled(question: Question) -> Diagnostic:
+    name = question.key.rsplit(".", 1)[-1]
+    return Diagnostic(
+        "E233", f"the size of `{name}` did not settle in {_MOST_ROUNDS} rounds of inference", question.span, "asked here",
+        help="each round infers the sizes that wait on the round before: give this size as a number, or wire the network in the order it runs",
+    )  # fmt: skip
 
 
 def _unanswered(question: Question) -> Diagnostic:
