@@ -16,7 +16,7 @@ import contextlib
 import gc
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graphdl.analysis import Analysis, analyze
@@ -97,10 +97,12 @@ def check_source(
         if elaboration.graph is None:
             return Checked(None, None, _in_order(diagnostics), sources)
         diagnostics += analysis.diagnostics
-        unanswered = [question for question in elaboration.questions if question.guess is None]
-        if unanswered and not has_errors(diagnostics):
-            diagnostics += [_unanswered(question) for question in unanswered]
-        diagnostics += [_unsettled(question) for question in unsettled]
+        if unsettled:
+            diagnostics += [_unsettled(question) for question in unsettled]
+        else:
+            unanswered = [question for question in elaboration.questions if question.guess is None]
+            if unanswered and not has_errors(diagnostics):
+                diagnostics += [_unanswered(question) for question in unanswered]
         return Checked(elaboration.graph, analysis, _in_order(diagnostics), sources)
 
 
@@ -111,22 +113,27 @@ def _elaborated(document, network, parameters, files, imports) -> tuple[Elaborat
     otherwise than analysis, is answered by analysis and elaborated again, until nothing new is
     learnt."""
     sizes: dict[str, Shape] = {}
-    for _ in range(_MOST_ROUNDS):
+    rounds = spent = 0
+    while True:
         elaboration = elaborate(document, network, parameters, files, imports, sizes)
         if elaboration.graph is None:
             return elaboration, None, []
         analysis = analyze(elaboration.graph, elaboration.quiet)
         learnt = _answers(elaboration.questions, analysis)
+        rounds, spent = rounds + 1, spent + len(elaboration.graph)
         if not learnt:
             return elaboration, analysis, []
+        if spent + len(elaboration.graph) > _ROUNDS_BUDGET:
+            # Refused rather than elaborated again and again: each size still open is said.
+            open_ = [q for q in elaboration.questions if q.key in learnt or q.guess is None]
+            return elaboration, analysis, [replace(q, guess=rounds) for q in open_]
         sizes.update(learnt)
-    return elaboration, analysis, [q for q in elaboration.questions if q.key in learnt]
 
 
-# Sizes settle in a round where expansion can infer them as it goes, and in one round per instance
-# of a chain where it cannot foresee what feeds them: past this, a network is refused (E233) rather
-# than elaborated again and again.
-_MOST_ROUNDS = 32
+# Sizes settle in one round where expansion foresees what feeds them, and in one round per
+# instance of a chain where it cannot (an inline layer between instances): the rounds stop when
+# the layers elaborated in all of them would pass this.
+_ROUNDS_BUDGET = 50_000
 
 
 def _answers(questions: tuple[Question, ...], analysis: Analysis) -> dict[str, Shape]:
@@ -155,10 +162,11 @@ def _answer(question: Question, analysis: Analysis) -> Shape | None:
 
 
 def _unsettled(question: Question) -> Diagnostic:
+    """A size that analysis still changed when the rounds stopped (`guess` holds their number)."""
     name = question.key.rsplit(".", 1)[-1]
     return Diagnostic(
-        "E233", f"the size of `{name}` did not settle in {_MOST_ROUNDS} rounds of inference", question.span, "asked here",
-        help="each round infers the sizes that wait on the round before: give this size as a number, or wire the network in the order it runs",
+        "E233", f"the size of `{name}` did not settle in {question.guess} rounds of inference", question.span, "asked here",
+        help="each round infers the sizes that wait on the round before: give this size as a number, or declare what feeds it before it",
     )  # fmt: skip
 
 

@@ -313,3 +313,32 @@ def test_fmt_breaks_a_long_table_one_row_a_line():
     assert max(len(line) for line in formatted.splitlines()) <= 100
     assert graphdl.format_dlg(formatted) == formatted
     assert graphdl.loads(formatted).parameters == graphdl.loads(text).parameters
+
+
+def test_an_instance_of_empty_repetitions_only_passes_on_what_flows_into_it():
+    text = """
+block stage(c, n) {
+    blocks = convolution2d(3, c, padding=1) for j in 1..n
+}
+
+block tower(c, depth) {
+    input x
+    output y
+    layers = convolution2d(3, c, padding="same") for i in 1..depth
+    x -> layers -> y
+}
+
+network net(setting = [[4, 1], [8, 0], [8, 2]]) {
+    input  = imageInput([8, 8, 3])
+    stages = stage(c, n) for c, n in setting
+    t0     = tower(8, 0)
+    t1     = tower(8, 1)
+    fc     = fullyConnected(2)
+}
+"""
+    graph = graphdl.loads(text)
+    assert names(graph) == ["input", "stages.0.blocks.1", "stages.2.blocks.1", "stages.2.blocks.2", "t1.layers.1", "fc"]
+    assert pairs(graph) == [
+        ("input", "stages.0.blocks.1"), ("stages.0.blocks.1", "stages.2.blocks.1"), ("stages.2.blocks.1", "stages.2.blocks.2"),
+        ("stages.2.blocks.2", "t1.layers.1"), ("t1.layers.1", "fc"),
+    ]  # fmt: skip

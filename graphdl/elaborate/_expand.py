@@ -31,6 +31,7 @@ from graphdl.source import Span
 from graphdl.syntax import Argument, BlockDecl, BrokenDecl, Call, Chain, Condition, LayerDecl, Let, NetworkDecl, PortRef, Ports
 
 Endpoint = tuple[str, str]  # (layer, port) in the graph
+Feeds = dict[str | None, Endpoint]  # an item's input ports (None: its first) -> the outputs that will feed them
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Interface:
     inputs: dict[str, list[Endpoint]]
     outputs: dict[str, Endpoint]
     valid: bool
+    identity: bool = False  # no layers between its one input and its one output: what flows in flows on
 
 
 @dataclass
@@ -84,7 +86,8 @@ class _Body:
     guards: tuple[bool, ...] = ()  # for each of `blocks`, whether its instance was declared inside a condition
     feeds: dict[str, Endpoint] = field(default_factory=dict)  # a block's input ports: the layer outputs outside that feed them, where known
     series: bool = False  # a body without arrows, wired as it is declared
-    fed_by: dict[str, PortRef] = field(default_factory=dict)  # in a body with arrows: item -> the output chains feed it from
+    # With arrows: item -> its input port (None: the first) -> the output chains feed it from.
+    fed_by: dict[str, dict[str | None, PortRef]] = field(default_factory=dict)
     items: dict[str, Item] = field(default_factory=dict)
     order: list[Item] = field(default_factory=list)
     declared: dict[str, Span] = field(default_factory=dict)
@@ -99,6 +102,7 @@ class _Body:
     auto_numbers: dict[str, int] = field(default_factory=dict)  # the last number each base name of an inline layer took
     absent: dict[str, Condition] = field(default_factory=dict)  # names declared only in a branch not taken
     untaken: list[tuple] = field(default_factory=list)  # the statements of branches not taken, checked for names after the body's own
+    passes: dict[str, tuple[str, Item]] = field(default_factory=dict)  # block output -> the input it is, through this empty repetition
     through: list[tuple] = field(default_factory=list)  # connections into or out of an empty repetition, made last
 
     @property
@@ -439,24 +443,29 @@ class Expander:
         if body.series and before is not None and not item.empty:
             self._connect_series(body, before, item, item.span)
 
-    def _feed(self, body: _Body, name: str) -> Endpoint | None:
-        """The layer output that will flow into the item `name`, where it is known before the item
-        is made: in a series, the last item's output (the block's input, for its first item); in
-        a body with arrows, the output a chain feeds it from (a block input, an item made)."""
+    def _feed(self, body: _Body, name: str) -> Feeds:
+        """The layer outputs that will flow into the item `name`, by its input port (None: its
+        first), where they are known before the item is made: in a series, the last item's
+        output (the block's input, for its first item); in a body with arrows, the outputs chains
+        feed it from (a block input, an item made)."""
         if body.series:
             before = next((i for i in reversed(body.order) if not i.empty), None)
             if before is None:
-                return next(iter(body.feeds.values()), None)
-            return next(iter(before.outputs.values()), None) if before.valid else None
-        source = body.fed_by.get(name)
-        if source is None:
-            return None
-        if source.layer in body.feeds:
-            return body.feeds[source.layer]
-        item = body.items.get(source.layer)
-        if item is None or not item.valid or not item.outputs:
-            return None
-        return item.outputs.get(source.port) if source.port is not None else next(iter(item.outputs.values()))
+                first = next(iter(body.feeds.values()), None)
+                return {None: first} if first is not None else {}
+            output = next(iter(before.outputs.values()), None) if before.valid else None
+            return {None: output} if output is not None else {}
+        feeds = {}
+        for port, source in body.fed_by.get(name, {}).items():
+            if source.layer in body.feeds:
+                feeds[port] = body.feeds[source.layer]
+                continue
+            item = body.items.get(source.layer)
+            if item is not None and item.valid and item.outputs:
+                output = item.outputs.get(source.port) if source.port is not None else next(iter(item.outputs.values()))
+                if output is not None:
+                    feeds[port] = output
+        return feeds
 
     def _owner(self, body: _Body, decl: LayerDecl) -> Item | None:
         """The item whose parameters a `shares` declaration uses, after checking it can."""
@@ -478,7 +487,7 @@ class Expander:
             return None
         return owner if owner.valid else None
 
-    def _repeat(self, body: _Body, decl: LayerDecl, owner: Item | None, feed: Endpoint | None = None) -> Item:
+    def _repeat(self, body: _Body, decl: LayerDecl, owner: Item | None, feed: Feeds | None = None) -> Item:
         repeat = decl.repeat
         try:
             unrolled = members(repeat, body.env)
@@ -500,10 +509,13 @@ class Expander:
             # the next is then known, and so its size.
             member = self.make(body, decl.call, f"{decl.name}.{label}", decl.name_span, {**body.env, **values}, owner, feed)
             body.items[member.name] = member
+            if member.empty:  # an instance that is no layers: the next member takes what this one would
+                continue
             if made:
                 self._connect_series(body, made[-1], member, decl.span)
             made.append(member)
-            feed = next(iter(member.outputs.values()), None) if member.valid else None
+            output = next(iter(member.outputs.values()), None) if member.valid else None
+            feed = {None: output} if output is not None else {}
         if not made:
             if lookup(decl.call.callee) is None and not isinstance(body.scope.names.get(decl.call.callee, (None,))[0], BlockDecl):
                 # Empty, but read: a misspelt kind is reported before a parameter first fills it.
@@ -517,18 +529,19 @@ class Expander:
         return next((body.origins[n] for expr in expressions if expr is not None for n in names_in(expr) if n in body.origins), None)
 
     def make(
-        self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None = None, feed: Endpoint | None = None
+        self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None = None, feed: Feeds | None = None
     ) -> Item:
         """A layer or a block instance, named `name` in the body, from a call; `feed`, where
-        known, is the layer output that will flow into its first input."""
-        item = self._make(body, call, name, name_span, env, owner, feed)
-        if feed is not None and item.valid and item.inputs:
-            # Until the connection is made, sizes are inferred as if it were.
-            for endpoint in next(iter(item.inputs.values())):
-                self._feeding.setdefault(endpoint, feed)
+        known, holds the layer outputs that will flow into its inputs (None: the first)."""
+        item = self._make(body, call, name, name_span, env, owner, feed or {})
+        if feed and item.valid and item.inputs:
+            # Until the connections are made, sizes are inferred as if they were.
+            for port, source in feed.items():
+                for endpoint in item.inputs.get(port if port is not None else next(iter(item.inputs)), []):
+                    self._feeding.setdefault(endpoint, source)
         return item
 
-    def _make(self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None, feed: Endpoint | None) -> Item:
+    def _make(self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None, feed: Feeds) -> Item:
         arguments = []
         for argument in call.arguments:
             try:
@@ -580,7 +593,7 @@ class Expander:
             self._reported.add(key)
             self.diagnostics.append(moved)
 
-    def _instantiate(self, body: _Body, call: Call, name: str, arguments, definition, owner: Item | None, feed: Endpoint | None = None) -> Item:
+    def _instantiate(self, body: _Body, call: Call, name: str, arguments, definition, owner: Item | None, feed: Feeds) -> Item:
         block, home = definition
         full = body.prefix + name
         guarded = _inside_condition(body.decl, call.span)
@@ -616,6 +629,8 @@ class Expander:
                 block, home, env, full + ".", (*body.instances, instance), (*body.blocks, block.name), origins, (*body.guards, guarded), _feeds(block, feed)
             ),
         )
+        if interface.identity:
+            return Item(name, block.name, call.span, {}, {}, prefix=full + ".", empty=True)
         if not interface.valid:
             # Something inside is reported already: its layers cannot be wired in.
             self.quiet.update(layer.name for layer in self.graph.layers if layer.name.startswith(full + "."))
@@ -808,8 +823,7 @@ class Expander:
                 self._quiet_end(body, dst)
             for source in found:
                 if isinstance(source, BlockPort) and isinstance(dst, BlockPort):
-                    self._report_empty(body, src[0], destination_ref, source)
-                    body.quiet_ports.update((source.name, dst.name))
+                    body.passes[dst.name] = (source.name, src[0])
                 else:
                     self._connect(body, source, dst, span, source_ref, destination_ref)
 
@@ -825,8 +839,8 @@ class Expander:
         decl = next((s for s in _every_statement(body.decl.body) if isinstance(s, LayerDecl) and s.name == item.name), None)
         repeat = decl.repeat if decl is not None else None
         if block_input is not None:
-            message = f"the block's input `{block_input.name}` reaches its output only through `{body.prefix}{item.name}`, which is empty here"
-            help = "a block needs at least one layer between its input and its output"
+            message = f"the block's input `{block_input.name}` reaches an output only through `{body.prefix}{item.name}`, which is empty here"
+            help = "an instance may be no layers at all only where its block has one input and one output"
         else:
             message = f"`{body.prefix}{item.name}` is empty here, and nothing flows into it to pass on"
             help = f"connect something into `{item.name}`, or give the repetition at least one member"
@@ -1036,9 +1050,7 @@ class Expander:
             # A block without arrows is a series: into its first layer, out of its last.
             made = [item for item in body.order if not item.empty]
             if body.order and not made:
-                empty = body.order[0]
-                self._report_empty(body, empty, empty)
-                return Interface({}, {}, False)
+                return Interface({}, {}, True, identity=True)  # every item an empty repetition
             first, last = (made[0], made[-1]) if made else (None, None)
             name_in = declared_in[0] if declared_in else "in"
             name_out = declared_out[0] if declared_out else "out"
@@ -1057,6 +1069,13 @@ class Expander:
                 )
             )
             return Interface({}, {}, False)
+        if len(declared_in) == len(declared_out) == 1 and body.passes.get(declared_out[0], ("",))[0] == declared_in[0]:
+            return Interface({}, {}, True, identity=True)
+        for name, (source, item) in body.passes.items():
+            # Through empty repetitions from an input to an output, in a block of more ports: it
+            # would be no layers between some of them, which an instance cannot be.
+            self._report_empty(body, item, item, BlockPort(source, "input"))
+            body.quiet_ports.update((source, name))
         for name in declared_out:
             if name not in body.outputs and name not in body.quiet_ports:
                 self.report(
@@ -1099,27 +1118,31 @@ def _root(graph: LayerGraph, name: str) -> str:
     return layer.shares if layer is not None and layer.shares else name
 
 
-def _feeds(block: BlockDecl, feed: Endpoint | None) -> dict[str, Endpoint]:
-    """What flows into a block instance's first input, by the port's name, where known."""
-    if feed is None:
-        return {}
-    declared = next((s.names[0] for s in block.body if isinstance(s, Ports) and s.keyword == "input"), "in")
-    return {declared: feed}
+def _feeds(block: BlockDecl, feed: Feeds) -> dict[str, Endpoint]:
+    """What flows into a block instance's inputs, by the ports' names, where known."""
+    first = next((s.names[0] for s in block.body if isinstance(s, Ports) and s.keyword == "input"), "in")
+    return {first if port is None else port: source for port, source in feed.items()}
 
 
-def _fed_by(statements) -> dict[str, PortRef]:
-    """In a body with arrows: each name that chains feed into its (only or first) input from the
-    same named output wherever they do (`a -> b`, `x -> b`), and that output. A name fed
+def _fed_by(statements) -> dict[str, dict[str | None, PortRef]]:
+    """In a body with arrows: each name that chains feed, by its input port (None: the only or
+    first), the same named output wherever they do (`a -> b`, `x -> m/skip`). A port fed
     differently in two places (in two branches) is left out."""
-    fed: dict[str, PortRef | None] = {}
+    fed: dict[tuple[str, str | None], PortRef | None] = {}
     for chain in (s for s in _every_statement(statements) if isinstance(s, Chain)):
         for source, destination in itertools.pairwise(chain.nodes):
-            if isinstance(destination, PortRef) and destination.port is None:
-                named = (source.layer, source.port) if isinstance(source, PortRef) else None
-                known = fed.get(destination.layer, source)
-                same = known is not None and isinstance(known, PortRef) and (known.layer, known.port) == named
-                fed[destination.layer] = source if named is not None and (destination.layer not in fed or same) else None
-    return {name: source for name, source in fed.items() if source is not None}
+            if not isinstance(destination, PortRef):
+                continue
+            key = (destination.layer, destination.port)
+            named = isinstance(source, PortRef)
+            known = fed.get(key, source if named else None)
+            same = named and isinstance(known, PortRef) and (known.layer, known.port) == (source.layer, source.port)
+            fed[key] = source if same else None
+    result: dict[str, dict[str | None, PortRef]] = {}
+    for (name, port), source in fed.items():
+        if source is not None:
+            result.setdefault(name, {})[port] = source
+    return result
 
 
 def _entry(item: Item) -> Item:
