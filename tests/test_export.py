@@ -218,7 +218,7 @@ def test_the_commands_compile_and_export(tmp_path):
     assert emitted.returncode == 0, emitted.stderr
     assert emitted.stdout == to_python(graphdl.load_network(saved))
     flat = command("compile", EXAMPLES / "resnet18.dlg", "--emit", "dlg", "--set", "classes=10")
-    assert flat.returncode == 0 and re.search(r"\n    layer1\.0\.conv1 +\= convolution2d\(3, 64, padding=1, bias=false\)\n", flat.stdout)
+    assert flat.returncode == 0 and re.search(r"\n    layer1\.0\.conv1 +\= convolution2d\(3, 64, stride=1, padding=1, bias=false\)\n", flat.stdout)
     assert graphdl.loads(flat.stdout) == graphdl.load(EXAMPLES / "resnet18.dlg", parameters={"classes": 10})
     exported = command("export", saved, "--onnx", "mnist.onnx", "--torchscript", "mnist.ts")
     assert exported.returncode == 0, exported.stderr
