@@ -76,9 +76,14 @@ def test_a_sum_of_thousands_of_terms_is_refused():
 
 
 def test_resizing_past_any_number_is_a_diagnostic():
-    text = network("a = imageInput([8, 8, 3])\nr1 = resize2d(scale=1e300)\nr2 = resize2d(scale=1e300)")
+    # A scale past float32's range is refused where it is written; scales within it, one after
+    # another, pass any float's range where they do.
+    text = network("a = imageInput([8, 8, 3])\nr1 = resize2d(scale=1e300)")
     diagnostic = first_error(text)
-    assert diagnostic.code == "E403" and diagnostic.span.line == 4
+    assert diagnostic.code == "E207" and diagnostic.span.line == 3 and "float32" in diagnostic.message
+    text = network("a = imageInput([8, 8, 3])\n" + "\n".join(f"r{i} = resize2d(scale=3e38)" for i in range(10)))
+    diagnostic = first_error(text)
+    assert diagnostic.code == "E403" and diagnostic.span.line == 10  # the ninth: 8 * (3e38)^9 passes 1.8e308
 
 
 # ---- values given from outside ------------------------------------------------------------------

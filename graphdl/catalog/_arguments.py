@@ -142,12 +142,16 @@ class Float(ArgType):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise self.wrong(value)
         value = float(value) if abs(value) < 1e308 else math.inf
-        if not math.isfinite(value):
-            raise ArgumentProblem(f"expected {self.expected}, found a number too large", "E207")
+        # Networks compute in float32: a number past its range would overflow there, at run time.
+        if not abs(value) <= _FLOAT32_MAX:
+            raise ArgumentProblem(f"expected {self.expected}, found a number too large (networks compute in float32, up to 3.4e38)", "E207")
         too_big = self.max is not None and (value > self.max or (value == self.max and not self.max_inclusive))
         if (self.min is not None and value < self.min) or too_big:
             raise ArgumentProblem(f"expected {self.expected}, found {value:g}", "E207")
         return value
+
+
+_FLOAT32_MAX = 3.4028234663852886e38
 
 
 @dataclass(frozen=True)
