@@ -18,10 +18,11 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from graphdl.catalog import LayerProblem, kinds, lookup
+from graphdl.catalog import kinds, lookup
 from graphdl.diagnostics import Diagnostic, Label, Severity, counted, suggest
 from graphdl.elaborate._binding import bind_block
 from graphdl.elaborate._evaluate import SIZES, UNSET, EvaluationError, evaluate, names_in, truth
+from graphdl.elaborate._foresight import ForeseenShapes
 from graphdl.elaborate._imports import Scope
 from graphdl.elaborate._repeat import RepeatProblem, members
 from graphdl.elaborate._size import LayerCount
@@ -129,10 +130,9 @@ class Expander:
         self.graph = graph
         self.sizes = dict(sizes or {})  # the answers to earlier questions, by key: Shapes
         self.questions: dict[str, Question] = {}
-        self._inferred: dict[str, dict[str, object]] = {}  # layer -> its output Shapes, as `_shape_at` found them
-        self._feeding: dict[Endpoint, Endpoint] = {}  # layer inputs not yet connected -> the output that will feed them
         self.diagnostics: list[Diagnostic] = []
         self.quiet: set[str] = set()
+        self.foreseen = ForeseenShapes(graph, self.quiet)  # the sizes `channels(x)` asks, as the graph grows
         self._reported: set[tuple[str, str, Span | None]] = set()
         self._counts = LayerCount()
         self._layers = 0  # counted by the network's declarations so far, before they are expanded
@@ -237,7 +237,7 @@ class Expander:
             self.questions.setdefault(key, Question(key, span, ("output", *source) if source is not None else None, self.sizes[key]))
             return self.sizes[key]
         # Known now where what flows there is wired, or foreseen, already.
-        known = self._shape_at(*source) if source is not None else None
+        known = self.foreseen.at(*source) if source is not None else None
         if known is not None:
             self.questions.setdefault(key, Question(key, span, ("output", *source), known))
             return known
@@ -538,7 +538,7 @@ class Expander:
             # Until the connections are made, sizes are inferred as if they were.
             for port, source in feed.items():
                 for endpoint in item.inputs.get(port if port is not None else next(iter(item.inputs)), []):
-                    self._feeding.setdefault(endpoint, source)
+                    self.foreseen.feed(endpoint, source)
         return item
 
     def _make(self, body: _Body, call: Call, name: str, name_span: Span, env: Mapping[str, object], owner: Item | None, feed: Feeds) -> Item:
@@ -703,44 +703,6 @@ class Expander:
             self._sharing = outer
 
     # ---- wiring -----------------------------------------------------------------------------------
-
-    def _shape_at(self, layer: str, port: str):
-        """The Shape of a layer's output, inferred by the catalog's rules from what is wired
-        upstream of it so far; None where something upstream is missing, not made, or refuses
-        its input (analysis reports that). Analysis infers every shape in order once the graph is
-        whole; this asks only what an expression needs, as the graph grows, and remembers what it
-        found (a layer's inputs, once connected, do not change)."""
-        pending, waiting = [layer], {layer}
-        while pending:
-            name = pending[-1]
-            if name in self._inferred:
-                pending.pop()
-                waiting.discard(name)
-                continue
-            node = self.graph.get(name)
-            if node is None or not node.valid or name in self.quiet:
-                return None
-            incoming = {c.destination_port: (c.source, c.source_port) for c in self.graph.incoming(name)}
-            for port_ in node.input_ports:
-                if port_ not in incoming and (name, port_) in self._feeding:
-                    incoming[port_] = self._feeding[name, port_]
-            if any(port_ not in incoming for port_ in node.input_ports):
-                return None
-            missing = [incoming[p][0] for p in node.input_ports if incoming[p][0] not in self._inferred]
-            if missing:
-                if any(source in waiting for source in missing):
-                    return None  # a cycle: analysis reports it
-                pending += missing
-                waiting.update(missing)
-                continue
-            inputs = {p: self._inferred[incoming[p][0]].get(incoming[p][1]) for p in node.input_ports}
-            if None in inputs.values():
-                return None
-            try:
-                self._inferred[name] = dict(node.catalog_kind.infer(node.args, inputs).outputs)
-            except (LayerProblem, ArithmeticError):
-                return None
-        return self._inferred[layer].get(port)
 
     def _connect_series(self, body: _Body, previous: Item, item: Item, span: Span) -> None:
         if previous.outputs:
