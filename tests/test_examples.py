@@ -31,7 +31,7 @@ def test_each_network_checks_compiles_and_runs(path):
 
 
 def test_every_script_is_tested_here():
-    assert [p.name for p in SCRIPTS] == ["custom_loop_ddp.py", "digits_two_heads_train.py", "lstm.py", "mnist_custom_loop.py"]
+    assert [p.name for p in SCRIPTS] == ["autoencoder.py", "custom_loop_ddp.py", "digits_two_heads_train.py", "lstm.py", "mnist_custom_loop.py"]
 
 
 @pytest.mark.slow
