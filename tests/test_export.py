@@ -19,6 +19,11 @@ from graphdl import GraphdlError
 from graphdl.interop import example_inputs, export_onnx, export_torchscript, to_python
 
 EXAMPLE_NAMES = sorted(path.stem for path in EXAMPLES.glob("*.dlg"))
+# torch's recurrent modules branch on their input in Python (nn.LSTM.forward), which torch.fx
+# cannot trace and torch.compile(fullgraph=True) refuses ("Dynamo does not support RNN, GRU, or
+# LSTM"): the networks that hold one are traced and compiled by neither (docs/decisions.md).
+RECURRENT = ("lstm(", "bilstm(", "gru(")
+TRACEABLE_EXAMPLES = [name for name in EXAMPLE_NAMES if not any(kind in (EXAMPLES / f"{name}.dlg").read_text() for kind in RECURRENT)]
 # One network per catalog kind: every kind exports, each within the suite's time.
 FIRST_CASES = {kind: texts[0] for kind, texts in all_cases().items()}
 
@@ -102,7 +107,7 @@ def test_torchscript_of_every_example_runs_without_graphdl(name, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+@pytest.mark.parametrize("name", TRACEABLE_EXAMPLES)
 def test_torch_compile_takes_every_example_whole(name):
     """fullgraph=True fails on any graph break; the eager backend keeps the test quick."""
     net = compiled(name)
