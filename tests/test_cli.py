@@ -50,6 +50,7 @@ def test_check_a_missing_file():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_choose_a_network_by_name(tmp_path):
     path = tmp_path / "two.dlg"
     path.write_text("network a {\n input = featureInput(2)\n}\nnetwork b {\n input = featureInput(3)\n fc = fullyConnected(1)\n}\n")
@@ -223,6 +224,7 @@ def test_fmt_reads_only_regular_files(tmp_path):
     assert result.returncode == 1 and "E001" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_imports_from_a_search_path_given_on_the_command_line(tmp_path):
     library, project = tmp_path / "library", tmp_path / "project"
     library.mkdir()
@@ -239,6 +241,7 @@ def test_imports_from_a_search_path_given_on_the_command_line(tmp_path):
     assert graphdl("check", project / "far.dlg", "--allow-outside-imports").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_file_of_blocks_only_checks_and_other_commands_say_it_has_no_network(tmp_path):
     library = tmp_path / "blocks.dlg"
     library.write_text("block dense(n) {\n fc = fullyConnected(n)\n r = relu()\n}\n")
@@ -250,6 +253,7 @@ def test_a_file_of_blocks_only_checks_and_other_commands_say_it_has_no_network(t
         assert result.returncode == 1 and f"defines no network to {command}" in result.stderr and "Traceback" not in result.stderr, command
 
 
+@pytest.mark.slow
 def test_check_summary_and_render_cover_every_network_of_a_file(tmp_path):
     path = tmp_path / "gan.dlg"
     path.write_text(

@@ -34,6 +34,7 @@ def test_documented_example_runs(text, monkeypatch):
     assert len(outputs if isinstance(outputs, tuple) else (outputs,)) == len(evaluated)
 
 
+@pytest.mark.slow
 def test_the_custom_layer_example_runs():
     """In a fresh interpreter, as tests/test_plugins.py runs plugins: the example registers its kind
     for good, and the rest of this session's tests must not see it. Warnings are errors there too,

@@ -6,7 +6,10 @@ valid network whose run disagrees with its inferred shapes. `python tests/fuzz_d
 
 from __future__ import annotations
 
+import pytest
 from fuzz_dlg import dlg_cases, network_file_cases, run
+
+pytestmark = pytest.mark.slow  # worker processes and a few hundred cases: the full suite runs them, the quick subset does not
 
 
 def failures_shown(failures) -> str:

@@ -76,6 +76,7 @@ def test_a_data_parallel_replica_runs_its_own_modules():
     assert_same(nn.DataParallel(net)(x), expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRACEABLE_EXAMPLES)
 def test_torch_fx_traces_every_example(name):
     net = graphdl.dlnetwork(graphdl.load(EXAMPLES / f"{name}.dlg"), seed=0).eval()

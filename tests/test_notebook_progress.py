@@ -19,6 +19,8 @@ from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from PIL import Image
 
+pytestmark = pytest.mark.slow  # each test starts a Jupyter kernel or a Python process
+
 SETUP = """
 import torch
 import graphdl

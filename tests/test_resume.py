@@ -180,6 +180,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(script, tmp_path, kin
     assert_same_weights(resumed, run.train(kind, tmp_path / "uninterrupted", data=data))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", ["arrays", "dataset", "loader", "batches"])
 def test_a_run_stopped_and_resumed_ends_as_an_uninterrupted_one(script, tmp_path, data):
     # In one process: Ctrl-C (KeyboardInterrupt in an output function) stops training at

@@ -23,6 +23,8 @@ import graphdl
 from graphdl.catalog._torch_modules.normalization import BatchNormNd
 from graphdl.train._sync_batch_norm import GlooSyncBatchNorm, synchronize_batch_norm
 
+pytestmark = pytest.mark.slow  # each test starts processes of a process group
+
 WORLD = 2
 STEPS = 2
 

@@ -138,6 +138,7 @@ def test_graphdl_train_on_a_folder_of_png_digits(tmp_path):
     assert (tmp_path / "history.csv").read_text().startswith("epoch,iteration")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["corrupt", "wrong-size"])
 def test_graphdl_train_names_a_bad_file_before_training(tmp_path, bad):
     X, T = _digits(40)
