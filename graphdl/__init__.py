@@ -24,7 +24,7 @@ _HOMES = {
     "catalog": ("Shape",),
     "graph": ("Connection", "Layer", "LayerGraph", "layer", "to_dlg"),
     "analysis": ("Analysis", "LayerInfo", "analyze"),
-    "_frontend": ("Checked", "check", "check_text", "load", "loads"),
+    "_frontend": ("Checked", "check", "check_text", "load", "loads", "networks"),
     "views": ("render", "summary", "summary_data", "to_dot"),
     "compiler": ("DLNetwork", "LayerError", "Table", "dlnetwork"),
     "interop": ("export_onnx", "export_torchscript", "from_torch", "load_network", "load_weights", "save_network", "to_python"),
@@ -69,6 +69,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, re-exported 
         check_text as check_text,
         load as load,
         loads as loads,
+        networks as networks,
     )
     from graphdl.analysis import (
         Analysis as Analysis,

@@ -1,7 +1,8 @@
 """The front end in one call: a `.dlg` file through parse, elaborate and analyze.
 
 `check` collects every diagnostic of every stage, in source order; `load` and `loads` return the
-checked LayerGraph or raise one GraphdlError carrying them all. None of this imports torch.
+checked LayerGraph or raise one GraphdlError carrying them all; `networks` names the networks a
+file defines. None of this imports torch.
 
 Each takes the rules for imports: `search_path`, folders to look in after the importing file's own
 (None: the environment's GRAPHDL_PATH), and `allow_outside`, which lets an import read a file
@@ -227,6 +228,14 @@ def loads(
 ) -> LayerGraph:
     """Like `load`, from text (in the folder of `path`: the current one by default)."""
     return _graph(check_source(Source(path, text), network, parameters, imports=ImportRules.of(search_path, allow_outside)))
+
+
+def networks(path: str | Path) -> tuple[str, ...]:
+    """The names of the networks the `.dlg` file at `path` defines itself, in order: what
+    `network=` can name, beside the networks it imports. A mistake in the text is left to `check`
+    (the networks parsed are named); a file that cannot be read raises GraphdlError, as `load`."""
+    document, _ = parse(_read(path))
+    return tuple(network.name for network in document.networks)
 
 
 def _graph(checked: Checked) -> LayerGraph:

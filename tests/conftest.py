@@ -43,6 +43,45 @@ def golden():
     return assert_golden
 
 
+# ---- the examples: every network of every file in examples/ -----------------------------------
+
+
+def _example_networks() -> dict[str, tuple[Path, str | None]]:
+    """Each network of each example, by name: the file's stem, and `stem-network` for a file of
+    several networks (the names `graphdl render` gives their pictures)."""
+    import graphdl
+
+    found = {}
+    for path in sorted(EXAMPLES.glob("*.dlg")):
+        names = graphdl.networks(path)
+        for name in names:
+            found[path.stem if len(names) == 1 else f"{path.stem}-{name}"] = (path, name if len(names) > 1 else None)
+    return found
+
+
+EXAMPLE_NETWORKS = _example_networks()
+# torch's recurrent modules branch on their input in Python (nn.LSTM.forward), which torch.fx
+# cannot trace and torch.compile(fullgraph=True) refuses ("Dynamo does not support RNN, GRU, or
+# LSTM"): the networks that hold one are traced and compiled by neither (docs/decisions.md).
+_RECURRENT = ("lstm(", "bilstm(", "gru(")
+TRACEABLE_EXAMPLES = [name for name, (path, _) in EXAMPLE_NETWORKS.items() if not any(kind in path.read_text() for kind in _RECURRENT)]
+
+
+def load_example(name: str, **options):
+    """The checked LayerGraph of the example network `name` (a key of EXAMPLE_NETWORKS)."""
+    import graphdl
+
+    path, network = EXAMPLE_NETWORKS[name]
+    return graphdl.load(path, network=network, **options)
+
+
+def check_example(name: str, **options):
+    import graphdl
+
+    path, network = EXAMPLE_NETWORKS[name]
+    return graphdl.check(path, network=network, **options)
+
+
 # ---- a network of one body, for the catalog's tests -------------------------------------------
 
 

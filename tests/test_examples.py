@@ -11,15 +11,14 @@ import pytest
 import torch
 
 import graphdl
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLE_NETWORKS, EXAMPLES, ROOT, check_example
 
-DLG = sorted(EXAMPLES.glob("*.dlg"))
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 
-@pytest.mark.parametrize("path", DLG, ids=[p.stem for p in DLG])
-def test_each_network_checks_compiles_and_runs(path):
-    checked = graphdl.check(path)
+@pytest.mark.parametrize("name", EXAMPLE_NETWORKS)
+def test_each_network_checks_compiles_and_runs(name):
+    checked = check_example(name)
     assert checked.ok and checked.diagnostics == ()
     net = graphdl.dlnetwork(checked.graph, seed=0)
     inputs = [torch.rand(checked.analysis[name].output.torch_size(2)) for name in net.input_names]

@@ -14,22 +14,16 @@ import torch
 from catalog_cases import all_cases
 
 import graphdl
-from conftest import EXAMPLES, GOLDEN
+from conftest import EXAMPLE_NETWORKS, EXAMPLES, GOLDEN, TRACEABLE_EXAMPLES, load_example
 from graphdl import GraphdlError
 from graphdl.interop import example_inputs, export_onnx, export_torchscript, to_python
 
-EXAMPLE_NAMES = sorted(path.stem for path in EXAMPLES.glob("*.dlg"))
-# torch's recurrent modules branch on their input in Python (nn.LSTM.forward), which torch.fx
-# cannot trace and torch.compile(fullgraph=True) refuses ("Dynamo does not support RNN, GRU, or
-# LSTM"): the networks that hold one are traced and compiled by neither (docs/decisions.md).
-RECURRENT = ("lstm(", "bilstm(", "gru(")
-TRACEABLE_EXAMPLES = [name for name in EXAMPLE_NAMES if not any(kind in (EXAMPLES / f"{name}.dlg").read_text() for kind in RECURRENT)]
 # One network per catalog kind: every kind exports, each within the suite's time.
 FIRST_CASES = {kind: texts[0] for kind, texts in all_cases().items()}
 
 
 def compiled(name: str):
-    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / f"{name}.dlg"), seed=0).eval()
+    net = graphdl.dlnetwork(load_example(name), seed=0).eval()
     _nontrivial_state(net)
     return net
 
@@ -68,7 +62,7 @@ def assert_onnx_matches(net, path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+@pytest.mark.parametrize("name", EXAMPLE_NETWORKS)
 def test_onnx_of_every_example_matches_the_network(name, tmp_path):
     net = compiled(name)
     assert_onnx_matches(net, tmp_path / f"{name}.onnx")
@@ -95,7 +89,7 @@ TORCHSCRIPT_DEPRECATED = pytest.mark.filterwarnings("ignore:`torch.jit.load` is 
 
 @TORCHSCRIPT_DEPRECATED
 @pytest.mark.slow
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+@pytest.mark.parametrize("name", EXAMPLE_NETWORKS)
 def test_torchscript_of_every_example_runs_without_graphdl(name, tmp_path):
     net = compiled(name)
     module = torch.jit.load(str(export_torchscript(net, tmp_path / f"{name}.pt")))
@@ -137,7 +131,7 @@ def assert_python_computes_the_same(net) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+@pytest.mark.parametrize("name", EXAMPLE_NETWORKS)
 def test_the_python_of_every_example_computes_the_same(name):
     assert_python_computes_the_same(compiled(name))
 

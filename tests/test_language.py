@@ -120,6 +120,15 @@ def test_the_network_used_by_default(tmp_path):
         graphdl.load(tmp_path / "only.dlg")
 
 
+def test_networks_names_what_a_file_defines_itself(tmp_path):
+    (tmp_path / "gan.dlg").write_text("network generator {\n input = featureInput(2)\n}\nnetwork critic {\n input = featureInput(3)\n}\n")
+    (tmp_path / "main.dlg").write_text('import "gan.dlg"\nnetwork mine {\n input = featureInput(5)\n}\nnetwork broken {\n input = \n}\n')
+    assert graphdl.networks(tmp_path / "gan.dlg") == ("generator", "critic")  # in order
+    assert graphdl.networks(tmp_path / "main.dlg") == ("mine", "broken")  # not the imported ones; mistakes left to check
+    with pytest.raises(graphdl.GraphdlError, match=r"error\[E001\]: cannot read .*missing.dlg"):
+        graphdl.networks(tmp_path / "missing.dlg")
+
+
 def test_a_file_of_blocks_alone_is_a_warning_not_an_error(tmp_path):
     path = tmp_path / "blocks.dlg"
     path.write_text("block dense(width) {\n fc = fullyConnected(width)\n}\n")

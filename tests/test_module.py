@@ -16,16 +16,9 @@ import torch
 from torch import nn
 
 import graphdl
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, TRACEABLE_EXAMPLES, load_example
 from graphdl import GraphdlError
 from graphdl.interop import example_inputs, export_torchscript
-
-EXAMPLE_NAMES = sorted(path.stem for path in EXAMPLES.glob("*.dlg"))
-# torch's recurrent modules branch on their input in Python (nn.LSTM.forward), which torch.fx
-# cannot trace and torch.compile(fullgraph=True) refuses ("Dynamo does not support RNN, GRU, or
-# LSTM"): the networks that hold one are traced and compiled by neither (docs/decisions.md).
-RECURRENT = ("lstm(", "bilstm(", "gru(")
-TRACEABLE_EXAMPLES = [name for name in EXAMPLE_NAMES if not any(kind in (EXAMPLES / f"{name}.dlg").read_text() for kind in RECURRENT)]
 
 
 def mnist(seed: int = 0):
@@ -79,7 +72,7 @@ def test_a_data_parallel_replica_runs_its_own_modules():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", TRACEABLE_EXAMPLES)
 def test_torch_fx_traces_every_example(name):
-    net = graphdl.dlnetwork(graphdl.load(EXAMPLES / f"{name}.dlg"), seed=0).eval()
+    net = graphdl.dlnetwork(load_example(name), seed=0).eval()
     inputs = example_inputs(net, batch=3, seed=1)
     traced = torch.fx.symbolic_trace(net)
     # The traced module takes the network's inputs, nothing else, and computes what it computes.

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 import graphdl
-from conftest import DIAGNOSTICS, EXAMPLES, GOLDEN
+from conftest import DIAGNOSTICS, EXAMPLE_NETWORKS, EXAMPLES, GOLDEN, load_example
 from graphdl import GraphdlError
 from graphdl.views._render import graphviz_program
 
 MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}
 
 
-@pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.dlg")))
+@pytest.mark.parametrize("example", EXAMPLE_NETWORKS)
 def test_dot_of_each_example_matches_golden(example, golden):
-    graph = graphdl.load(EXAMPLES / f"{example}.dlg")
+    graph = load_example(example)
     golden(GOLDEN / "dot" / f"{example}.dot", graphdl.to_dot(graph))
 
 

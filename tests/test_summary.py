@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 import graphdl
-from conftest import EXAMPLES, GOLDEN
+from conftest import EXAMPLE_NETWORKS, EXAMPLES, GOLDEN, load_example
 
 
-@pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.dlg")))
+@pytest.mark.parametrize("example", EXAMPLE_NETWORKS)
 def test_summary_of_each_example_matches_golden(example, golden):
-    graph = graphdl.load(EXAMPLES / f"{example}.dlg")
+    graph = load_example(example)
     golden(GOLDEN / "summary" / f"{example}.txt", graphdl.summary(graph))
 
 

@@ -564,17 +564,15 @@ def _checked_each(args, network_needed: bool = True, each: bool = True) -> list[
 
 
 def _networks_declared(path: str) -> list[str]:
-    """The networks a file declares itself, in order (none when it cannot be read or parsed: the
-    check says why)."""
-    from graphdl.source import Source
-    from graphdl.syntax import parse
+    """The networks a file defines itself, where it defines several (none when it cannot be read:
+    the check says why)."""
+    from graphdl._frontend import networks
 
     try:
-        document, _ = parse(Source.read(path))
-    except (OSError, UnicodeDecodeError, ValueError):
+        names = networks(path)
+    except GraphdlError:
         return []
-    names = [network.name for network in document.networks]
-    return names if len(names) > 1 else []
+    return list(names) if len(names) > 1 else []
 
 
 def _print_diagnostics(diagnostics, sources, args) -> None:
