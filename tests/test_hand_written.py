@@ -36,21 +36,22 @@ class Encoder(nn.Module):
     def __init__(self, features: int = 32):
         super().__init__()
         self.conv1, self.conv2 = nn.Conv2d(1, 16, 3, padding=1), nn.Conv2d(16, 32, 3, padding=1)
-        self.fc = nn.Linear(32, features)
+        self.fc = nn.Linear(32 * 7 * 7, features)
 
     def forward(self, x):
         x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2, 2)
-        x = torch.relu(self.conv2(x)).mean((2, 3))
-        return self.fc(x)
+        x = nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2, 2)
+        return self.fc(torch.flatten(x, 1))
 
 
 class Siamese(nn.Module):
     def __init__(self):
         super().__init__()
         self.left = Encoder()
+        self.same = nn.Linear(32, 1)
 
     def forward(self, left_image, right_image):
-        return self.left(left_image), self.left(right_image)
+        return torch.sigmoid(self.same((self.left(left_image) - self.left(right_image)).abs()))
 
 
 class SeedCustomLoop(nn.Module):

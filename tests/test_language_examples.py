@@ -110,8 +110,8 @@ def test_mobilenet_v2_takes_another_table():
 def test_siamese_branches_hold_one_set_of_parameters():
     net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "siamese.dlg"), seed=0)
     layers = {layer for layer, _ in net.learnables.keys}
-    assert layers == {"left.conv1", "left.conv2", "left.fc"}
-    assert sum(p.numel() for p in net.parameters()) == graphdl.analyze(net.graph).num_learnables == 5_856
+    assert layers == {"left.conv1", "left.conv2", "left.fc", "same"}
+    assert sum(p.numel() for p in net.parameters()) == graphdl.analyze(net.graph).num_learnables == 55_041
     assert all(not key.startswith("right.") for key in net.state_dict())
     assert "shares left.conv1" in graphdl.summary(net.graph)
 
@@ -119,11 +119,12 @@ def test_siamese_branches_hold_one_set_of_parameters():
 def test_a_gradient_step_moves_both_branches_alike():
     net = graphdl.dlnetwork(graphdl.load(EXAMPLES / "siamese.dlg"), seed=0)
     same = torch.randn(4, 1, 28, 28)
-    before, _ = net(same, same)
+    twins = ["left.fc", "right.fc"]  # the two encodings, before the distance head
+    before, _ = net(same, same, outputs=twins)
     # A contrastive-style loss on two different images: both branches feed one gradient.
-    a, b = net(torch.randn(4, 1, 28, 28), torch.randn(4, 1, 28, 28))
+    a, b = net(torch.randn(4, 1, 28, 28), torch.randn(4, 1, 28, 28), outputs=twins)
     gradients = graphdl.dlgradient((a - b).pow(2).sum(), net.learnables)
     net, _ = graphdl.sgdmupdate(net, gradients, None, 0.1, 0.9)
-    left, right = net(same, same)
+    left, right = net(same, same, outputs=twins)
     torch.testing.assert_close(left, right)  # the branches still compute one function
     assert not torch.allclose(left, before)  # which the step changed
