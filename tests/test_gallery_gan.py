@@ -1,0 +1,42 @@
+"""examples/gan.py (the gallery's GAN): a couple of epochs on a handful of images train both
+networks of gan.dlg in one custom loop, write the grids, and measure the samples."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import torch
+
+import graphdl
+from conftest import EXAMPLES
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("gan_example", EXAMPLES / "gan.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_gan_example_trains_both_networks_and_draws_its_grids(tmp_path, capsys):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # two threads on two busy cores can take ten times as long
+    try:
+        results = _script().main(
+            ["--images", "128", "--epochs", "2", "--mini-batch-size", "64", "--samples", "50", "--classifier-epochs", "1", "--out", str(tmp_path)]
+        )
+    finally:
+        torch.set_num_threads(threads)
+    printed = capsys.readouterr().out
+    assert "epoch 2/2  iteration 4" in printed and "confident digits" in printed
+    assert math.isfinite(results["generator_loss"]) and math.isfinite(results["discriminator_loss"])
+    # The generator the script trained is not the one it started from (the same seed).
+    untrained = graphdl.dlnetwork(graphdl.load(EXAMPLES / "gan.dlg", network="generator"), seed=0)
+    changed = [not torch.equal(value, results["generator"].learnables[layer, parameter]) for layer, parameter, value in untrained.learnables]
+    assert all(changed)
+    # The measurement ran over every sample: its shares and counts add up.
+    assert 0 <= results["confident"] <= 100
+    assert sum(results["per_class"]) == round(results["confident"] * 50 / 100)
+    for name in ("gan_epoch_01.png", "gan_epoch_02.png", "gan.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
