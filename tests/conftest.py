@@ -17,6 +17,12 @@ import pytest
 # read from the environment, the limits once, when graphdl is imported, which is after this).
 os.environ.pop("GRAPHDL_LIMITS", None)
 os.environ.pop("GRAPHDL_PATH", None)
+# With the tests shared among workers (pytest -n), each worker has a core: torch's threads, one a
+# core by default, would have the workers fight for the cores, and a thread kept waiting for its
+# partner on a busy core can make a step ten times as long. Set before torch is imported, and
+# passed on to the processes the tests start.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    os.environ["OMP_NUM_THREADS"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -43,7 +49,29 @@ def golden():
     return assert_golden
 
 
-# ---- the examples: every network of every file in examples/ -----------------------------------
+# ---- the examples: every network of every file in examples/, and their scripts -----------------
+
+
+def example_script(name: str):
+    """examples/NAME.py as a module, to run its main() in the test's process: a fresh interpreter
+    would cost more than a smoke run's training."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread during the test: two threads on two busy cores can take ten times as long."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _example_networks() -> dict[str, tuple[Path, str | None]]:

@@ -31,7 +31,8 @@ def test_each_network_checks_compiles_and_runs(name):
 
 def test_every_script_is_tested_here():
     assert [p.name for p in SCRIPTS] == [
-        "autoencoder.py", "custom_loop_ddp.py", "digits_two_heads_train.py", "lstm.py", "mnist_custom_loop.py", "mnist_trainnet.py",
+        "attention.py", "autoencoder.py", "custom_loop_ddp.py", "digits_two_heads_train.py", "gan.py", "lstm.py", "mnist_custom_loop.py",
+        "mnist_trainnet.py", "siamese.py", "transfer_learning.py", "vae.py",
     ]
 
 

@@ -4,30 +4,18 @@ epochs) reach ~99 %; see docs/gallery/attention.md."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import pytest
 import torch
 
 import graphdl
-from conftest import EXAMPLES
+from conftest import EXAMPLES, example_script
 
 
 @pytest.fixture(scope="module")
 def attention_script():
-    spec = importlib.util.spec_from_file_location("gallery_attention", EXAMPLES / "attention.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two threads on two busy cores can take ten times as long
-    yield
-    torch.set_num_threads(threads)
+    return example_script("attention")
 
 
 def test_the_vision_transformer_learns_and_draws_its_attention(attention_script, tmp_path, capsys, one_thread):

@@ -3,34 +3,21 @@ autoencoder that beats answering a blank image, and it draws its grid."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import pytest
 import torch
 
-from conftest import EXAMPLES
+from conftest import example_script
 from graphdl.datasets import digits
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("autoencoder_example", EXAMPLES / "autoencoder.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("denoise", [False, True], ids=["plain", "denoise"])
-def test_the_autoencoder_example_learns_and_draws_its_grid(tmp_path, capsys, denoise):
+def test_the_autoencoder_example_learns_and_draws_its_grid(tmp_path, capsys, denoise, one_thread):
     blank = torch.as_tensor(digits("test", size=500).images).pow(2).mean().item()  # the MSE of answering all black
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two threads on two busy cores can take ten times as long
-    try:
-        error = _script().main(
-            ["--images", "256", "--test-images", "500", "--epochs", "2", "--mini-batch-size", "8", "--out", str(tmp_path), *(["--denoise"] if denoise else [])]
-        )
-    finally:
-        torch.set_num_threads(threads)
+    error = example_script("autoencoder").main(
+        ["--images", "256", "--test-images", "500", "--epochs", "2", "--mini-batch-size", "8", "--out", str(tmp_path), *(["--denoise"] if denoise else [])]
+    )
     printed = capsys.readouterr().out
     assert "epoch 2/2" in printed and "test per-pixel MSE" in printed
     losses = [float(x) for x in re.findall(r"loss ([\d.]+)", printed)]

@@ -3,22 +3,17 @@ defaults (5000 digits, 12 epochs) reach ~99.8 %; see docs/gallery/lstm.md."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 import torch
 
-from conftest import EXAMPLES
+from conftest import example_script
 
 
 @pytest.fixture(scope="module")
 def lstm_script():
-    # Imported once, in this process: a fresh interpreter would cost more than the training.
-    spec = importlib.util.spec_from_file_location("gallery_lstm", EXAMPLES / "lstm.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return example_script("lstm")
 
 
 def test_images_become_sequences_of_rows(lstm_script):

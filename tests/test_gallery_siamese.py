@@ -4,39 +4,25 @@ draws its pairs with their verdicts."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import numpy as np
-import torch
 
-from conftest import EXAMPLES
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("siamese_example", EXAMPLES / "siamese.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import example_script
 
 
 def test_the_pairs_are_half_same_and_never_a_digit_with_itself():
     labels = np.repeat(np.arange(10), 3)  # three of each class: a "same" pair often draws the anchor itself
-    left, right, same = _script().make_pairs(labels, 1000, seed=0)
+    left, right, same = example_script("siamese").make_pairs(labels, 1000, seed=0)
     assert same.sum() == 500 and (labels[left] == labels[right]).tolist() == same.tolist()
     assert not (left == right).any()
 
 
-def test_the_siamese_example_learns_and_draws_its_pairs(tmp_path, capsys):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two threads on two busy cores can take ten times as long
-    try:
-        accuracy = _script().main(
-            ["--images", "500", "--pairs", "640", "--test-images", "500", "--test-pairs", "400", "--epochs", "3", "--mini-batch-size", "32",
-             "--out", str(tmp_path)]
-        )
-    finally:
-        torch.set_num_threads(threads)
+def test_the_siamese_example_learns_and_draws_its_pairs(tmp_path, capsys, one_thread):
+    accuracy = example_script("siamese").main(
+        ["--images", "500", "--pairs", "640", "--test-images", "500", "--test-pairs", "400", "--epochs", "3", "--mini-batch-size", "32",
+         "--out", str(tmp_path)]
+    )
     printed = capsys.readouterr().out
     assert "epoch 3/3" in printed and "test pair accuracy" in printed
     losses = [float(x) for x in re.findall(r"loss ([\d.]+)", printed)]

@@ -5,29 +5,13 @@ results are in docs/gallery/transfer_learning.md."""
 
 from __future__ import annotations
 
-import importlib.util
-
-import torch
-
-from conftest import EXAMPLES
+from conftest import example_script
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("transfer_learning_example", EXAMPLES / "transfer_learning.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_transfer_learning_freezes_the_features_and_trains_a_new_head(tmp_path, capsys):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two threads on two busy cores can take ten times as long
-    try:
-        results = _script().main(
-            ["--images", "1000", "--test-images", "500", "--base-epochs", "2", "--epochs", "10", "--per-class", "10", "--out", str(tmp_path)]
-        )
-    finally:
-        torch.set_num_threads(threads)
+def test_transfer_learning_freezes_the_features_and_trains_a_new_head(tmp_path, capsys, one_thread):
+    results = example_script("transfer_learning").main(
+        ["--images", "1000", "--test-images", "500", "--base-epochs", "2", "--epochs", "10", "--per-class", "10", "--out", str(tmp_path)]
+    )
     printed = capsys.readouterr().out
     assert results["frozen"] == 8  # weight and bias of two convolutions and two batch normalizations
     assert results["frozen_unchanged"] == results["frozen"]

@@ -4,32 +4,19 @@ blank image, and it draws both grids."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import torch
 
-from conftest import EXAMPLES
+from conftest import example_script
 from graphdl.datasets import digits
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("vae_example", EXAMPLES / "vae.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_vae_example_learns_and_draws_its_grids(tmp_path, capsys):
+def test_the_vae_example_learns_and_draws_its_grids(tmp_path, capsys, one_thread):
     blank = torch.as_tensor(digits("test", size=200).images).pow(2).mean().item()  # the MSE of answering all black
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two threads on two busy cores can take ten times as long
-    try:
-        results = _script().main(
-            ["--images", "256", "--test-images", "200", "--epochs", "3", "--mini-batch-size", "16", "--classifier-epochs", "1", "--out", str(tmp_path)]
-        )
-    finally:
-        torch.set_num_threads(threads)
+    results = example_script("vae").main(
+        ["--images", "256", "--test-images", "200", "--epochs", "3", "--mini-batch-size", "16", "--classifier-epochs", "1", "--out", str(tmp_path)]
+    )
     printed = capsys.readouterr().out
     assert "epoch 3/3" in printed and "test per-pixel MSE" in printed and "confidence > 0.9" in printed
     losses = [float(x) for x in re.findall(r"epoch \d/3  loss ([\d.]+)", printed)]
