@@ -5,9 +5,8 @@ network trained from scratch on those same few digits.
 
     MATLAB                                                   graphdl
     net = trainnet(XOld, TOld, net, "crossentropy", opts)    net, info = graphdl.trainnet(X, T, net, "crossentropy", options)
-    net = replaceLayer(net, "fc", ...                        graph = net.graph.copy()
-        fullyConnectedLayer(5, Name="new_fc"))               graph.replace_layer("fc", graphdl.layer("new_fc", "fullyConnected", 5))
-    (the layers keep their trained weights)                  new = graphdl.dlnetwork(graph, seed=0); carry_over(net, new)
+    net = replaceLayer(net, "fc", ...                        new = net.replace_layer("fc",
+        fullyConnectedLayer(5, Name="new_fc"))                   graphdl.layer("new_fc", "fullyConnected", 5), seed=0)
     net = setLearnRateFactor(net, "conv", "Weights", 0)      new.freeze("features_1", "features_2")
     net = trainnet(XNew, TNew, net, "crossentropy", opts)    new, info = graphdl.trainnet(X, T, new, "crossentropy", options)
 
@@ -31,16 +30,6 @@ from graphdl.datasets import digits
 
 NEW_CLASSES = range(5, 10)  # the digits the base network never sees; it learns the ones below them
 FEATURES = ("features_1", "features_2")  # the block instances of transfer_learning.dlg before its head
-
-
-def carry_over(trained, net) -> None:
-    """Copy into `net` every learnable and state tensor of `trained` that `net` has too (same layer,
-    same parameter): MATLAB's layers carry their weights into an edited graph, graphdl's graph is
-    the architecture alone, so the new network takes them from the trained one."""
-    for source, target in ((trained.learnables, net.learnables), (trained.state, net.state)):
-        for layer, parameter, value in source:
-            if (layer, parameter) in target:
-                target[layer, parameter] = value
 
 
 def accuracy(net, X, T) -> float:
@@ -99,10 +88,8 @@ def main(argv=None) -> dict:
     print(f"digits 0-4: test accuracy {base_accuracy:.2f}% ({info.seconds:.1f} s of training on {int(old.sum())} images)")
 
     # 2. A new head for the new digits, the trained features frozen.
-    graph = net.graph.copy()
-    graph.replace_layer("fc", graphdl.layer("new_fc", "fullyConnected", len(NEW_CLASSES)))
-    transfer = graphdl.dlnetwork(graph, seed=0)
-    carry_over(net, transfer)
+    # The other layers keep their trained weights, as MATLAB's do in an edited network.
+    transfer = net.replace_layer("fc", graphdl.layer("new_fc", "fullyConnected", len(NEW_CLASSES)), seed=0)
     transfer.freeze(*FEATURES)
     frozen = {(layer, parameter): value.clone() for layer, parameter, value in transfer.learnables if transfer.learn_rate_factor(layer, parameter) == 0}
     head_before = transfer.learnables["new_fc", "weight"].clone()
@@ -119,7 +106,7 @@ def main(argv=None) -> dict:
     print(f"frozen learnables unchanged: {unchanged} of {len(frozen)}; new_fc/weight changed: {head_changed}")
 
     # 3. The same network, the same few digits, from scratch.
-    scratch = graphdl.dlnetwork(graph, seed=0)
+    scratch = graphdl.dlnetwork(transfer.graph, seed=0)
     scratch, scratch_info = graphdl.trainnet(X_few, T_few, scratch, "crossentropy", fine_tuning)
     print(f"from scratch on the same digits: {losses(scratch_info)}")
 

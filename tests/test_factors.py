@@ -136,3 +136,27 @@ def test_initialize_again_with_a_seed_gives_a_new_networks_values():
     conv = net.conv1.weight.clone()
     net.initialize("fc", seed=3)
     assert torch.equal(net.conv1.weight, conv) and not torch.equal(net.fc.weight, fresh.fc.weight)
+
+
+def test_replacing_a_layer_of_a_trained_network_keeps_the_others_and_their_factors():
+    net = two()
+    net.freeze("fc1")
+    net.set_l2_factor("fc1", "bias", 3.0)
+    X, T = data()
+    net, _ = trainnet(X, T, net, "crossentropy", training_options("sgdm", max_epochs=2, mini_batch_size=8, verbose=False))
+    new = net.replace_layer("fc2", graphdl.layer("head", "fullyConnected", 2), seed=1)
+    assert new is not net and [layer.name for layer in new.graph.layers] == ["input", "fc1", "act", "head", "prob"]
+    assert net.layer_names == ("input", "fc1", "act", "fc2", "prob")  # the trained network as it was
+    for parameter in ("weight", "bias"):  # kept: the same numbers, not the same tensors
+        assert torch.equal(new.learnables["fc1", parameter], net.learnables["fc1", parameter])
+        assert new.learnables["fc1", parameter] is not net.learnables["fc1", parameter]
+    assert new.learn_rate_factor("fc1", "weight") == 0.0 and new.l2_factor("fc1", "bias") == 3.0
+    assert not new.learnables["fc1", "weight"].requires_grad and new.learnables["head", "weight"].requires_grad
+    assert new.learnables["head", "weight"].shape == (2, 5)
+    fresh = graphdl.dlnetwork(new.graph, seed=1)  # the new layer initialised as a new network's, with the seed
+    assert torch.equal(new.learnables["head", "weight"], fresh.learnables["head", "weight"])
+    before = new.learnables["fc1", "weight"].clone()
+    new, _ = trainnet(X, T % 2, new, "crossentropy", training_options("sgdm", max_epochs=1, mini_batch_size=8, verbose=False))
+    assert torch.equal(new.learnables["fc1", "weight"], before)  # still frozen
+    with pytest.raises(GraphdlError, match="fc9"):
+        net.replace_layer("fc9", graphdl.layer("head", "fullyConnected", 2))

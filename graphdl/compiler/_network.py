@@ -26,7 +26,7 @@ from graphdl.compiler._layer_error import layer_error
 from graphdl.compiler._table import Table
 from graphdl.compiler._weights import weight_problems, weights_error
 from graphdl.diagnostics import Diagnostic, GraphdlError, counted, error, suggest
-from graphdl.graph import LayerGraph
+from graphdl.graph import Layer, LayerGraph
 
 
 class DLNetwork(nn.Module):
@@ -267,6 +267,28 @@ class DLNetwork(nn.Module):
             {"params": params, "lr": learn_rate * factor, "weight_decay": l2_regularization * l2, "learn_rate_factor": factor, "l2_factor": l2}
             for (factor, l2), params in groups.items()
         ]
+
+    @torch.no_grad()
+    def replace_layer(self, name: str, *layers: Layer, seed: int | None = None) -> DLNetwork:
+        """MATLAB's `net = replaceLayer(net, name, layers)` on a dlnetwork: a new network whose graph
+        has layer `name` replaced by `layers` in series (as `LayerGraph.replace_layer`). The new
+        layers are initialised (reproducibly with `seed`); every other layer keeps its learnables,
+        state, and learn-rate and L2 factors, frozen ones frozen: a trained network with a new head,
+        for transfer learning. This network is left as it was."""
+        graph = self.graph.copy()
+        graph.replace_layer(name, *layers)
+        net = dlnetwork(graph, seed=seed).to(self.device)
+        new = {layer.name for layer in layers}
+        for kept, table in ((self.learnables, net.learnables), (self.state, net.state)):
+            for layer, parameter, value in kept:
+                if layer not in new and (layer, parameter) in table:
+                    table[layer, parameter] = value
+        for row in net._learn_rate_factors.keys() & self._learn_rate_factors.keys():
+            if row[0] not in new:
+                net._learn_rate_factors[row] = self._learn_rate_factors[row]
+                net._l2_factors[row] = self._l2_factors[row]
+                net.learnables[row].requires_grad_(self.learnables[row].requires_grad)
+        return net
 
     @torch.no_grad()
     def initialize(self, *layers: str, seed: int | None = None) -> None:
