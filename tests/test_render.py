@@ -84,3 +84,16 @@ def test_pdf_through_graphviz_pure_without_svglib_names_the_extra(tmp_path, monk
     assert isinstance(caught.value, GraphdlError) and caught.value.code == "E008"
     assert 'graphdl[pdf]' in str(caught.value)
     assert not (tmp_path / "mnist.pdf").exists()
+
+
+def test_any_network_name_gives_valid_dot(tmp_path):
+    graph = graphdl.LayerGraph('my "net" \\ 2\\')
+    graph.add_layers(graphdl.layer("input", "featureInput", 4), graphdl.layer("fc", "fullyConnected", 2))
+    assert graphdl.to_dot(graph).startswith('digraph "my \\"net\\" \\\\ 2\\\\" {')
+    assert graphdl.render(graph, tmp_path / "net.svg").read_bytes().startswith(MAGIC["svg"])  # graphviz parses it
+
+
+def test_only_layers_with_weights_say_whom_they_share_with():
+    dot = graphdl.to_dot(graphdl.load(EXAMPLES / "siamese.dlg"))
+    assert "shares left.conv1" in dot and "shares left.fc" in dot
+    assert "shares left.relu1" not in dot and "shares left.pool1" not in dot

@@ -37,7 +37,7 @@ def to_dot(graph: LayerGraph, analysis: Analysis | None = None) -> str:
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, penwidth=1.3, margin="0.15,0.06"];',
         '  edge [fontname="Helvetica", fontsize=9, color="#4b5563", fontcolor="#374151", arrowsize=0.7];',
     ]
-    _groups(graph.layers, "", lambda layer: _node(layer, broken), lines, "  ")
+    _groups(graph.layers, "", lambda layer: _node(layer, broken, analysis.layers.get(layer.name)), lines, "  ")
     for c in graph.connections:
         attributes = []
         source = analysis.layers.get(c.source)
@@ -54,13 +54,14 @@ def to_dot(graph: LayerGraph, analysis: Analysis | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _node(layer, broken: set[str]) -> str:
+def _node(layer, broken: set[str], info) -> str:
     kind = layer.catalog_kind if layer.valid else None
     detail = kind.describe(layer.args) if kind else ""
     colours = _ERROR if layer.name in broken or kind is None else CATEGORIES[kind.category]
     lines = [layer.kind or "?"] + ([detail] if _adds_to(detail, layer.kind) else [])
     style = ""
-    if layer.shares:
+    # Every layer of a shared block instance names its owner; only those with weights share any.
+    if layer.shares and (info is None or info.learnables):
         lines.append(f"shares {layer.shares}")
         style = ', style="rounded,filled,dashed"'
     small = "<br/>".join(_html(line) for line in lines)
@@ -176,7 +177,8 @@ def _adds_to(detail: str, kind: str) -> bool:
 
 
 def _id(name: str) -> str:
-    return f'"{name}"'
+    """A DOT quoted string: any name, quotes and backslashes included, stays one identifier."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _html(text: str) -> str:
