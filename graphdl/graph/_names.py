@@ -24,7 +24,7 @@ NETWORK_ATTRIBUTES = frozenset(
     register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
     register_full_backward_hook register_full_backward_pre_hook register_load_state_dict_post_hook
     register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook
-    register_state_dict_pre_hook requires_grad_ reset_input_normalization reset_input_normalization_from set_extra_state set_l2_factor
+    register_state_dict_pre_hook replace_layer requires_grad_ reset_input_normalization reset_input_normalization_from set_extra_state set_l2_factor
     set_learn_rate_factor set_submodule shape_env share_memory state state_dict T_destination to to_empty
     to_folder train training type unfreeze xpu zero_grad
     """.split()
