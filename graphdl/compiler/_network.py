@@ -283,11 +283,12 @@ class DLNetwork(nn.Module):
             for layer, parameter, value in kept:
                 if layer not in new and (layer, parameter) in table:
                     table[layer, parameter] = value
+        kept, table = self.learnables, net.learnables  # each a table built afresh: once, not per row
         for row in net._learn_rate_factors.keys() & self._learn_rate_factors.keys():
             if row[0] not in new:
                 net._learn_rate_factors[row] = self._learn_rate_factors[row]
                 net._l2_factors[row] = self._l2_factors[row]
-                net.learnables[row].requires_grad_(self.learnables[row].requires_grad)
+                table[row].requires_grad_(kept[row].requires_grad)
         return net
 
     @torch.no_grad()
