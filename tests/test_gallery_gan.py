@@ -3,32 +3,19 @@ both networks of gan.dlg in one custom loop, write the grids, and measure the sa
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import torch
 
 import graphdl
-from conftest import EXAMPLES
+from conftest import EXAMPLES, example_script
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("gan_example", EXAMPLES / "gan.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_gan_example_trains_both_networks_and_draws_its_grids(tmp_path, capsys):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two threads on two busy cores can take ten times as long
-    try:
-        results = _script().main(
-            ["--images", "128", "--epochs", "2", "--decay-epochs", "1", "--mini-batch-size", "64", "--samples", "50",
-             "--judge-epochs", "1", "--test-images", "100", "--out", str(tmp_path)]
-        )
-    finally:
-        torch.set_num_threads(threads)
+def test_the_gan_example_trains_both_networks_and_draws_its_grids(tmp_path, capsys, one_thread):
+    results = example_script("gan").main(
+        ["--images", "128", "--epochs", "2", "--decay-epochs", "1", "--mini-batch-size", "64", "--samples", "50",
+         "--judge-epochs", "1", "--test-images", "100", "--out", str(tmp_path)]
+    )
     printed = capsys.readouterr().out
     assert "epoch 2/2  iteration 4" in printed and "confident digits" in printed and "generated for" in printed
     assert math.isfinite(results["generator_loss"]) and math.isfinite(results["discriminator_loss"])
