@@ -1,0 +1,217 @@
+"""The interactive page of a network: one self-contained HTML file (no network access needed to
+open it) that draws the network with its blocks folded and unfolded by a click, a panel with the
+selected layer's or block's details, search, zoom and pan, and the diagnostics on the layers they
+concern.
+
+Python gathers what the page shows into one JSON blob; the page lays the graph out itself, in
+JavaScript (graphdl/views/page/page.js), because folding a block changes the layout. The script,
+its style sheet and the HTML template are package data, inlined here.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from importlib.resources import files
+
+from graphdl.analysis import Analysis, analyze
+from graphdl.catalog import CATEGORIES, Category
+from graphdl.diagnostics import Diagnostic, GraphdlError
+from graphdl.graph import Layer, LayerGraph
+from graphdl.source import Source
+from graphdl.syntax import format_value
+from graphdl.views._groups import Group, groups
+
+_ERROR = Category("error", "#fee2e2", "#dc2626")  # a layer with an error, whatever its kind
+
+
+def page(graph: LayerGraph, analysis: Analysis | None = None, diagnostics: Sequence[Diagnostic] | None = None) -> str:
+    """The whole HTML text of the interactive page of `graph`. `diagnostics` default to the
+    analysis's; a caller that checked a file passes all of its own (elaboration's included)."""
+    analysis = analysis or analyze(graph)
+    diagnostics = tuple(analysis.diagnostics if diagnostics is None else diagnostics)
+    data = page_data(graph, analysis, diagnostics)
+    assets = files("graphdl.views").joinpath("page")
+    template = assets.joinpath("page.html").read_text(encoding="utf-8")
+    # str.replace, not str.format: the style sheet and the script are full of braces.
+    return (
+        template.replace("{{title}}", html.escape(f"{graph.name}: graphdl"))
+        .replace("{{style}}", assets.joinpath("page.css").read_text(encoding="utf-8"))
+        .replace("{{data}}", script_json(data))
+        .replace("{{script}}", assets.joinpath("page.js").read_text(encoding="utf-8"))
+    )
+
+
+def page_data(graph: LayerGraph, analysis: Analysis, diagnostics: Sequence[Diagnostic]) -> dict:
+    """What the page shows, as plain data: the layers (in declaration order, the order the layout
+    starts from), the connections, the groups with their totals, and the diagnostics."""
+    concerned = [_layers_concerned(graph, d) for d in diagnostics]
+    broken = {layer.name for layer in graph.layers if not layer.valid}
+    broken.update(name for d, names in zip(diagnostics, concerned) if d.is_error for name in names)
+    outputs = set(graph.output_names)
+    tree = groups(graph, analysis)
+    path = graph.span.path if graph.span else next((layer.span.path for layer in graph.layers if layer.span), "")
+    return {
+        "name": graph.name,
+        "path": path,
+        "layers": [_layer(layer, analysis, broken, outputs, graph.sources) for layer in graph.layers],
+        "connections": [
+            {
+                "source": c.source,
+                "sourcePort": c.source_port,
+                "destination": c.destination,
+                "destinationPort": c.destination_port,
+                "size": _size_of(analysis, c.source, c.source_port),
+                # Port names are worth drawing only where a layer has several.
+                "showSourcePort": _ports(graph[c.source], "output") > 1,
+                "showDestinationPort": _ports(graph[c.destination], "input") > 1,
+            }
+            for c in graph.connections
+        ],
+        "groups": [_group(group, graph, analysis) for group in tree.values()],
+        "diagnostics": [
+            {
+                "code": d.code,
+                "severity": d.severity.value,
+                "message": d.message,
+                "path": d.span.path if d.span else "",
+                "line": d.span.line if d.span else None,
+                "column": d.span.column if d.span else None,
+                "help": d.help,
+                "notes": list(d.notes),
+                "layers": names,
+            }
+            for d, names in zip(diagnostics, concerned)
+        ],
+        "learnables": analysis.num_learnables,
+        "flops": analysis.flops,
+    }
+
+
+def _layer(layer: Layer, analysis: Analysis, broken: set[str], outputs: set[str], sources: Mapping[str, Source]) -> dict:
+    info = analysis.layers.get(layer.name)
+    kind = layer.catalog_kind if layer.valid else None
+    colours = CATEGORIES[kind.category] if kind else _ERROR
+    if kind:
+        arguments = {name: _value(value) for name, value in layer.args.items()}
+        description = kind.describe(layer.args)
+    else:  # an unknown kind or arguments that do not bind: they are shown as written
+        arguments = {name if name is not None else f"#{i + 1}": _value(value) for i, (name, value) in enumerate(layer.arguments)}
+        description = ""
+    span = layer.span or layer.name_span
+    source = sources.get(layer.span.path) if layer.span else None
+    return {
+        "name": layer.name,
+        "kind": layer.kind,
+        "category": kind.category if kind else None,
+        "fill": colours.fill,
+        "border": colours.border,
+        # The description only where it says more than the kind's name ("ReLU" does not).
+        "description": description if description.lower().replace(" ", "") != layer.kind.lower() else "",
+        "arguments": arguments,
+        # The declaration's text: of a layer whose kind or arguments are wrong, what it says.
+        "written": source.text[layer.span.start : layer.span.end] if source else None,
+        "inputs": {port: str(shape) for port, shape in info.inputs.items()} if info else None,
+        "outputs": {port: str(shape) for port, shape in info.outputs.items()} if info else None,
+        "learnables": {name: list(size) for name, size in info.learnables.items()} if info else None,
+        # A layer that shares another's parameters counts none of its own, as the summary says.
+        "numLearnables": (0 if layer.shares else info.num_learnables) if info else None,
+        "flops": info.flops if info else None,
+        "shares": layer.shares,
+        "path": span.path if span else "",
+        "line": span.line if span else None,
+        "instances": [
+            {"name": instance.name, "block": instance.block, "path": instance.span.path, "line": instance.span.line} for instance in layer.instances
+        ],
+        "isOutput": layer.name in outputs,
+        "broken": layer.name in broken,
+    }
+
+
+def _group(group: Group, graph: LayerGraph, analysis: Analysis) -> dict:
+    """A group with its totals, and the sizes that flow into and out of it: one entry per layer
+    port outside that feeds it (a ResNet block's input feeds two of its layers, and is one input),
+    and per port inside that feeds a layer outside."""
+    inside = set(group.layers)
+    inputs: dict[tuple[str, str], str | None] = {}
+    outputs: dict[tuple[str, str], str | None] = {}
+    for name in group.layers:
+        for c in graph.incoming(name):
+            if c.source not in inside:
+                inputs[(c.source, c.source_port)] = _size_of(analysis, c.source, c.source_port)
+        for c in graph.outgoing(name):
+            if c.destination not in inside:
+                outputs[(c.source, c.source_port)] = _size_of(analysis, c.source, c.source_port)
+    return {
+        "name": group.name,
+        "kind": group.kind,
+        "depth": group.depth,
+        "children": list(group.children),
+        "layers": list(group.layers),
+        "learnables": group.learnables,
+        "flops": group.flops,
+        "inputs": [{"layer": layer, "port": port, "size": size} for (layer, port), size in inputs.items()],
+        "outputs": [{"layer": layer, "port": port, "size": size} for (layer, port), size in outputs.items()],
+    }
+
+
+def _layers_concerned(graph: LayerGraph, diagnostic: Diagnostic) -> list[str]:
+    """The layers a diagnostic is about: those whose declaration holds its span (as the pictures
+    find them), else the two ends of the connection it points at (`add -> fc1` closing a cycle),
+    else the layer its span names (`add/in3`, a port `add` lacks).
+
+    A layer written inside a block is declared once for all of the block's instances; a
+    diagnostic about one instance names that instance among its labels ("in `layer1.0`"), and
+    then only that instance's layers are concerned."""
+    span = diagnostic.span
+    if span is None:
+        return []
+    declared = [
+        layer
+        for layer in graph.layers
+        if any(s is not None and s.path == span.path and s.start <= span.start < s.end for s in (layer.span, layer.name_span))
+    ]
+    if declared:
+        labelled = {label.span for label in diagnostic.labels}
+        narrowed = [layer for layer in declared if layer.instances and all(instance.span in labelled for instance in layer.instances)]
+        return [layer.name for layer in narrowed or declared]
+    ends = [name for c in graph.connections if c.span == span for name in (c.source, c.destination)]
+    if ends:
+        return list(dict.fromkeys(ends))
+    source = graph.sources.get(span.path)
+    named = source.text[span.start : span.end].split("/")[0].strip() if source else ""
+    return [named] if named in graph else []
+
+
+def _value(value: object) -> str:
+    """An argument as the language writes it; a value it has no words for (None: an optional
+    argument left unset, whose value the layer works out) as `none`."""
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_value, value)) + "]"
+    try:
+        return format_value(value)
+    except GraphdlError:
+        return str(value)
+
+
+def _size_of(analysis: Analysis, layer: str, port: str) -> str | None:
+    info = analysis.layers.get(layer)
+    shape = info.outputs.get(port) if info else None
+    return str(shape) if shape is not None else None
+
+
+def _ports(layer: Layer, direction: str) -> int:
+    if not layer.valid:
+        return 0
+    return len(layer.input_ports if direction == "input" else layer.output_ports)
+
+
+def script_json(data: object) -> str:
+    """JSON that is safe inside an HTML <script> element: no `<` at all (so no `</script>` to end
+    it early, nor `<!--` to open a comment), and no U+2028/U+2029, which older JavaScript parsers
+    take for line breaks. JSON's own escapes keep the values as they were."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
