@@ -8,7 +8,9 @@ of them fails the test with a diff; after checking that the new text is right, r
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,30 @@ def check_example(name: str, **options):
 
     path, network = EXAMPLE_NETWORKS[name]
     return graphdl.check(path, network=network, **options)
+
+
+# ---- a notebook run in a real Jupyter kernel -------------------------------------------------------
+
+
+def run_notebook(cells: list[str], folder: Path) -> list[list[dict]]:
+    """Run `cells` as one notebook in a Jupyter kernel started in `folder`: each cell's outputs.
+    A cell that raises fails the run."""
+    import nbclient
+    import nbformat
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    # The kernel runs this interpreter, whatever kernelspec named python3 the machine has.
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "graphdl tests", "language": "python"}))
+    kernel = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)]))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(code) for code in cells]
+    # cleanup_kc: nbclient leaves a kernel it was given running, with its sockets open.
+    nbclient.NotebookClient(notebook, km=kernel, timeout=120, resources={"metadata": {"path": str(folder)}}).execute(cleanup_kc=True)
+    return [cell.outputs for cell in notebook.cells]
 
 
 # ---- a network of one body, for the catalog's tests -------------------------------------------

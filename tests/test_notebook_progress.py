@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import subprocess
 import sys
 import textwrap
 
-import nbclient
-import nbformat
 import pytest
-from jupyter_client import AsyncKernelManager
-from jupyter_client.kernelspec import KernelSpecManager
 from PIL import Image
+
+from conftest import run_notebook
 
 pytestmark = pytest.mark.slow  # each test starts a Jupyter kernel or a Python process
 
@@ -55,17 +52,8 @@ def notebook(tmp_path_factory):
     """The notebook run once in a kernel: each cell's outputs, by name, and the files it wrote."""
     folder = tmp_path_factory.mktemp("notebook")
     files = {"plot": folder / "progress.png", "saved": folder / "custom.png"}
-    # The kernel runs this interpreter, whatever kernelspec named python3 the machine has.
-    spec = folder / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "graphdl tests", "language": "python"}))
-    kernel = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)]))
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)] + [nbformat.v4.new_code_cell(code.format(**{k: str(v) for k, v in files.items()})) for code in CELLS.values()]
-    # cleanup_kc: nbclient leaves a kernel it was given running, with its sockets open.
-    nbclient.NotebookClient(nb, km=kernel, timeout=120, resources={"metadata": {"path": str(folder)}}).execute(cleanup_kc=True)
-    return dict(zip(CELLS, (cell.outputs for cell in nb.cells[1:]))), files
+    cells = [code.format(**{k: str(v) for k, v in files.items()}) for code in CELLS.values()]
+    return dict(zip(CELLS, run_notebook([SETUP, *cells], folder)[1:])), files
 
 
 def pictures(outputs) -> list[bytes]:
