@@ -9,14 +9,58 @@ of the forward (a multiply-add counts two) and bytes of the activations a layer 
 
 from __future__ import annotations
 
+from html import escape
+
 from graphdl.analysis import Analysis, analyze
 from graphdl.diagnostics import counted
 from graphdl.graph import LayerGraph
 
+# The table's columns, and those of numbers, which line up on the right.
+COLUMNS = ("#", "name", "kind", "activations", "learnables", "count", "FLOPs", "memory", "description")
+NUMBERS = frozenset({0, 5, 6, 7})
 
-def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
+
+class Summary(str):
+    """The summary as text, a `str` to print, compare or write; a notebook shows it as an HTML table
+    of the same rows (`_repr_html_`), and IPython's plain display prints the text, not its repr.
+
+    `header` is the line about the whole network, `rows` the table's rows under COLUMNS, one a
+    layer, and `totals` the lines under the table."""
+
+    header: str
+    rows: tuple[tuple[str, ...], ...]
+    totals: tuple[str, ...]
+
+    def __new__(cls, header: str, rows: tuple[tuple[str, ...], ...], totals: tuple[str, ...]):
+        self = super().__new__(cls, _text(header, rows, totals))
+        self.header, self.rows, self.totals = header, rows, totals
+        return self
+
+    def __getnewargs__(self):
+        # pickle and copy make a Summary again from its parts (str's own would pass the text).
+        return self.header, self.rows, self.totals
+
+    def _repr_html_(self) -> str:
+        def cells(tag: str, row: tuple[str, ...]) -> str:
+            # Explicit alignment: JupyterLab right-aligns every cell of an HTML output's tables.
+            return "".join(
+                f'<{tag} style="text-align:{"right" if i in NUMBERS else "left"}">{escape(cell)}</{tag}>' for i, cell in enumerate(row)
+            )
+
+        body = "\n".join(f"<tr>{cells('td', row)}</tr>" for row in self.rows)
+        return (
+            f"<div><p>{escape(self.header)}</p>\n"
+            f"<table>\n<thead><tr>{cells('th', COLUMNS)}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n"
+            f"<p>{'<br>'.join(escape(line) for line in self.totals)}</p></div>"
+        )
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.rstrip("\n"))
+
+
+def summary(graph: LayerGraph, analysis: Analysis | None = None) -> Summary:
     analysis = analysis or analyze(graph)
-    rows = [("#", "name", "kind", "activations", "learnables", "count", "FLOPs", "memory", "description")]
+    rows = []
     for number, (name, info) in enumerate(analysis.layers.items(), 1):
         layer = info.layer
         outputs = ", ".join(str(s) if len(info.outputs) == 1 else f"{port} {s}" for port, s in info.outputs.items())
@@ -26,13 +70,6 @@ def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
             learnables, count = f"shares {layer.shares}", 0
         description = layer.catalog_kind.describe(layer.args)
         rows.append((str(number), name, layer.kind, outputs, learnables, f"{count:,}", _si(info.flops), _bytes(info.memory), description))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = {0, 5, 6, 7}
-    table = [
-        "  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
-        for row in rows
-    ]
-    table.insert(1, "  ".join("-" * w for w in widths))
     kind = "series network" if graph.is_series else "DAG network"
     inputs, outputs = graph.input_names, graph.output_names
     header = (
@@ -40,11 +77,22 @@ def summary(graph: LayerGraph, analysis: Analysis | None = None) -> str:
         f"{counted(len(inputs), 'input')} ({', '.join(inputs)}), {counted(len(outputs), 'output')} ({', '.join(_output(graph, name) for name in outputs)})"
     )
     per = "per observation" + (" (per step of a sequence)" if any(s.is_sequence for i in analysis.layers.values() for s in i.outputs.values()) else "")
-    totals = [
+    totals = (
         f"Total learnables: {analysis.num_learnables:,}",
         f"Forward FLOPs: {_si(analysis.flops)} {per}",
         f"Activation memory: {_bytes(analysis.memory)} {per}",
+    )
+    return Summary(header, tuple(rows), totals)
+
+
+def _text(header: str, rows: tuple[tuple[str, ...], ...], totals: tuple[str, ...]) -> str:
+    """The summary as a table in plain text: columns padded to their widest cell."""
+    widths = [max(len(row[i]) for row in (COLUMNS, *rows)) for i in range(len(COLUMNS))]
+    table = [
+        "  ".join(cell.rjust(w) if i in NUMBERS else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+        for row in (COLUMNS, *rows)
     ]
+    table.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join([header, "", *table, "", *totals]) + "\n"
 
 
