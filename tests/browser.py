@@ -153,11 +153,16 @@ class Chromium:
             raise BrowserError(f"{expression}: {result['exceptionDetails'].get('exception', {}).get('description')}")
         return result["result"].get("value")
 
-    def center(self, selector: str) -> tuple[float, float]:
-        """The middle of the first element `selector` finds, in CSS pixels of the window."""
+    def box(self, selector: str) -> tuple[float, float, float, float]:
+        """Left, top, width and height of the first element `selector` finds, in CSS pixels of
+        the window."""
         script = f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }})()"
-        box = self.evaluate(script)
-        return box[0] + box[2] / 2, box[1] + box[3] / 2
+        return tuple(self.evaluate(script))
+
+    def center(self, selector: str) -> tuple[float, float]:
+        """The middle of the first element `selector` finds."""
+        left, top, width, height = self.box(selector)
+        return left + width / 2, top + height / 2
 
     def click(self, x: float, y: float) -> None:
         """A real click of the left mouse button: moved there, pressed, released."""

@@ -352,7 +352,9 @@
     frames.filter((f) => f.box).forEach((f) => boxes.push([f.box.x, f.box.y, f.box.x + f.box.w, f.box.y + f.box.h]));
     const width = Math.max(0, ...boxes.map((b) => b[2])) + 40;
     const height = Math.max(0, ...boxes.map((b) => b[3])) + 30;
-    return { nodes, edges, frames: frames.filter((f) => f.box).reverse(), width, height };
+    // Drawn outer frames first, each level in the order of the network.
+    const drawn = frames.filter((f) => f.box).sort((a, b) => a.group.depth - b.group.depth || a.group.index - b.group.index);
+    return { nodes, edges, frames: drawn, width, height };
   }
 
   // A long edge reads best straight: its dummies all at one x (that of the middle one, or of
