@@ -64,16 +64,20 @@ def drag(browser, start, end):
 
 
 def click_node(browser, name):
-    """Click a node as a person would: dragged to the middle of the drawing first if it is out of
-    sight."""
+    """Click a node as a person would: dragged into sight first if it is out of sight, a third
+    of the drawing's size at a time, so that each drag stays inside the window."""
     selector = f'.node[data-name="{name}"]'
-    middle = browser.center("#view")
-    x, y = browser.center(selector)
     left, top, width, height = browser.box("#view")
-    if not (left < x < left + width and top < y < top + height):
-        # From a point of the drawing between nodes, so that the drag starts on no node.
-        start = (left + 10, middle[1])
-        drag(browser, start, (start[0] + middle[0] - x, start[1] + middle[1] - y))
+    for _ in range(20):
+        x, y = browser.center(selector)
+        if left + 20 < x < left + width - 20 and top + 20 < y < top + height - 20:
+            break
+        # From the drawing's left edge, where no node is, so that the drag starts on none.
+        start = (left + 10, top + height / 2)
+        step = (max(-width / 3, min(width / 3, left + width / 2 - x)), max(-height / 3, min(height / 3, top + height / 2 - y)))
+        drag(browser, start, (start[0] + max(0, step[0]), start[1] + step[1]))
+        if step[0] < 0:  # leftwards, from the right edge
+            drag(browser, (left + width - 10, top + height / 2), (left + width - 10 + step[0], top + height / 2))
     browser.click_on(selector)
 
 

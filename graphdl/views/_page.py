@@ -79,6 +79,8 @@ def page_data(graph: LayerGraph, analysis: Analysis, diagnostics: Sequence[Diagn
                 "line": d.span.line if d.span else None,
                 "column": d.span.column if d.span else None,
                 "help": d.help,
+                # Where else it points, and why: `in1: 14x14x20 from pool1`, `in layer1.0`.
+                "labels": [{"text": label.text, "path": label.span.path, "line": label.span.line, "column": label.span.column} for label in d.labels],
                 "notes": list(d.notes),
                 "layers": names,
             }

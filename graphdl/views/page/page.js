@@ -448,7 +448,7 @@
     // Shift everything so that the leftmost box starts at the margin.
     const left = Math.min(...[...L.nodes.values()].map((n) => n.x - n.w / 2), ...L.frames.map((f) => f.box.x)) - 20;
     const parts = [
-      '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">',
+      '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto-start-reverse">',
       '<path d="M0,1 L9,5 L0,9 z" fill="#4b5563"/></marker></defs>',
       '<g id="viewport">',
     ];
@@ -612,8 +612,10 @@
   }, { passive: false });
 
   let drag = null;
+  let dragged = false; // the click that ends a drag is no click
   view.addEventListener("pointerdown", (event) => {
     if (event.button !== 0) return;
+    dragged = false;
     drag = { x: event.clientX, y: event.clientY, vx: state.view.x, vy: state.view.y, moved: false, id: event.pointerId };
   });
   view.addEventListener("pointermove", (event) => {
@@ -630,8 +632,8 @@
     applyView();
   });
   const endDrag = () => {
-    if (drag && drag.moved) setTimeout(() => { drag = null; }, 0); // the click that ends a drag is no click
-    else drag = null;
+    dragged = Boolean(drag && drag.moved);
+    drag = null;
     view.classList.remove("dragging");
   };
   view.addEventListener("pointerup", endDrag);
@@ -686,7 +688,10 @@
   }
 
   svg.addEventListener("click", (event) => {
-    if (drag && drag.moved) return;
+    if (dragged) {
+      dragged = false;
+      return;
+    }
     const title = event.target.closest(".frame-title");
     if (title) return fold(title.dataset.name);
     const node = event.target.closest(".node");
@@ -861,8 +866,9 @@
   function diagnosticText(d) {
     const where = d.line ? `<span class="where">${esc(d.path)}:${d.line}:${d.column}</span> ` : "";
     const help = d.help ? `<div class="help">help: ${esc(d.help)}</div>` : "";
+    const labels = d.labels.map((l) => `<div class="help"><span class="where">${esc(l.path)}:${l.line}:${l.column}</span> ${esc(l.text)}</div>`).join("");
     const notes = d.notes.map((n) => `<div class="help">note: ${esc(n)}</div>`).join("");
-    return `<span class="code">${d.severity}[${d.code}]</span> <span class="message">${esc(d.message)}</span><br>${where}${help}${notes}`;
+    return `<span class="code">${d.severity}[${d.code}]</span> <span class="message">${esc(d.message)}</span><br>${where}${labels}${help}${notes}`;
   }
 
   panel.addEventListener("click", (event) => {
