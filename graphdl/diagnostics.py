@@ -101,6 +101,7 @@ CODES: Mapping[str, str] = {
     "E013": "file too large",
     "E014": "import outside the allowed folders",
     "E015": "imports nested too deeply",
+    "E016": "cannot draw as asked",
     "E102": "text over a limit",
     "E231": "network over a limit",
     "E232": "empty repetition with nothing to pass on",

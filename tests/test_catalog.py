@@ -243,7 +243,7 @@ def test_a_registered_kind_works_in_text_analysis_compilation_and_pictures():
     torch.testing.assert_close(second, x[:, 2:])
     torch.testing.assert_close(relu, a)
     dot = graphdl.to_dot(graph)
-    assert 'taillabel="second"' in dot and "8x8x2" in dot
+    assert '"split":"second":s -> "b"' in dot and "8x8x2" in dot  # out of the port's own cell
     assert "testSplitChannels" in graphdl.summary(graph)
 
 

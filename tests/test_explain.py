@@ -22,7 +22,7 @@ CODES_DIR = ROOT / "docs" / "codes"
 # the wrong type or that the language cannot write), running, importing from PyTorch, exporting
 # and training.
 WITHOUT_EXAMPLE = {
-    "E001", "E003", "E004", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E215", "E226",
+    "E001", "E003", "E004", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E215", "E226",
     "E227", "E228", "E229", "E230", "E501", "E502", "E503", "E504", "E601", "E701", "E702", "E801",
     "E802", "E803", "E804", "E805",
 }  # fmt: skip

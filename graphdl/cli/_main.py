@@ -12,6 +12,7 @@ import math
 import os
 import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,10 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     command("check", _check, "Check a network; print every problem found, with its place in the file.")
     summary = command("summary", _summary, "Print each layer's kind, activation size, learnables and costs, and the totals.")
     summary.add_argument("--json", action="store_true", help="print the summary as JSON")
-    render = command("render", _render, "Draw the network with Graphviz.")
+    render = command("render", _render, "Draw the network with Graphviz, or as an interactive page.")
     render.add_argument(
-        "-o", "--output", metavar="FILE", help="the picture to write; its suffix chooses the format: .svg, .png, .pdf or .dot (default: NAME.svg)"
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="the picture to write; its suffix chooses the format: .svg, .png, .pdf, .dot or .html, a page to explore (default: NAME.svg)",
     )
+    render.add_argument("--depth", type=_count, metavar="N", help="fold each block N levels down into one box (1: the top level; default: unfold all)")
+    render.add_argument("--expand", action="append", default=[], metavar="BLOCK", help="draw BLOCK unfolded whatever --depth says (repeatable)")
+    render.add_argument("--no-rollup", dest="rollup", action="store_false", help="draw each of a run of identical folded blocks, not one box `N x block`")
+    render.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="lay the layers out top to bottom or left to right (default: TB)")
+    render.add_argument("--compact", action="store_true", help="only names in the boxes; the sizes stay on the arrows")
+    render.add_argument("--legend", action="store_true", help="add a key of the colours")
+    render.add_argument("--watch", action="store_true", help="redraw whenever the file or a file it imports changes, until Ctrl-C")
     train = command(
         "train", _train, "Train the network on an image folder, an array file or the built-in digit images, and report its accuracy on held-out data."
     )
@@ -242,11 +253,49 @@ def _summary(args) -> int:
 
 
 def _render(args) -> int:
+    if not args.watch:
+        return _draw(args)[0]
+    status = 1
+    try:
+        while True:
+            try:
+                status, files = _draw(args)
+            except GraphdlError as e:  # Graphviz failed, or the picture cannot be written: say so, and go on watching
+                _print_diagnostics(e.diagnostics, e.sources, args)
+                status, files = 1, {Path(args.file)}
+            stamps = _stamps(files)
+            print(f"watching {counted(len(files), 'file')} for changes (Ctrl-C to stop)", flush=True)
+            while _stamps(files) == stamps:
+                time.sleep(0.2)
+            print(f"\n[{time.strftime('%H:%M:%S')}] {', '.join(str(f) for f in files if _stamp(f) != stamps.get(f))} changed", flush=True)
+    except KeyboardInterrupt:
+        return status
+
+
+def _stamps(files) -> dict:
+    return {f: _stamp(f) for f in files}
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """When a file last changed, and its size; None while it is missing (an editor saving it by
+    replacing it)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _draw(args) -> tuple[int, set[Path]]:
+    """Draw each network of the file as the options say; the exit status, and the files read (the
+    file and those it imports), which --watch watches."""
     from graphdl.views import render
 
     every = _checked_each(args)
+    files = {Path(args.file)} | {Path(path) for checked in every for path in checked.sources}
     if any(checked.graph is None for checked in every):
-        return 1
+        return 1, files
+    picture = {option: getattr(args, option) for option in ("depth", "expand", "rollup", "rankdir", "compact", "legend")}
     for checked in every:
         name = checked.graph.name
         if args.output is None:
@@ -255,9 +304,9 @@ def _render(args) -> int:
             output = Path(args.output)
         else:  # one picture per network: the name given, with the network's name added
             output = Path(args.output).with_name(f"{Path(args.output).stem}-{name}{Path(args.output).suffix}")
-        render(checked.graph, output, checked.analysis)
-        print(f"wrote {output}" + ("" if checked.ok else " (layers with errors drawn in red)"))
-    return 0 if all(checked.ok for checked in every) else 1
+        render(checked.graph, output, checked.analysis, **picture)
+        print(f"wrote {output}" + ("" if checked.ok else " (layers with errors drawn in red)"), flush=True)
+    return (0 if all(checked.ok for checked in every) else 1), files
 
 
 def _train(args) -> int:

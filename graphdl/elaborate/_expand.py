@@ -620,7 +620,7 @@ class Expander:
         env = self._block_arguments(block, call, arguments)
         if env is None:
             return self._invalid(body, name, call)
-        instance = Instance(full, call.span)
+        instance = Instance(full, block.name, call.span)
         sharing = _Sharing(owner.prefix, full + ".") if owner else None
         origins = self._origins(body, block, call)
         interface = self._with_sharing(

@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Instance:
-    """A block instance a layer belongs to: its name and the call that made it."""
+    """A block instance a layer belongs to: its name, the block it instantiates, and the call that
+    made it."""
 
     name: str
+    block: str
     span: Span
 
 

@@ -1,0 +1,96 @@
+"""The blocks of a picture: the tree that layers' dotted names make (`layer1` holds `layer1.0`,
+which holds `layer1.0.conv1`), each group with its totals, and which groups a picture draws folded
+into one node.
+
+A group is any dotted prefix of a layer's name: a block instance (`layer1.0`, a `bottleneck`), the
+list a repeat makes (`layer1`, three of them), or layers that merely share a prefix
+(`downsample.0`, `downsample.1`). Its depth is its number of parts: `layer1` is 1, `layer1.0` 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphdl.analysis import Analysis
+from graphdl.graph import LayerGraph
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of layers: its name, the block it instantiates (None for a repeat's list or a shared
+    prefix), the block each of its parts instantiates (for a repeat's list of one block), what it
+    holds directly (layer and group names, in order), every layer inside it, and their learnables
+    (shared ones counted by their owner only) and FLOPs per observation."""
+
+    name: str
+    block: str | None
+    parts_block: str | None
+    children: tuple[str, ...]
+    layers: tuple[str, ...]
+    learnables: int
+    flops: int
+
+    @property
+    def depth(self) -> int:
+        return self.name.count(".") + 1
+
+    @property
+    def kind(self) -> str:
+        """What it is, in a word or two: `bottleneck`, `3 x bottleneck` for a repeat's list of one
+        block, or `group` when its parts differ."""
+        if self.block:
+            return self.block
+        return f"{len(self.children)} x {self.parts_block}" if self.parts_block else "group"
+
+
+def groups(graph: LayerGraph, analysis: Analysis) -> dict[str, Group]:
+    """Every group of the network, in the order of their first layers, a group before its parts."""
+    blocks = {instance.name: instance.block for layer in graph.layers for instance in layer.instances}
+    children: dict[str, dict[str, None]] = {}  # ordered sets
+    members: dict[str, list[str]] = {}
+    for layer in graph.layers:
+        parts = layer.name.split(".")
+        for end in range(1, len(parts)):
+            name = ".".join(parts[:end])
+            members.setdefault(name, []).append(layer.name)
+            children.setdefault(name, {})[".".join(parts[: end + 1])] = None
+    result = {}
+    for name, inside in members.items():
+        infos = [info for info in map(analysis.layers.get, inside) if info is not None]
+        parts_blocks = {blocks.get(child) for child in children[name]}
+        result[name] = Group(
+            name,
+            blocks.get(name),
+            parts_blocks.pop() if len(parts_blocks) == 1 else None,
+            tuple(children[name]),
+            tuple(inside),
+            sum(info.num_learnables for info in infos if info.layer.shares is None),
+            sum(info.flops for info in infos),
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Folding:
+    """Which groups a picture draws folded: those of depth `depth` (None: none), and inside them
+    everything; `expand` names groups drawn open whatever their depth (their enclosing groups open
+    too)."""
+
+    depth: int | None = None
+    expand: frozenset[str] = frozenset()
+
+    def is_open(self, group: Group) -> bool:
+        if self.depth is None or group.depth < self.depth:
+            return True
+        return any(name == group.name or name.startswith(group.name + ".") for name in self.expand)
+
+
+def drawn_as(graph: LayerGraph, tree: dict[str, Group], folding: Folding) -> dict[str, str]:
+    """For each layer, the node that draws it: itself, or the outermost folded group holding it."""
+    folded = {name for name, group in tree.items() if not folding.is_open(group)}
+    result = {}
+    for layer in graph.layers:
+        parts = layer.name.split(".")
+        prefixes = (".".join(parts[:end]) for end in range(1, len(parts)))
+        result[layer.name] = next((p for p in prefixes if p in folded), layer.name)
+    return result
