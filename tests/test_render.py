@@ -249,3 +249,48 @@ def test_the_command_draws_as_its_options_say(tmp_path, capsys):
     assert output.read_text() == graphdl.to_dot(graph, depth=2, expand=["layer2"], rollup=False)
     assert main(["render", str(EXAMPLES / "resnet50.dlg"), "-o", str(output), "--expand", "layer9"]) == 1
     assert "error[E016]: cannot unfold `layer9`" in capsys.readouterr().err
+
+
+def test_watch_redraws_when_the_file_or_an_import_changes(tmp_path):
+    import queue
+    import signal
+    import subprocess
+    import threading
+
+    blocks, net, output = tmp_path / "blocks.dlg", tmp_path / "net.dlg", tmp_path / "net.dot"
+    blocks.write_text("block head(n) {\n    fc = fullyConnected(n)\n    prob = softmax()\n}\n")
+    net.write_text('import "blocks.dlg"\n\nnetwork net {\n    input = featureInput(8)\n    out = head(3)\n}\n')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graphdl", "render", str(net), "-o", str(output), "--watch", "--color", "never"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)
+    reader.start()
+
+    def until(text: str) -> list[str]:
+        seen = []
+        while not any(text in line for line in seen):
+            seen.append(lines.get(timeout=60))
+        return seen
+
+    try:
+        until("watching 2 files for changes")
+        assert "fullyConnected<br/>3 fully connected outputs" in output.read_text()
+        # A mistake: its diagnostic is printed as it appears, and the picture shows the layer red.
+        net.write_text('import "blocks.dlg"\n\nnetwork net {\n    input = featureInput(8)\n    out = head(3)\n    oops = fullyConnectd(2)\n}\n')
+        seen = until("watching 2 files")
+        assert any("net.dlg changed" in line for line in seen)
+        assert any("error[E201]: unknown layer kind or block `fullyConnectd`" in line for line in seen)
+        assert any("(layers with errors drawn in red)" in line for line in seen)
+        assert 'fillcolor="#fee2e2"' in output.read_text()
+        # An imported file changes: the picture follows it.
+        blocks.write_text("block head(n) {\n    fc = fullyConnected(n * 2)\n    prob = softmax()\n}\n")
+        seen = until("watching 2 files")
+        assert any("blocks.dlg changed" in line for line in seen)
+        assert "fullyConnected<br/>6 fully connected outputs" in output.read_text()
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl-C ends the watch
+        assert process.wait(timeout=30) == 0
+        reader.join(timeout=30)
+        process.stdout.close()

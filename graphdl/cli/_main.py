@@ -255,21 +255,21 @@ def _summary(args) -> int:
 def _render(args) -> int:
     if not args.watch:
         return _draw(args)[0]
-    status = 1
     try:
         while True:
             try:
-                status, files = _draw(args)
+                files = _draw(args)[1]
             except GraphdlError as e:  # Graphviz failed, or the picture cannot be written: say so, and go on watching
                 _print_diagnostics(e.diagnostics, e.sources, args)
-                status, files = 1, {Path(args.file)}
+                files = {Path(args.file)}
             stamps = _stamps(files)
             print(f"watching {counted(len(files), 'file')} for changes (Ctrl-C to stop)", flush=True)
             while _stamps(files) == stamps:
                 time.sleep(0.2)
-            print(f"\n[{time.strftime('%H:%M:%S')}] {', '.join(str(f) for f in files if _stamp(f) != stamps.get(f))} changed", flush=True)
+            changed = ", ".join(str(f) for f in sorted(files) if _stamp(f) != stamps[f])
+            print(f"\n[{time.strftime('%H:%M:%S')}] {changed} changed", flush=True)
     except KeyboardInterrupt:
-        return status
+        return 0
 
 
 def _stamps(files) -> dict:
