@@ -829,7 +829,7 @@
     parts.push(layer.flops == null ? '<div class="hint">not known</div>' : `<div id="flops">${si(layer.flops)} <span class="hint">(${layer.flops.toLocaleString("en")}) per observation</span></div>`);
     parts.push("<h3>Arguments</h3>");
     const args = Object.entries(layer.arguments);
-    if (layer.broken && layer.written) parts.push(`<div class="mono">${esc(layer.written)}</div>`);
+    if (layer.category === null && layer.written) parts.push(`<div class="mono">${esc(layer.written)}</div>`);
     else parts.push(args.length ? table(args, "arguments") : '<div class="hint">none</div>');
     const from = NET.connections.filter((c) => c.destination === layer.name);
     const to = NET.connections.filter((c) => c.source === layer.name);
@@ -866,7 +866,9 @@
   function diagnosticText(d) {
     const where = d.line ? `<span class="where">${esc(d.path)}:${d.line}:${d.column}</span> ` : "";
     const help = d.help ? `<div class="help">help: ${esc(d.help)}</div>` : "";
-    const labels = d.labels.map((l) => `<div class="help"><span class="where">${esc(l.path)}:${l.line}:${l.column}</span> ${esc(l.text)}</div>`).join("");
+    // The labels' places, as line:column where they are in the diagnostic's own file.
+    const place = (l) => `${l.path === d.path ? "" : `${esc(l.path)}:`}${l.line}:${l.column}`;
+    const labels = d.labels.map((l) => `<div class="help"><span class="where">${place(l)}</span> ${esc(l.text)}</div>`).join("");
     const notes = d.notes.map((n) => `<div class="help">note: ${esc(n)}</div>`).join("");
     return `<span class="code">${d.severity}[${d.code}]</span> <span class="message">${esc(d.message)}</span><br>${where}${labels}${help}${notes}`;
   }
