@@ -50,3 +50,11 @@ def test_training_benchmark_smoke_run():
     assert loops == [("arrays", "trainnet"), ("arrays", "custom-loop"), ("arrays", "hand-written"), ("dataloader", "trainnet"), ("dataloader", "hand-written")]
     ratios = [float(row[4]) for row in rows if len(row) == 6 and row[0] in ("arrays", "dataloader")]
     assert all(0 < ratio < 100 for ratio in ratios)
+
+
+def test_render_benchmark_smoke_run():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "render.py"), "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("resnet18 ")]
+    assert [" ".join(row[2:4]) if row[2] == "depth" else row[2] for row in rows] == ["full", "depth 1", "depth 2"]
+    assert "a fresh process" in result.stdout
