@@ -13,7 +13,7 @@ from conftest import DIAGNOSTICS, EXAMPLE_NETWORKS, EXAMPLES, GOLDEN, load_examp
 from graphdl import GraphdlError
 from graphdl.views._render import graphviz_program
 
-MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}
+MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF", "html": b"<!DOCTYPE html>"}
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NETWORKS)
@@ -37,7 +37,7 @@ def test_dot_shows_shapes_ports_and_errors(golden):
     golden(GOLDEN / "dot" / "E401_addition_sizes.dot", dot)
 
 
-@pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "dot"])
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "dot", "html"])
 def test_render_writes_the_format_its_suffix_names(tmp_path, fmt):
     graph = graphdl.load(EXAMPLES / "mnist.dlg")
     path = graphdl.render(graph, tmp_path / f"mnist.{fmt}")
@@ -46,8 +46,20 @@ def test_render_writes_the_format_its_suffix_names(tmp_path, fmt):
         assert data.decode() == graphdl.to_dot(graph)
     else:
         assert data.startswith(MAGIC[fmt]) and len(data) > 1000
-    if fmt == "svg":
+    if fmt in ("svg", "html"):
         assert b"conv1" in data and b"28x28x20" in data
+
+
+def test_the_command_writes_a_page_per_network_with_every_diagnostic(tmp_path, capsys):
+    from graphdl.cli import main
+
+    assert main(["render", str(EXAMPLES / "gan.dlg"), "-o", str(tmp_path / "gan.html")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gan-discriminator.html", "gan-generator.html", "gan-judge.html"]
+    # A mistake in an argument is found while elaborating, before analysis: the page shows it too.
+    broken = tmp_path / "broken.dlg"
+    broken.write_text("network broken {\n    input = featureInput(4)\n    fc = fullyConnected(0)\n}\n")
+    assert main(["render", str(broken), "-o", str(tmp_path / "broken.html")]) == 1
+    assert "E207" in capsys.readouterr().err and '"E207"' in (tmp_path / "broken.html").read_text()
 
 
 def test_render_refuses_an_unknown_format(tmp_path):

@@ -304,7 +304,7 @@ def _draw(args) -> tuple[int, set[Path]]:
             output = Path(args.output)
         else:  # one picture per network: the name given, with the network's name added
             output = Path(args.output).with_name(f"{Path(args.output).stem}-{name}{Path(args.output).suffix}")
-        render(checked.graph, output, checked.analysis, **picture)
+        render(checked.graph, output, checked.analysis, diagnostics=checked.diagnostics, **picture)
         print(f"wrote {output}" + ("" if checked.ok else " (layers with errors drawn in red)"), flush=True)
     return (0 if all(checked.ok for checked in every) else 1), files
 

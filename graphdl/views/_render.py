@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sysconfig
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,10 @@ from graphdl.catalog import CATEGORIES, Category
 from graphdl.diagnostics import Diagnostic, error, suggest
 from graphdl.graph import LayerGraph
 from graphdl.views._groups import Folding, Group, drawn_as, groups
+from graphdl.views._page import page
 from graphdl.views._summary import _si
 
-FORMATS = ("dot", "svg", "png", "pdf")
+FORMATS = ("dot", "svg", "png", "pdf", "html")
 RANKDIRS = ("TB", "LR")
 
 _ERROR = Category("error", "#fee2e2", "#dc2626")  # a layer with an error, whatever its kind
@@ -304,19 +306,25 @@ def _signature(graph: LayerGraph, analysis: Analysis, group: Group) -> tuple:
     return group.block, tuple(layers)
 
 
-def render(graph: LayerGraph, path: str | Path, analysis: Analysis | None = None, **picture) -> Path:
-    """Draw the network to `path`; the suffix chooses the format: .dot, .svg, .png or .pdf. The
-    keywords say how (they are `Picture`'s): `depth=1` folds every block into one box,
-    `rankdir="LR"` lays the network out left to right."""
+def render(
+    graph: LayerGraph, path: str | Path, analysis: Analysis | None = None, *, diagnostics: Sequence[Diagnostic] | None = None, **picture
+) -> Path:
+    """Draw the network to `path`; the suffix chooses the format: .dot, .svg, .png or .pdf, or
+    .html for the interactive page (docs/render.md), which also shows `diagnostics` (by default
+    the analysis's). The keywords say how to draw a picture (they are `Picture`'s): `depth=1` folds
+    every block into one box, `rankdir="LR"` lays the network out left to right."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise error("E010", f"cannot render to {path}: unknown format `.{fmt}`", help=f"use one of {', '.join('.' + f for f in FORMATS)}")
     if fmt == "png":
         picture.setdefault("font", "Helvetica")
-    dot = to_dot(graph, analysis, **picture)
+    dot = to_dot(graph, analysis, **picture) if fmt != "html" else ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "html":  # the page lays the network out itself, folding as the reader clicks
+            path.write_text(page(graph, analysis, diagnostics), encoding="utf-8")
+            return path
         if fmt == "dot":
             path.write_text(dot, encoding="utf-8")
             return path
