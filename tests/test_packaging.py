@@ -37,6 +37,7 @@ def test_the_wheel_installs_and_checks_in_a_fresh_venv(tmp_path):
     modules = {path.relative_to(ROOT).as_posix() for path in (ROOT / "graphdl").rglob("*.py")}
     assert {name for name in names if name.endswith(".py")} == modules, "the wheel holds graphdl's modules, no more, no less"
     assert "graphdl/grammar/graphdl.lark" in names
+    assert {f"graphdl/views/page/page.{suffix}" for suffix in ("html", "css", "js")} <= set(names), "the interactive page's template, style and script"
     assert {f"graphdl/codes/{path.name}" for path in (ROOT / "docs" / "codes").glob("*.md")} <= set(names)
     assert not any(name.startswith(("tests/", "examples/", "bench/")) for name in names)
 
