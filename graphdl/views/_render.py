@@ -94,8 +94,8 @@ class _Drawing:
         font, horizontal = self.picture.font, self.picture.rankdir == "LR"
         lines = [
             f"digraph {_id(self.graph.name)} {{",
-            f'  graph [rankdir={self.picture.rankdir}, fontname="{font}", nodesep={0.25 if horizontal else 0.35}, ranksep=0.3];',
-            f'  node [shape=box, style="rounded,filled", fontname="{font}", fontsize=11, penwidth=1.3, margin="0.15,0.04"];',
+            f'  graph [rankdir={self.picture.rankdir}, fontname="{font}", nodesep={0.25 if horizontal else 0.35}, ranksep=0.25];',
+            f'  node [shape=box, style="rounded,filled", fontname="{font}", fontsize=11, penwidth=1.3, margin="0.15,0.07"];',
             f'  edge [fontname="{font}", fontsize=9, color="#4b5563", fontcolor="#374151", arrowsize=0.7];',
         ]
         self._contents("", _top_level(self.graph), lines, "  ")
