@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from browser import Chromium, find_chromium
 
+import graphdl
 from conftest import DIAGNOSTICS, EXAMPLES
 from graphdl._frontend import check
 from graphdl.views._page import page
@@ -28,16 +29,16 @@ def browser():
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    """Write the page of a .dlg file once; its path."""
+    """Write the page of a network of a .dlg file once (its only one, or the one named); its path."""
     folder = tmp_path_factory.mktemp("pages")
     written = {}
 
-    def write(path):
-        if path not in written:
-            checked = check(path)
-            written[path] = folder / f"{path.stem}.html"
-            written[path].write_text(page(checked.graph, checked.analysis, checked.diagnostics), encoding="utf-8")
-        return written[path]
+    def write(path, network=None):
+        if (path, network) not in written:
+            checked = check(path, network)
+            written[path, network] = folder / f"{path.stem}-{network}.html"
+            written[path, network].write_text(page(checked.graph, checked.analysis, checked.diagnostics), encoding="utf-8")
+        return written[path, network]
 
     return write
 
@@ -102,6 +103,9 @@ def test_a_click_unfolds_a_block_and_a_click_on_its_title_folds_it(resnet50):
     assert len(inside) == 11 and "layer1.0.downsample" in inside and "layer1.0.conv1" in inside
     assert nodes(resnet50, "layer1.0") == inside, "the folded node is gone"
     assert resnet50.evaluate("document.querySelector('#panel h2').innerText") == "layer1.0"
+    rows = dict(panel_rows(resnet50, "group"))
+    assert rows["layers"] == "12" and rows["learnables"] == "75,008"
+    assert (rows["in"], rows["out"]) == ("56x56x64 maxpool", "56x56x256 layer1.0.relu3")
     resnet50.click_on('.frame-title[data-name="layer1.0"]')
     assert nodes(resnet50, "layer1.0") == ["layer1.0"]
     assert len(nodes(resnet50)) == 23
@@ -154,15 +158,21 @@ def test_wheel_zooms_and_a_drag_pans(resnet50):
     assert len(nodes(resnet50)) == 23, "a drag that ends on a block does not unfold it"
 
 
-@pytest.mark.parametrize("example", ["resnet50", "vit_b16"])
-def test_unfold_all_and_fold_all(browser, pages, example):
-    browser.open(pages(EXAMPLES / f"{example}.dlg"))
-    checked = check(EXAMPLES / f"{example}.dlg")
+EVERY_NETWORK = [(path, name) for path in sorted(EXAMPLES.glob("*.dlg")) for name in graphdl.networks(path)]
+
+
+@pytest.mark.parametrize(("path", "network"), EVERY_NETWORK, ids=[f"{p.stem}-{n}" for p, n in EVERY_NETWORK])
+def test_every_example_opens_unfolds_and_folds(browser, pages, path, network):
+    browser.open(pages(path, network))
+    checked = check(path, network)
+    assert browser.errors == []
+    tops = {layer.name.split(".")[0] for layer in checked.graph.layers}
+    # Blocks open level by level while about 50 nodes or fewer show.
+    assert len(tops) <= len(nodes(browser)) <= max(50, len(tops))
     browser.click_on("#unfold-all")
     assert len(nodes(browser)) == len(checked.graph), "every layer drawn"
     assert browser.evaluate("document.querySelectorAll('.node.folded').length") == 0
     browser.click_on("#fold-all")
-    tops = {layer.name.split(".")[0] for layer in checked.graph.layers}
     assert sorted(nodes(browser)) == sorted(tops)
     assert browser.errors == []
 
