@@ -306,3 +306,21 @@ def test_watch_redraws_when_the_file_or_an_import_changes(tmp_path):
         assert process.wait(timeout=30) == 0
         reader.join(timeout=30)
         process.stdout.close()
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NETWORKS)
+def test_at_any_depth_every_arrow_joins_drawn_nodes(example):
+    # Graphviz would quietly draw a default box for an arrow's end that names no node: a layer
+    # folded away but still pointed at, or a roll-up's later part. Every end must be declared.
+    import re
+
+    graph = load_example(example)
+    analysis = graphdl.analyze(graph)
+    deepest = max((layer.name.count(".") for layer in graph.layers), default=0)
+    for depth in [None, *range(1, deepest + 1)]:
+        for rollup in (True, False):
+            dot = graphdl.to_dot(graph, analysis, depth=depth, rollup=rollup, rankdir="LR")
+            declared = set(re.findall(r'^\s*("(?:[^"\\]|\\.)*") \[', dot, re.M))
+            ends = re.findall(r'^\s*("(?:[^"\\]|\\.)*")(?::\S+)? -> ("(?:[^"\\]|\\.)*")', dot, re.M)
+            assert ends and {end for pair in ends for end in pair} <= declared, (depth, rollup)
+            assert len(declared) == len([line for line in dot.splitlines() if re.match(r'^\s*"[^"]*" \[', line)])  # each once

@@ -116,8 +116,8 @@ class _Drawing:
             drawn_by = self.node_of[group.layers[0]]
             if drawn_by == name:
                 lines.append(indent + self._block(group, prefix))
-            elif name.startswith(drawn_by + ".") or not drawn_by.startswith(name + "."):
-                continue  # inside a folded block, or a later part of a roll-up: drawn by another node
+            elif not drawn_by.startswith(name + "."):
+                continue  # a later part of a roll-up: its first draws it
             else:
                 lines.append(f"{indent}subgraph {_id('cluster_' + name)} {{")
                 kind = f' <font point-size="9">{_html(group.kind)}</font>' if group.block or group.parts_block else ""
