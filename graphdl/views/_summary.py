@@ -59,6 +59,8 @@ class Summary(str):
 
 
 def summary(graph: LayerGraph, analysis: Analysis | None = None) -> Summary:
+    """The table of the network's layers and its totals, as text (a `Summary`, which a notebook
+    shows as an HTML table)."""
     analysis = analysis or analyze(graph)
     rows = []
     for number, (name, info) in enumerate(analysis.layers.items(), 1):
