@@ -279,6 +279,7 @@
       }
     }
 
+    align(ranks);
     straighten(edges, ranks);
 
     // y: each rank as tall as its tallest node, ranks apart by the gap plus a title band for each
@@ -292,11 +293,15 @@
     const closes = (n) => n.path.filter((g) => span.get(g)[1] === n.rank).length;
     let y = 20;
     const rankTop = [];
+    const gapMiddle = []; // of the clear gap above each rank, where no frame's line or title is
     const rankHeight = [];
     ranks.forEach((rank, r) => {
       const above = Math.max(0, ...rank.map(opens));
       const belowPrevious = r ? Math.max(0, ...ranks[r - 1].map(closes)) : 0;
-      y += (r ? RANK_GAP : 0) + above * TITLE_BAND + belowPrevious * FRAME_PAD;
+      // Under a rank: the paddings of the frames closing, the gap, the titles of those opening.
+      y += belowPrevious * FRAME_PAD;
+      gapMiddle.push(y + RANK_GAP / 2);
+      y += (r ? RANK_GAP : 0) + above * TITLE_BAND;
       rankTop.push(y);
       rankHeight.push(Math.max(12, ...rank.map((n) => n.h)));
       y += rankHeight[r];
@@ -345,6 +350,7 @@
       for (const d of e.chain.slice(1, -1)) points.push([d.x, rankTop[d.rank]], [d.x, rankTop[d.rank] + rankHeight[d.rank]]);
       points.push([e.endX, e.to.y - e.to.h / 2]);
       e.points = points;
+      e.labelY = gapMiddle[e.from.rank + 1];
     }
 
     const all = [...nodes.values()];
@@ -355,6 +361,21 @@
     // Drawn outer frames first, each level in the order of the network.
     const drawn = frames.filter((f) => f.box).sort((a, b) => a.group.depth - b.group.depth || a.group.index - b.group.index);
     return { nodes, edges, frames: drawn, width, height };
+  }
+
+  // A chain (a layer whose only input comes from a layer it is the only consumer of, or the one
+  // of several consumers nearest below) reads best in one straight line: each such layer moves
+  // under the one before it where its neighbours leave room.
+  function align(ranks) {
+    const fits = (rank, i, x) => (i === 0 || x - rank[i - 1].x >= gap(rank[i - 1], rank[i])) && (i === rank.length - 1 || rank[i + 1].x - x >= gap(rank[i], rank[i + 1]));
+    for (const rank of ranks) {
+      rank.forEach((n, i) => {
+        if (n.dummy || n.up.length !== 1) return;
+        const above = n.up[0];
+        const nearest = above.down.reduce((a, b) => (Math.abs(b.x - above.x) < Math.abs(a.x - above.x) ? b : a));
+        if (nearest === n && fits(rank, i, above.x)) n.x = above.x;
+      });
+    }
   }
 
   // A long edge reads best straight: its dummies all at one x (that of the middle one, or of
@@ -510,12 +531,12 @@
     const marker = e.back ? 'marker-start="url(#arrow)"' : 'marker-end="url(#arrow)"';
     const parts = [`<g class="edge${e.back ? " back" : ""}" data-source="${esc(e.source)}" data-target="${esc(e.target)}"><path d="${d}" ${marker}/>`];
     if (e.sizes.length && e.labelled) {
-      // On the first stretch, beside the line: near the layer whose output it is.
+      // Just right of the line, in the clear gap under the layer whose output it is.
       const [x0, y0] = p[0];
       const [x1, y1] = p[1];
-      const x = (x0 + x1) / 2 + 5;
-      const y = y0 + Math.min(RANK_GAP, y1 - y0) / 2 + 3;
-      parts.push(`<text x="${x}" y="${y}">${esc(e.sizes.join(", "))}</text>`);
+      const y = e.labelY;
+      const x = curveX(x0, y0, x1, y1, y) + 5;
+      parts.push(`<text x="${x}" y="${y + 3}">${esc(e.sizes.join(", "))}</text>`);
     }
     if (e.ports.length && !e.back) {
       // Beside the arrowhead, on the side it arrives from, clear of its neighbours' names.
