@@ -24,7 +24,7 @@ from graphdl.analysis._structure import (
     check_sharing,
     cycles,
 )
-from graphdl.diagnostics import Diagnostic, has_errors
+from graphdl.diagnostics import Diagnostic, counted, has_errors
 from graphdl.graph import LayerGraph
 
 __all__ = ["Analysis", "LayerInfo", "analyze"]
@@ -62,6 +62,13 @@ class Analysis:
 
     def __getitem__(self, name: str) -> LayerInfo:
         return self.layers[name]
+
+    def __repr__(self) -> str:
+        # One line, as LayerGraph's: the dataclass's own spells out every layer's shapes (57 kB for
+        # ResNet-50), and a notebook keeps it beside the picture it shows.
+        errors = sum(d.is_error for d in self.diagnostics)
+        warnings = len(self.diagnostics) - errors
+        return f"<Analysis of {self.graph.name}: {counted(len(self.graph), 'layer')}, {counted(errors, 'error')}, {counted(warnings, 'warning')}>"
 
 
 def analyze(graph: LayerGraph, quiet: frozenset[str] = frozenset()) -> Analysis:
