@@ -15,6 +15,7 @@ and rendering a network never pays for importing torch.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING
 
 # Each public name and the package it lives in, in pipeline order.
@@ -61,6 +62,15 @@ def __dir__() -> list[str]:
 
 
 __all__ = sorted(_HOME_OF)
+
+# Inside IPython (a Jupyter kernel above all), graphs, analyses and networks show as their picture,
+# so views are loaded at import there, and only there. IPython is looked for, not imported: a
+# kernel has always imported it, and anywhere else importing it would cost time for nothing.
+_shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+if _shell is not None:
+    from graphdl.views import show_pictures_in as _show_pictures_in
+
+    _show_pictures_in(_shell.display_formatter)
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, re-exported explicitly
     from graphdl._frontend import (
