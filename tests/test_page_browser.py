@@ -82,6 +82,25 @@ def click_node(browser, name):
     browser.click_on(selector)
 
 
+# What a layout must never do: two nodes on top of each other, a node inside a frame not its own,
+# two frames of unrelated groups overlapping (from the page's layout, in layout coordinates).
+OVERLAPS = """(() => {
+  const L = graphdlPage.state.layout;
+  const nodes = [...L.nodes.values()];
+  const meet = (a, b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+  const ofNode = (n) => [n.x - n.w / 2, n.y - n.h / 2, n.x + n.w / 2, n.y + n.h / 2];
+  const ofFrame = (f) => [f.box.x, f.box.y, f.box.x + f.box.w, f.box.y + f.box.h];
+  const related = (a, b) => a === b || a.startsWith(b + ".") || b.startsWith(a + ".");
+  const found = [];
+  nodes.forEach((n, i) => nodes.slice(i + 1).forEach((m) => meet(ofNode(n), ofNode(m)) && found.push(`${n.id} on ${m.id}`)));
+  for (const f of L.frames) {
+    nodes.forEach((n) => !n.path.includes(f.name) && meet(ofFrame(f), ofNode(n)) && found.push(`${n.id} in ${f.name}`));
+    L.frames.forEach((g) => f.name < g.name && !related(f.name, g.name) && meet(ofFrame(f), ofFrame(g)) && found.push(`${f.name} on ${g.name}`));
+  }
+  return found;
+})()"""
+
+
 def panel_rows(browser, table):
     """The rows of a table of the panel, as [name, value] pairs."""
     return browser.evaluate(f"[...document.querySelectorAll('#panel #{table} tr')].map(r => [...r.cells].map(c => c.innerText))")
@@ -169,8 +188,10 @@ def test_every_example_opens_unfolds_and_folds(browser, pages, path, network):
     tops = {layer.name.split(".")[0] for layer in checked.graph.layers}
     # Blocks open level by level while about 50 nodes or fewer show.
     assert len(tops) <= len(nodes(browser)) <= max(50, len(tops))
+    assert browser.evaluate(OVERLAPS) == []
     browser.click_on("#unfold-all")
     assert len(nodes(browser)) == len(checked.graph), "every layer drawn"
+    assert browser.evaluate(OVERLAPS) == []
     assert browser.evaluate("document.querySelectorAll('.node.folded').length") == 0
     browser.click_on("#fold-all")
     assert sorted(nodes(browser)) == sorted(tops)

@@ -282,15 +282,22 @@
     align(ranks);
     straighten(edges, ranks);
 
+    // The runs of ranks each open group has members in. A group is framed once per run: one
+    // whose layers come before and after other layers (MobileNet's `features`, around its
+    // `stages`) gets a frame for each stretch, so that no frame holds a layer not its own.
+    const runs = new Map(); // open group -> [[first rank, last rank], ...]
+    for (const rank of ranks) for (const n of rank) for (const g of n.path) {
+      const list = runs.get(g) || runs.set(g, []).get(g);
+      const last = list[list.length - 1]; // ranks come in order: a run goes on, or a new one starts
+      if (last && last[1] >= n.rank - 1) last[1] = n.rank;
+      else list.push([n.rank, n.rank]);
+    }
+    const runOf = (g, r) => runs.get(g).find(([first, last]) => first <= r && r <= last);
+
     // y: each rank as tall as its tallest node, ranks apart by the gap plus a title band for each
     // frame that opens there and a padding for each that closes.
-    const span = new Map(); // open group -> [first rank, last rank]
-    for (const rank of ranks) for (const n of rank) for (const g of n.path) {
-      const s = span.get(g) || [n.rank, n.rank];
-      span.set(g, [Math.min(s[0], n.rank), Math.max(s[1], n.rank)]);
-    }
-    const opens = (n) => n.path.filter((g) => span.get(g)[0] === n.rank).length;
-    const closes = (n) => n.path.filter((g) => span.get(g)[1] === n.rank).length;
+    const opens = (n) => n.path.filter((g) => runOf(g, n.rank)[0] === n.rank).length;
+    const closes = (n) => n.path.filter((g) => runOf(g, n.rank)[1] === n.rank).length;
     let y = 20;
     const rankTop = [];
     const gapMiddle = []; // of the clear gap above each rank, where no frame's line or title is
@@ -308,20 +315,22 @@
       rank.forEach((n) => { n.y = rankTop[r] + rankHeight[r] / 2; });
     });
 
-    // Frames: the box of an open group holds its nodes, its dummies and its open groups' frames.
-    const frames = [...span.keys()]
-      .sort((a, b) => groupByName.get(b).depth - groupByName.get(a).depth)
-      .map((name) => ({ name, group: groupByName.get(name) }));
+    // Frames: the box of an open group's run holds its nodes, its dummies and its open groups'
+    // frames there.
+    const frames = [...runs]
+      .flatMap(([name, list]) => list.map((run, part) => ({ name, group: groupByName.get(name), run, part })))
+      .sort((a, b) => b.group.depth - a.group.depth);
+    const within = (r, run) => run[0] <= r && r <= run[1];
     for (const f of frames) {
       let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
       for (const rank of ranks) for (const n of rank) {
-        if (n.path[n.path.length - 1] !== f.name) continue;
+        if (n.path[n.path.length - 1] !== f.name || !within(n.rank, f.run)) continue;
         x0 = Math.min(x0, n.x - n.w / 2); x1 = Math.max(x1, n.x + n.w / 2);
         y0 = Math.min(y0, n.dummy ? rankTop[n.rank] : n.y - n.h / 2); y1 = Math.max(y1, n.dummy ? rankTop[n.rank] + rankHeight[n.rank] : n.y + n.h / 2);
       }
       for (const inner of frames) {
         const parents = framesOf.get(inner.name);
-        if (!inner.box || parents[parents.length - 1] !== f.name) continue;
+        if (!inner.box || parents[parents.length - 1] !== f.name || !within(inner.run[0], f.run)) continue;
         x0 = Math.min(x0, inner.box.x); x1 = Math.max(x1, inner.box.x + inner.box.w);
         y0 = Math.min(y0, inner.box.y); y1 = Math.max(y1, inner.box.y + inner.box.h);
       }
@@ -359,7 +368,7 @@
     const width = Math.max(0, ...boxes.map((b) => b[2])) + 40;
     const height = Math.max(0, ...boxes.map((b) => b[3])) + 30;
     // Drawn outer frames first, each level in the order of the network.
-    const drawn = frames.filter((f) => f.box).sort((a, b) => a.group.depth - b.group.depth || a.group.index - b.group.index);
+    const drawn = frames.filter((f) => f.box).sort((a, b) => a.group.depth - b.group.depth || a.group.index - b.group.index || a.part - b.part);
     return { nodes, edges, frames: drawn, width, height };
   }
 
@@ -551,7 +560,7 @@
   // A frame's title, at its top left, or its top right where an edge would cross it there.
   function titleMarkup(f, edges) {
     const b = f.box;
-    const text = `${f.name}  ·  ${f.group.kind}`;
+    const text = `${f.name}${f.part ? " (continued)" : ""}  ·  ${f.group.kind}`;
     const w = textWidth(text, 11, false) + 8;
     const band = [b.y, b.y + TITLE_BAND];
     const crossing = [];
