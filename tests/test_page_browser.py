@@ -216,3 +216,12 @@ def test_a_broken_file_shows_its_diagnostics_on_their_layers(browser, pages):
     browser.click_on('#problems li[data-index="8"]')
     assert browser.evaluate("document.querySelector('#panel h2').innerText") == "big"
     assert browser.errors == []
+
+
+@pytest.mark.parametrize("name", ["E304_empty_network.dlg", "E233_size_of_an_input_fed_nothing.dlg", "E301_cycle.dlg"])
+def test_odd_networks_draw_without_an_error(browser, pages, name):
+    # No layer at all; a layer connected to nothing inside a block's frame; a cycle.
+    browser.open(pages(DIAGNOSTICS / name))
+    assert browser.errors == []
+    assert browser.evaluate(OVERLAPS) == []
+    assert browser.evaluate("document.querySelectorAll('#problems li').length") >= 1

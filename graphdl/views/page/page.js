@@ -321,7 +321,11 @@
       .flatMap(([name, list]) => list.map((run, part) => ({ name, group: groupByName.get(name), run, part })))
       .sort((a, b) => b.group.depth - a.group.depth);
     const within = (r, run) => run[0] <= r && r <= run[1];
-    for (const f of frames) {
+    const boxFrames = () => {
+      frames.forEach((f) => { f.box = null; });
+      frames.forEach(boxFrame);
+    };
+    const boxFrame = (f) => {
       let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
       for (const rank of ranks) for (const n of rank) {
         if (n.path[n.path.length - 1] !== f.name || !within(n.rank, f.run)) continue;
@@ -334,9 +338,17 @@
         x0 = Math.min(x0, inner.box.x); x1 = Math.max(x1, inner.box.x + inner.box.w);
         y0 = Math.min(y0, inner.box.y); y1 = Math.max(y1, inner.box.y + inner.box.h);
       }
-      if (x0 === Infinity) continue;
+      if (x0 === Infinity) return;
       f.box = { x: x0 - FRAME_PAD + 2, y: y0 - TITLE_BAND + 2, w: x1 - x0 + 2 * FRAME_PAD - 4, h: y1 - y0 + TITLE_BAND + FRAME_PAD - 4 };
+    };
+    // A frame holds nothing but its own. Members of a group sit side by side in each rank, but a
+    // frame spans several ranks, and in one of them a layer outside may stand where the group is
+    // wide in another: it moves out sideways, with what is beyond it in its rank, until none is in.
+    for (let pass = 0; pass < 8; pass++) {
+      boxFrames();
+      if (!pushOut(frames, ranks)) break;
     }
+    boxFrames();
 
     // Edge paths: from the bottom of one node to the top of the next; the edges into one node
     // spread along its top edge, in the order of where they come from.
@@ -362,14 +374,37 @@
       e.labelY = gapMiddle[e.from.rank + 1];
     }
 
-    const all = [...nodes.values()];
-    const boxes = all.map((n) => [n.x - n.w / 2, n.y - n.h / 2, n.x + n.w / 2, n.y + n.h / 2]);
-    frames.filter((f) => f.box).forEach((f) => boxes.push([f.box.x, f.box.y, f.box.x + f.box.w, f.box.y + f.box.h]));
-    const width = Math.max(0, ...boxes.map((b) => b[2])) + 40;
-    const height = Math.max(0, ...boxes.map((b) => b[3])) + 30;
     // Drawn outer frames first, each level in the order of the network.
     const drawn = frames.filter((f) => f.box).sort((a, b) => a.group.depth - b.group.depth || a.group.index - b.group.index || a.part - b.part);
-    return { nodes, edges, frames: drawn, width, height };
+    // The extent of the drawing, with a margin: `left` is the x drawn at the view's left edge.
+    const boxes = [...nodes.values()].map((n) => [n.x - n.w / 2, n.y + n.h / 2, n.x + n.w / 2]);
+    drawn.forEach((f) => boxes.push([f.box.x, f.box.y + f.box.h, f.box.x + f.box.w]));
+    const left = boxes.length ? Math.min(...boxes.map((b) => b[0])) - 20 : 0;
+    const width = Math.max(200, ...boxes.map((b) => b[2] + 20 - left));
+    const height = Math.max(60, ...boxes.map((b) => b[1] + 30));
+    return { nodes, edges, frames: drawn, left, width, height };
+  }
+
+  // Move the items of a rank beside a frame's members out of its box (see the layout); whether
+  // any moved.
+  function pushOut(frames, ranks) {
+    let moved = false;
+    for (const f of frames) {
+      if (!f.box) continue;
+      for (let r = f.run[0]; r <= f.run[1]; r++) {
+        const rank = ranks[r];
+        const inside = rank.map((n, i) => (n.path.includes(f.name) ? i : -1)).filter((i) => i >= 0);
+        if (!inside.length) continue;
+        const first = inside[0], last = inside[inside.length - 1];
+        const left = rank[first - 1], right = rank[last + 1];
+        const overLeft = left ? left.x + left.w / 2 + DUMMY_GAP - f.box.x : 0;
+        const overRight = right ? f.box.x + f.box.w + DUMMY_GAP - (right.x - right.w / 2) : 0;
+        if (overLeft > 0.5) rank.slice(0, first).forEach((n) => { n.x -= overLeft; });
+        if (overRight > 0.5) rank.slice(last + 1).forEach((n) => { n.x += overRight; });
+        moved = moved || overLeft > 0.5 || overRight > 0.5;
+      }
+    }
+    return moved;
   }
 
   // A chain (a layer whose only input comes from a layer it is the only consumer of, or the one
@@ -475,8 +510,6 @@
 
   function draw() {
     const L = (state.layout = layout());
-    // Shift everything so that the leftmost box starts at the margin.
-    const left = Math.min(...[...L.nodes.values()].map((n) => n.x - n.w / 2), ...L.frames.map((f) => f.box.x)) - 20;
     const parts = [
       '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto-start-reverse">',
       '<path d="M0,1 L9,5 L0,9 z" fill="#4b5563"/></marker></defs>',
@@ -489,12 +522,11 @@
     }
     for (const e of L.edges) parts.push(edgeMarkup(e));
     for (const n of L.nodes.values()) parts.push(nodeMarkup(n));
+    if (!L.nodes.size) parts.push('<text x="20" y="40" fill="#6b7280">This network has no layers.</text>');
     // Titles last, over the edges that enter their frames, each where no edge passes if it can.
     for (const f of L.frames) parts.push(titleMarkup(f, L.edges));
     parts.push("</g>");
     svg.innerHTML = parts.join("");
-    L.left = left;
-    L.width -= left;
     markSearch();
     markSelection();
     applyView();
