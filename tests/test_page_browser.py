@@ -122,6 +122,7 @@ def test_a_click_unfolds_a_block_and_a_click_on_its_title_folds_it(resnet50):
     assert len(inside) == 11 and "layer1.0.downsample" in inside and "layer1.0.conv1" in inside
     assert nodes(resnet50, "layer1.0") == inside, "the folded node is gone"
     assert resnet50.evaluate("document.querySelector('#panel h2').innerText") == "layer1.0"
+    assert resnet50.evaluate("[...document.querySelectorAll('.frame.selected')].map(f => f.dataset.name)") == ["layer1.0"]
     rows = dict(panel_rows(resnet50, "group"))
     assert rows["layers"] == "12" and rows["learnables"] == "75,008"
     assert (rows["in"], rows["out"]) == ("56x56x64 maxpool", "56x56x256 layer1.0.relu3")

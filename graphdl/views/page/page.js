@@ -767,8 +767,12 @@
 
   function markSelection() {
     const chosen = state.selected && drawnAsSelected();
-    svg.querySelectorAll(".node.selected").forEach((n) => n.classList.remove("selected"));
+    svg.querySelectorAll(".node.selected, .frame.selected").forEach((n) => n.classList.remove("selected"));
     svg.querySelectorAll(".edge.highlight").forEach((e) => e.classList.remove("highlight"));
+    if (state.selected && state.selected.type === "group" && state.open.has(state.selected.name)) {
+      // An open block selected: its frame, in every stretch.
+      svg.querySelectorAll(`.frame[data-name="${cssEscape(state.selected.name)}"]`).forEach((f) => f.classList.add("selected"));
+    }
     if (!chosen) return;
     const element = svg.querySelector(`.node[data-name="${cssEscape(chosen)}"]`);
     if (element) element.classList.add("selected");
