@@ -16,14 +16,13 @@ from collections.abc import Mapping, Sequence
 from importlib.resources import files
 
 from graphdl.analysis import Analysis, analyze
-from graphdl.catalog import CATEGORIES, Category
+from graphdl.catalog import CATEGORIES
 from graphdl.diagnostics import Diagnostic, GraphdlError
 from graphdl.graph import Layer, LayerGraph
 from graphdl.source import Source
 from graphdl.syntax import format_value
 from graphdl.views._groups import Group, groups
-
-_ERROR = Category("error", "#fee2e2", "#dc2626")  # a layer with an error, whatever its kind
+from graphdl.views._layers import ERROR, layers_concerned, layers_with_errors, says_more
 
 
 def page(graph: LayerGraph, analysis: Analysis | None = None, diagnostics: Sequence[Diagnostic] | None = None) -> str:
@@ -46,9 +45,8 @@ def page(graph: LayerGraph, analysis: Analysis | None = None, diagnostics: Seque
 def page_data(graph: LayerGraph, analysis: Analysis, diagnostics: Sequence[Diagnostic]) -> dict:
     """What the page shows, as plain data: the layers (in declaration order, the order the layout
     starts from), the connections, the groups with their totals, and the diagnostics."""
-    concerned = [_layers_concerned(graph, d) for d in diagnostics]
-    broken = {layer.name for layer in graph.layers if not layer.valid}
-    broken.update(name for d, names in zip(diagnostics, concerned) if d.is_error for name in names)
+    concerned = [layers_concerned(graph, d) for d in diagnostics]
+    broken = layers_with_errors(graph, diagnostics)
     outputs = set(graph.output_names)
     tree = groups(graph, analysis)
     path = graph.span.path if graph.span else next((layer.span.path for layer in graph.layers if layer.span), "")
@@ -94,7 +92,7 @@ def page_data(graph: LayerGraph, analysis: Analysis, diagnostics: Sequence[Diagn
 def _layer(layer: Layer, analysis: Analysis, broken: set[str], outputs: set[str], sources: Mapping[str, Source]) -> dict:
     info = analysis.layers.get(layer.name)
     kind = layer.catalog_kind if layer.valid else None
-    colours = CATEGORIES[kind.category] if kind else _ERROR
+    colours = CATEGORIES[kind.category] if kind else ERROR
     if kind:
         arguments = {name: _value(value) for name, value in layer.args.items()}
         description = kind.describe(layer.args)
@@ -110,7 +108,7 @@ def _layer(layer: Layer, analysis: Analysis, broken: set[str], outputs: set[str]
         "fill": colours.fill,
         "border": colours.border,
         # The description only where it says more than the kind's name ("ReLU" does not).
-        "description": description if description.lower().replace(" ", "") != layer.kind.lower() else "",
+        "description": description if says_more(description, layer.kind) else "",
         "arguments": arguments,
         # The declaration's text: of a layer whose kind or arguments are wrong, what it says.
         "written": source.text[layer.span.start : layer.span.end] if source else None,
@@ -156,34 +154,6 @@ def _group(group: Group, graph: LayerGraph, analysis: Analysis) -> dict:
         "inputs": [{"layer": layer, "port": port, "size": size} for (layer, port), size in inputs.items()],
         "outputs": [{"layer": layer, "port": port, "size": size} for (layer, port), size in outputs.items()],
     }
-
-
-def _layers_concerned(graph: LayerGraph, diagnostic: Diagnostic) -> list[str]:
-    """The layers a diagnostic is about: those whose declaration holds its span (as the pictures
-    find them), else the two ends of the connection it points at (`add -> fc1` closing a cycle),
-    else the layer its span names (`add/in3`, a port `add` lacks).
-
-    A layer written inside a block is declared once for all of the block's instances; a
-    diagnostic about one instance names that instance among its labels ("in `layer1.0`"), and
-    then only that instance's layers are concerned."""
-    span = diagnostic.span
-    if span is None:
-        return []
-    declared = [
-        layer
-        for layer in graph.layers
-        if any(s is not None and s.path == span.path and s.start <= span.start < s.end for s in (layer.span, layer.name_span))
-    ]
-    if declared:
-        labelled = {label.span for label in diagnostic.labels}
-        narrowed = [layer for layer in declared if layer.instances and all(instance.span in labelled for instance in layer.instances)]
-        return [layer.name for layer in narrowed or declared]
-    ends = [name for c in graph.connections if c.span == span for name in (c.source, c.destination)]
-    if ends:
-        return list(dict.fromkeys(ends))
-    source = graph.sources.get(span.path)
-    named = source.text[span.start : span.end].split("/")[0].strip() if source else ""
-    return [named] if named in graph else []
 
 
 def _value(value: object) -> str:

@@ -24,13 +24,13 @@ from graphdl.catalog import CATEGORIES, Category
 from graphdl.diagnostics import Diagnostic, error, suggest
 from graphdl.graph import LayerGraph
 from graphdl.views._groups import Folding, Group, drawn_as, groups
+from graphdl.views._layers import ERROR, layers_with_errors, says_more
 from graphdl.views._page import page
 from graphdl.views._summary import _si
 
 FORMATS = ("dot", "svg", "png", "pdf", "html")
 RANKDIRS = ("TB", "LR")
 
-_ERROR = Category("error", "#fee2e2", "#dc2626")  # a layer with an error, whatever its kind
 _BLOCK = Category("block", "#f8fafc", "#475569")  # a folded block, whatever its layers
 _MUTED = "#6b7280"  # port names, the output marks, the titles of blocks
 
@@ -84,7 +84,7 @@ class _Drawing:
         if unknown:
             blocks = suggest(unknown[0], self.tree) or (f"its blocks are {', '.join(list(self.tree)[:8])}" if self.tree else "it has no blocks")
             raise error("E016", f"cannot unfold `{unknown[0]}`: the network has no block of that name", help=blocks)
-        self.broken = _layers_with_errors(graph, analysis.diagnostics)
+        self.broken = layers_with_errors(graph, analysis.diagnostics)
         self.node_of = drawn_as(graph, self.tree, Folding(picture.depth, picture.expand))
         self.runs = _runs(graph, analysis, self.tree, self.node_of) if picture.rollup else {}
         self.node_of = {layer: self.runs.get(node, (node,))[0] for layer, node in self.node_of.items()}
@@ -132,12 +132,12 @@ class _Drawing:
         cell per port where it has several, on the side its arrows come in or go out, so that port
         names sit beside the arrows, never on them."""
         kind = layer.catalog_kind if layer.valid else None
-        colours = _ERROR if layer.name in self.broken or kind is None else CATEGORIES[kind.category]
+        colours = ERROR if layer.name in self.broken or kind is None else CATEGORIES[kind.category]
         self.categories[colours.name] = colours
         lines = []
         if not self.picture.compact:
             detail = kind.describe(layer.args) if kind else ""
-            lines = [layer.kind or "?"] + ([detail] if _adds_to(detail, layer.kind) else [])
+            lines = [layer.kind or "?"] + ([detail] if says_more(detail, layer.kind) else [])
         dashed = False
         # Every layer of a shared block instance names its owner; only those with weights share any.
         if layer.shares and self._has_weights(layer.name):
@@ -171,7 +171,7 @@ class _Drawing:
         members = [self.tree[part] for part in run]
         name = _within(group.name, prefix) + (f" .. {_within(run[-1], prefix)}" if len(run) > 1 else "")
         kind = group.kind if len(run) == 1 else f"{len(run)} x {group.kind}"
-        colours = _ERROR if any(layer in self.broken for member in members for layer in member.layers) else _BLOCK
+        colours = ERROR if any(layer in self.broken for member in members for layer in member.layers) else _BLOCK
         self.categories[colours.name] = colours
         learnables, flops = sum(m.learnables for m in members), sum(m.flops for m in members)
         lines = [kind, f"{_si(learnables)} learnables, {_si(flops)} FLOPs"]
@@ -396,24 +396,6 @@ def _svg_to_pdf(svg: bytes, path: Path) -> None:
     logging.getLogger("svglib").setLevel(logging.ERROR)
     drawing = svg2rlg(io.BytesIO(svg))
     renderPDF.drawToFile(drawing, str(path))
-
-
-def _layers_with_errors(graph: LayerGraph, diagnostics: tuple[Diagnostic, ...]) -> set[str]:
-    """Invalid layers, and those whose declaration holds the span of an error."""
-    broken = {layer.name for layer in graph.layers if not layer.valid}
-    for d in diagnostics:
-        if d.is_error and d.span:
-            broken |= {
-                layer.name
-                for layer in graph.layers
-                if any(s and s.path == d.span.path and s.start <= d.span.start < s.end for s in (layer.span, layer.name_span))
-            }
-    return broken
-
-
-def _adds_to(detail: str, kind: str) -> bool:
-    """Whether a layer's description says more than its kind's name ("ReLU" does not)."""
-    return bool(detail) and detail.lower().replace(" ", "") != kind.lower()
 
 
 def _id(name: str) -> str:

@@ -1,0 +1,55 @@
+"""What the pictures and the page say about a layer beyond its kind: whether it is at fault (the
+layers a diagnostic is about, and the colours they are drawn in), and whether its description is
+worth writing under its kind's name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from graphdl.catalog import Category
+from graphdl.diagnostics import Diagnostic
+from graphdl.graph import LayerGraph
+
+ERROR = Category("error", "#fee2e2", "#dc2626")  # a layer with an error, whatever its kind
+
+
+def layers_with_errors(graph: LayerGraph, diagnostics: Iterable[Diagnostic]) -> set[str]:
+    """Invalid layers, and those the errors are about."""
+    broken = {layer.name for layer in graph.layers if not layer.valid}
+    for d in diagnostics:
+        if d.is_error:
+            broken.update(layers_concerned(graph, d))
+    return broken
+
+
+def layers_concerned(graph: LayerGraph, diagnostic: Diagnostic) -> list[str]:
+    """The layers a diagnostic is about: those whose declaration holds its span (as the pictures
+    find them), else the two ends of the connection it points at (`add -> fc1` closing a cycle),
+    else the layer its span names (`add/in3`, a port `add` lacks).
+
+    A layer written inside a block is declared once for all of the block's instances; a
+    diagnostic about one instance names that instance among its labels ("in `layer1.0`"), and
+    then only that instance's layers are concerned."""
+    span = diagnostic.span
+    if span is None:
+        return []
+    declared = [
+        layer
+        for layer in graph.layers
+        if any(s is not None and s.path == span.path and s.start <= span.start < s.end for s in (layer.span, layer.name_span))
+    ]
+    if declared:
+        labelled = {label.span for label in diagnostic.labels}
+        narrowed = [layer for layer in declared if layer.instances and all(instance.span in labelled for instance in layer.instances)]
+        return [layer.name for layer in narrowed or declared]
+    ends = [name for c in graph.connections if c.span == span for name in (c.source, c.destination)]
+    if ends:
+        return list(dict.fromkeys(ends))
+    source = graph.sources.get(span.path)
+    named = source.text[span.start : span.end].split("/")[0].strip() if source else ""
+    return [named] if named in graph else []
+
+
+def says_more(description: str, kind: str) -> bool:
+    """Whether a layer's description says more than its kind's name ("ReLU" does not)."""
+    return bool(description) and description.lower().replace(" ", "") != kind.lower()
