@@ -143,3 +143,19 @@ def test_the_page_needs_no_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_depth_and_expand_choose_what_the_page_opens_with(tmp_path):
+    checked = check(EXAMPLES / "resnet50.dlg")
+    assert "open" not in embedded(page(checked.graph, checked.analysis))  # the page decides
+    assert embedded(page(checked.graph, checked.analysis, depth=1))["open"] == []
+    assert embedded(page(checked.graph, checked.analysis, depth=2))["open"] == ["layer1", "layer2", "layer3", "layer4"]
+    assert embedded(page(checked.graph, checked.analysis, depth=1, expand=["layer3.2"]))["open"] == ["layer3", "layer3.2"]
+    # The command passes its options on, and refuses a block the network lacks, as for a picture.
+    from graphdl.cli import main
+
+    assert main(["render", str(EXAMPLES / "resnet50.dlg"), "-o", str(tmp_path / "r.html"), "--depth", "1", "--expand", "layer2"]) == 0
+    assert embedded((tmp_path / "r.html").read_text())["open"] == ["layer2"]
+    with pytest.raises(graphdl.GraphdlError, match="cannot unfold `layer7`") as caught:
+        graphdl.render(checked.graph, tmp_path / "x.html", expand=["layer7"])
+    assert caught.value.code == "E016" and not (tmp_path / "x.html").exists()

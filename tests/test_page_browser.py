@@ -226,3 +226,15 @@ def test_odd_networks_draw_without_an_error(browser, pages, name):
     assert browser.errors == []
     assert browser.evaluate(OVERLAPS) == []
     assert browser.evaluate("document.querySelectorAll('#problems li').length") >= 1
+
+
+def test_depth_and_expand_choose_the_blocks_it_opens_with(browser, tmp_path):
+    # `graphdl render resnet50.dlg -o r.html --depth 1 --expand layer3`: the stages folded but the
+    # third, whose six blocks show folded, each its own node (the page rolls nothing up).
+    checked = check(EXAMPLES / "resnet50.dlg")
+    path = graphdl.render(checked.graph, tmp_path / "r.html", checked.analysis, depth=1, expand=["layer3"])
+    browser.open(path)
+    assert browser.errors == []
+    shown = nodes(browser)
+    assert {"layer1", "layer2", "layer4", "conv1", "fc"} <= set(shown)
+    assert [name for name in shown if name.startswith("layer3")] == [f"layer3.{i}" for i in range(6)]

@@ -9,9 +9,11 @@ list a repeat makes (`layer1`, three of them), or layers that merely share a pre
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphdl.analysis import Analysis
+from graphdl.diagnostics import error, suggest
 from graphdl.graph import LayerGraph
 
 
@@ -83,6 +85,18 @@ class Folding:
         if self.depth is None or group.depth < self.depth:
             return True
         return any(name == group.name or name.startswith(group.name + ".") for name in self.expand)
+
+
+def folding(tree: dict[str, Group], depth: int | None = None, expand: Iterable[str] = ()) -> Folding:
+    """The folding `depth` and `expand` ask for, of the groups in `tree`: an error (E016) for a
+    depth below 1, or a name to expand that is no group's."""
+    if depth is not None and depth < 1:
+        raise error("E016", f"cannot draw to depth {depth}", help="a depth counts levels of blocks from 1, the network's top level")
+    unknown = sorted(set(expand) - set(tree))
+    if unknown:
+        blocks = suggest(unknown[0], tree) or (f"its blocks are {', '.join(list(tree)[:8])}" if tree else "it has no blocks")
+        raise error("E016", f"cannot unfold `{unknown[0]}`: the network has no block of that name", help=blocks)
+    return Folding(depth, frozenset(expand))
 
 
 def drawn_as(graph: LayerGraph, tree: dict[str, Group], folding: Folding) -> dict[str, str]:

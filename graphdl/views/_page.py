@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.resources import files
 
 from graphdl.analysis import Analysis, analyze
@@ -21,16 +21,29 @@ from graphdl.diagnostics import Diagnostic, GraphdlError
 from graphdl.graph import Layer, LayerGraph
 from graphdl.source import Source
 from graphdl.syntax import format_value
-from graphdl.views._groups import Group, groups
+from graphdl.views._groups import Group, folding, groups
 from graphdl.views._layers import ERROR, layers_concerned, layers_with_errors, says_more
 
 
-def page(graph: LayerGraph, analysis: Analysis | None = None, diagnostics: Sequence[Diagnostic] | None = None) -> str:
+def page(
+    graph: LayerGraph,
+    analysis: Analysis | None = None,
+    diagnostics: Sequence[Diagnostic] | None = None,
+    *,
+    depth: int | None = None,
+    expand: Iterable[str] = (),
+) -> str:
     """The whole HTML text of the interactive page of `graph`. `diagnostics` default to the
-    analysis's; a caller that checked a file passes all of its own (elaboration's included)."""
+    analysis's; a caller that checked a file passes all of its own (elaboration's included).
+    `depth` and `expand` choose the blocks the page opens folded, as they do for a picture; by
+    default it unfolds them level by level while the picture stays readable."""
     analysis = analysis or analyze(graph)
     diagnostics = tuple(analysis.diagnostics if diagnostics is None else diagnostics)
     data = page_data(graph, analysis, diagnostics)
+    if depth is not None or expand:
+        tree = groups(graph, analysis)
+        opening = folding(tree, depth, expand)
+        data["open"] = [name for name, group in tree.items() if opening.is_open(group)]
     assets = files("graphdl.views").joinpath("page")
     template = assets.joinpath("page.html").read_text(encoding="utf-8")
     # str.replace, not str.format: the style sheet and the script are full of braces.

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from graphdl.analysis import Analysis, analyze
 from graphdl.catalog import CATEGORIES, Category
-from graphdl.diagnostics import Diagnostic, error, suggest
+from graphdl.diagnostics import Diagnostic, error
 from graphdl.graph import LayerGraph
-from graphdl.views._groups import Folding, Group, drawn_as, groups
+from graphdl.views._groups import Group, drawn_as, folding, groups
 from graphdl.views._layers import ERROR, layers_with_errors, says_more
 from graphdl.views._page import page
 from graphdl.views._summary import _si
@@ -58,8 +58,6 @@ class Picture:
     font: str = _FONT
 
     def __post_init__(self):
-        if self.depth is not None and self.depth < 1:
-            raise error("E016", f"cannot draw to depth {self.depth}", help="a depth counts levels of blocks from 1, the network's top level")
         if self.rankdir not in RANKDIRS:
             raise error("E016", f"unknown layout direction `{self.rankdir}`", help=f"use one of {', '.join(RANKDIRS)}")
         object.__setattr__(self, "expand", frozenset(self.expand))
@@ -80,12 +78,9 @@ class _Drawing:
     def __init__(self, graph: LayerGraph, analysis: Analysis, picture: Picture):
         self.graph, self.analysis, self.picture = graph, analysis, picture
         self.tree = groups(graph, analysis)
-        unknown = sorted(picture.expand - set(self.tree))
-        if unknown:
-            blocks = suggest(unknown[0], self.tree) or (f"its blocks are {', '.join(list(self.tree)[:8])}" if self.tree else "it has no blocks")
-            raise error("E016", f"cannot unfold `{unknown[0]}`: the network has no block of that name", help=blocks)
+        unfolded = folding(self.tree, picture.depth, picture.expand)
         self.broken = layers_with_errors(graph, analysis.diagnostics)
-        self.node_of = drawn_as(graph, self.tree, Folding(picture.depth, picture.expand))
+        self.node_of = drawn_as(graph, self.tree, unfolded)
         self.runs = _runs(graph, analysis, self.tree, self.node_of) if picture.rollup else {}
         self.node_of = {layer: self.runs.get(node, (node,))[0] for layer, node in self.node_of.items()}
         self.categories: dict[str, Category] = {}  # those drawn, for the legend
@@ -323,7 +318,8 @@ def render(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "html":  # the page lays the network out itself, folding as the reader clicks
-            path.write_text(page(graph, analysis, diagnostics), encoding="utf-8")
+            shown = Picture(**picture)
+            path.write_text(page(graph, analysis, diagnostics, depth=shown.depth, expand=shown.expand), encoding="utf-8")
             return path
         if fmt == "dot":
             path.write_text(dot, encoding="utf-8")

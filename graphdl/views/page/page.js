@@ -1040,7 +1040,7 @@
   // ---- start ----------------------------------------------------------------------------------
 
   document.getElementById("title").innerHTML = `${esc(NET.name)}<span class="path">${esc(NET.path)}</span>`;
-  state.open = initialOpen();
+  state.open = NET.open ? new Set(NET.open) : initialOpen(); // `--depth` and `--expand` choose, if given
   draw();
   fit();
   showPanel();
