@@ -275,6 +275,9 @@ def test_watch_redraws_when_the_file_or_an_import_changes(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "graphdl", "render", str(net), "-o", str(output), "--watch", "--color", "never"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # Ctrl-C as a terminal delivers it, whatever the test's process did with it (a child inherits
+        # an ignored SIGINT, and one worker of a full run was seen to have one).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)
@@ -303,9 +306,12 @@ def test_watch_redraws_when_the_file_or_an_import_changes(tmp_path):
         assert "fullyConnected<br/>6 fully connected outputs" in output.read_text()
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C ends the watch
-        assert process.wait(timeout=30) == 0
-        reader.join(timeout=30)
-        process.stdout.close()
+        try:
+            assert process.wait(timeout=30) == 0
+        finally:
+            process.kill()  # if it is still there, not to outlive the test
+            reader.join(timeout=30)
+            process.stdout.close()
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NETWORKS)
