@@ -3,6 +3,7 @@ and the network as a standalone PyTorch module, each checked against the compile
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -20,6 +21,20 @@ from graphdl.interop import example_inputs, export_onnx, export_torchscript, to_
 
 # One network per catalog kind: every kind exports, each within the suite's time.
 FIRST_CASES = {kind: texts[0] for kind, texts in all_cases().items()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def onnx_functions_built_once():
+    """torch.onnx.export builds its table of ONNX functions afresh on every call: 0.8 s here, most
+    of an export's time, for a table that depends only on the opset. This module's hundred exports
+    share one per opset, so that they fit in the suite's time; each export is otherwise torch's own,
+    and each is still checked against the network by onnxruntime."""
+    from torch.onnx._internal.exporter import _registration
+
+    build = _registration.ONNXRegistry.from_torchlib
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_registration.ONNXRegistry, "from_torchlib", staticmethod(functools.cache(build)))
+        yield
 
 
 def compiled(name: str):
