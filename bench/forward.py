@@ -31,6 +31,7 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -163,6 +164,27 @@ def run_case(network: str, batch: int, device: str, seconds: float, quick: bool,
         return measure(compiled, reference, x, seconds, warmup, target_ns, sync)
 
 
+class _HereAndNow:
+    """`apply` as a pool's, in this process: where a smoke run's cases go."""
+
+    @staticmethod
+    def apply(function, args):
+        return function(*args)
+
+
+@contextlib.contextmanager
+def case_runner(quick: bool):
+    """What runs each case: a fresh interpreter per case, one at a time (spawn, not fork: a fork
+    would share the parent's memory layout), so that no case warms another's caches; or, for a
+    smoke run, which times nothing worth keeping, this process, sparing an interpreter's start per
+    case."""
+    if quick:
+        yield _HereAndNow()
+        return
+    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        yield pool
+
+
 def summarize(runs: list[dict]) -> dict:
     """The pooled medians and ratios of a case's processes."""
     compiled = [t for run in runs for t in run["compiled"]]
@@ -228,10 +250,8 @@ def main(argv=None) -> None:
     seconds = 0.0 if args.quick else args.seconds / processes
 
     cases = [(network, batch) for network in args.networks for batch in args.batch_sizes or NETWORKS[network][2]]
-    # Fresh interpreters, one at a time (spawn, not fork: a fork would share the parent's layout).
-    context = multiprocessing.get_context("spawn")
     results = []
-    with context.Pool(1, maxtasksperchild=1) as pool:
+    with case_runner(args.quick) as pool:
         for network, batch in cases:
             runs = [pool.apply(run_case, (network, batch, device, seconds, args.quick, args.threads)) for _ in range(processes)]
             results.append((network, batch, summarize(runs)))

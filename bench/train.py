@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import multiprocessing
 import os
 import pstats
 import statistics
@@ -60,7 +59,7 @@ import graphdl
 from graphdl.datasets import digits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forward import HandWritten, machine, seed_pair
+from forward import HandWritten, case_runner, machine, seed_pair
 
 BATCH = 128
 LEARN_RATE = 0.01
@@ -235,9 +234,8 @@ def main(argv=None) -> None:
     size = 10 * BATCH if args.quick else args.size
     processes = 1 if args.quick else args.processes
     budgets = dict(zip(args.cases, args.seconds + [args.seconds[-1]] * len(args.cases)))
-    context = multiprocessing.get_context("spawn")
     rows = []
-    with context.Pool(1, maxtasksperchild=1) as pool:
+    with case_runner(args.quick) as pool:
         for case in args.cases:
             seconds = 0.0 if args.quick else budgets[case] / processes
             runs = [pool.apply(run_case, (case, size, seconds, not args.quick, args.threads)) for _ in range(processes)]

@@ -21,7 +21,6 @@ hand-written, the median of the per-round ratios.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import torch
 import graphdl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forward import build_pair, format_time, machine, measure, summarize
+from forward import build_pair, case_runner, format_time, machine, measure, summarize
 
 SOLVERS = ("sgdm", "adam")
 
@@ -97,9 +96,8 @@ def main(argv=None) -> None:
 
     processes = 1 if args.quick else args.processes
     seconds = 0.0 if args.quick else args.seconds / processes
-    context = multiprocessing.get_context("spawn")
     results = []
-    with context.Pool(1, maxtasksperchild=1) as pool:
+    with case_runner(args.quick) as pool:
         for solver in args.solvers:
             runs = [pool.apply(run_case, (solver, args.batch_size, seconds, args.quick, args.threads)) for _ in range(processes)]
             results.append((solver, summarize(runs)))
