@@ -29,6 +29,7 @@ STAGES = (
     ("analysis",),
     ("_frontend",),
     ("views",),
+    ("editor",),  # the language server and the lexer: the front end's answers, never torch
     ("compiler",),
     ("interop",),
     ("train",),
