@@ -1,4 +1,4 @@
-"""The `graphdl` command: check, summary, render, train, compile, export, fmt, layers and explain.
+"""The `graphdl` command: check, summary, render, train, compile, export, fmt, layers, explain and lsp.
 
 Exit status: 0 when all is well (warnings allowed), 1 when the network has errors or training
 fails, 2 for a wrong command line. Diagnostics go to stderr, results to stdout. Only `train`,
@@ -170,6 +170,10 @@ def _parser() -> argparse.ArgumentParser:
     command("layers", _layers, "List the layer kinds: their arguments, defaults and ports.", needs_file=False)
     explain = command("explain", _explain, "Explain a diagnostic code (such as E201): what it means, an example of the mistake and its fix.", needs_file=False)
     explain.add_argument("code", metavar="CODE", help="a diagnostic code, such as E201 (any case)")
+    lsp = command("lsp", _lsp, "Run the language server for editors (Language Server Protocol), on standard input and output.", needs_file=False)
+    lsp.add_argument("--tcp", action="store_true", help="serve on a TCP port instead (for debugging the server)")
+    lsp.add_argument("--host", default="127.0.0.1", help="with --tcp: the address to listen on (default: 127.0.0.1)")
+    lsp.add_argument("--port", type=_count, default=2087, help="with --tcp: the port to listen on (default: 2087)")
     return parser
 
 
@@ -552,6 +556,23 @@ def _explain(args) -> int:
             print(f"  = help: {hint}", file=sys.stderr)
         return 2
     sys.stdout.write(text)
+    return 0
+
+
+def _lsp(args) -> int:
+    import logging
+
+    from graphdl import __version__
+    from graphdl.cli._explain import codes_folder
+    from graphdl.editor import server
+
+    # Standard output is the protocol's: the server's own messages go to standard error.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="graphdl lsp: %(levelname)s: %(message)s")
+    language_server = server(__version__, codes_folder().resolve())
+    if args.tcp:
+        language_server.start_tcp(args.host, args.port)
+    else:
+        language_server.start_io()
     return 0
 
 
