@@ -103,22 +103,14 @@ def register(server: LanguageServer) -> None:
     @feature(types.TEXT_DOCUMENT_PREPARE_RENAME, None)
     def prepare_rename(ls: LanguageServer, params: types.PrepareRenameParams):
         request = _Request(ls)
-        found = request.occurrence(params.text_document.uri, params.position)
-        if found is None:
-            raise _refused(_NOTHING_TO_RENAME)
-        occurrence = found[1]
-        _check_rename(occurrence.symbol)
-        return types.PrepareRenamePlaceholder(request.range(found[0].path, occurrence.span), occurrence.symbol.name)
+        symbols, occurrence = _renameable(request, params)
+        return types.PrepareRenamePlaceholder(request.range(symbols.path, occurrence.span), occurrence.symbol.name)
 
     @feature(types.TEXT_DOCUMENT_RENAME, None)
     def rename(ls: LanguageServer, params: types.RenameParams):
         request = _Request(ls)
-        found = request.occurrence(params.text_document.uri, params.position)
-        if found is None:
-            raise _refused(_NOTHING_TO_RENAME)
-        symbols, occurrence = found
+        symbols, occurrence = _renameable(request, params)
         symbol, new = occurrence.symbol, params.new_name
-        _check_rename(symbol)
         problem = _name_problem(symbol, new)
         if problem is not None:
             raise _refused(problem)
@@ -151,9 +143,6 @@ def register(server: LanguageServer) -> None:
         if text is None:
             return []
         return [types.FoldingRange(f.first, f.last, kind=_FOLD_KINDS[f.kind]) for f in FileSymbols.of(path, text, {}).regions]
-
-
-_NOTHING_TO_RENAME = "nothing to rename here: place the cursor on the name of a layer, block, parameter or constant"
 
 
 class _Request:
@@ -276,11 +265,18 @@ def _refused(message: str) -> JsonRpcException:
     return JsonRpcException(message, code=types.LSPErrorCodes.RequestFailed)
 
 
-def _check_rename(symbol: Symbol) -> None:
+def _renameable(request: _Request, params: types.TextDocumentPositionParams) -> tuple[FileSymbols, Occurrence]:
+    """The symbols of the document and the occurrence at the position, a name a rename may
+    change; refused otherwise."""
+    found = request.occurrence(params.text_document.uri, params.position)
+    if found is None:
+        raise _refused("nothing to rename here: place the cursor on the name of a layer, block, parameter or constant")
+    symbol = found[1].symbol
     if symbol.kind == "network":
         raise _refused(f"`{symbol.name}` is a network: commands and graphdl.load name it from outside the file, so rename it by hand")
     if symbol.kind not in _RENAMEABLE:
         raise _refused("an import names a file: rename the file, then the import")
+    return found
 
 
 def _name_problem(symbol: Symbol, new: str) -> str | None:
