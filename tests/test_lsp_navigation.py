@@ -41,6 +41,14 @@ network small(width = 16) {
 }
 """
 
+OTHER = """import "blocks.dlg"
+
+network other {
+    input = imageInput([8, 8, 3])
+    unit  = convbn(4)
+}
+"""
+
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
@@ -49,6 +57,7 @@ def workspace(tmp_path_factory) -> Path:
         shutil.copy(EXAMPLES / name, folder / name)
     (folder / "blocks.dlg").write_text(BLOCKS)
     (folder / "main.dlg").write_text(MAIN)
+    (folder / "other.dlg").write_text(OTHER)  # never opened: found by walking the workspace folder
     return folder
 
 
@@ -172,7 +181,8 @@ async def test_a_block_across_two_files(client: LanguageClient, workspace: Path)
     # From the block's own file (not open), its uses in the file that imports it.
     every = await references(client, blocks, position(BLOCKS, "block conv|bn"))
     uses = [("main.dlg", *_pair(p)) for p in spots(text, "|convbn(")]
-    assert len(uses) == 2 and starts(every) == [("blocks.dlg", *_pair(position(BLOCKS, "block |convbn"))), *uses]
+    assert len(uses) == 2
+    assert starts(every) == [("blocks.dlg", *_pair(position(BLOCKS, "block |convbn"))), *uses, ("other.dlg", *_pair(position(OTHER, "|convbn")))]
     # `stride=2` in main.dlg names the block's parameter.
     stride = await references(client, main, position(text, "|stride=2"))
     in_block = [("blocks.dlg", *_pair(p)) for p in (position(BLOCKS, "channels, |stride"), position(BLOCKS, "stride=|stride"))]
@@ -201,9 +211,15 @@ async def test_rename_a_block_across_files(client: LanguageClient, workspace: Pa
     main, blocks = workspace / "main.dlg", workspace / "blocks.dlg"
     text = opened(client, main)
     edit = await rename(client, main, position(text, "|convbn(width"), "unit")
-    assert sorted(Path(uri).name for uri in edit.changes) == ["blocks.dlg", "main.dlg"]
+    assert sorted(Path(uri).name for uri in edit.changes) == ["blocks.dlg", "main.dlg", "other.dlg"]
     assert apply(text, edit.changes[uri_of(main)]) == text.replace("convbn(", "unit(")
     assert apply(BLOCKS, edit.changes[uri_of(blocks)]) == BLOCKS.replace("block convbn", "block unit")
+    assert apply(OTHER, edit.changes[uri_of(workspace / "other.dlg")]) == OTHER.replace("convbn(", "unit(")
+    # Not to the name of a network of a file that imports it, nor to a layer kind's.
+    with pytest.raises(JsonRpcException, match=r"`small` is already the name of a network or block in main\.dlg"):
+        await rename(client, blocks, position(BLOCKS, "block |convbn"), "small")
+    with pytest.raises(JsonRpcException, match="is a layer kind"):
+        await rename(client, main, position(text, "|convbn(width"), "relu")
 
 
 async def test_rename_refuses(client: LanguageClient, workspace: Path):
