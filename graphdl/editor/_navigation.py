@@ -125,7 +125,7 @@ def register(server: LanguageServer) -> None:
         for path, index in indexes:
             edits = [types.TextEdit(request.range(path, o.span), new) for o in index.occurrences if _key(o.symbol) == wanted]
             if edits:
-                changes[from_fs_path(path) or path] = edits
+                changes[request.uri(path)] = edits
         return types.WorkspaceEdit(changes=changes)
 
     @feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, [])
@@ -151,29 +151,28 @@ class _Request:
 
     def __init__(self, ls: LanguageServer):
         self.ls = ls
-        self.files: dict[str, str] = {}
-        for uri, document in list(ls.workspace.text_documents.items()):
-            path = to_fs_path(uri)
-            if path is not None and path.endswith(".dlg"):
-                self.files[path] = document.source
+        documents = list(ls.workspace.text_documents.values())
+        self.texts = {d.path: d.source for d in documents}  # the open documents, then files read from the disk
+        self.uris = {d.path: d.uri for d in documents}  # an unsaved document's is no file's URI
+        self.files = {path: text for path, text in self.texts.items() if path.endswith(".dlg")}  # what imports may read
         self._lines: dict[str, Lines] = {}
 
     def document(self, uri: str) -> tuple[str, str | None]:
         """The path and the text of a document: the editor's, else the disk's (None if it
         cannot be read)."""
-        path = to_fs_path(uri) or uri
-        document = self.ls.workspace.text_documents.get(unquote(uri))  # open, whatever its name (an unsaved one too)
-        return path, document.source if document is not None else self.text(path)
+        document = self.ls.workspace.text_documents.get(unquote(uri))
+        path = document.path if document is not None else to_fs_path(uri) or uri
+        return path, self.text(path)
 
     def text(self, path: str) -> str | None:
         """The text of a file: the editor's where it is open, else the disk's (None if unreadable).
         A file is read as `check` reads it: a regular file within the size limit, never waiting."""
-        if path in self.files:
-            return self.files[path]
-        try:
-            return Source.read(path).text
-        except (OSError, UnicodeDecodeError):
-            return None
+        if path not in self.texts:
+            try:
+                self.texts[path] = Source.read(path).text
+            except (OSError, UnicodeDecodeError):
+                return None
+        return self.texts[path]
 
     def lines(self, path: str) -> Lines:
         if path not in self._lines:
@@ -183,8 +182,11 @@ class _Request:
     def range(self, path: str, span: Span) -> types.Range:
         return self.lines(path).range(span)
 
+    def uri(self, path: str) -> str:
+        return self.uris.get(path) or from_fs_path(path) or path
+
     def location(self, path: str, span: Span) -> types.Location:
-        return types.Location(from_fs_path(path) or path, self.range(path, span))
+        return types.Location(self.uri(path), self.range(path, span))
 
     def occurrence(self, uri: str, position: types.Position) -> tuple[FileSymbols, Occurrence] | None:
         """The symbols of a document and the occurrence at a position in it, or None."""
