@@ -323,3 +323,12 @@ assert complete(text, text.index("conv1 =") + 8, symbols, report)
 assert "torch" not in sys.modules, "torch imported"
 """
     subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)
+
+
+@pytest.mark.slow  # a server and several cold `graphdl check` processes
+async def test_benchmark_smoke_run():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "lsp.py"), "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["series"], ["residual"])]
+    assert [row[0] for row in rows] == ["series", "residual"]
+    assert all(0 < float(seconds) < 60 for row in rows for seconds in row[3:])
