@@ -11,6 +11,7 @@ statement being written, and the names it may take from the symbols of what did 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -90,17 +91,22 @@ def _statement_before(text: str, offset: int) -> str | None:
     return "\n".join(_uncommented(line) for line in lines)
 
 
-def _comment_at(line: str) -> int | None:
-    """Where a comment starts on a line (strings do not span lines and have no escapes)."""
+def _outside_strings(text: str):
+    """(position, character) of each character outside strings; the quotes are left out too
+    (strings do not span lines and have no escapes)."""
     quote = None
-    for column, char in enumerate(line):
+    for position, char in enumerate(text):
         if quote:
-            quote = None if char == quote else quote
+            quote = None if char in (quote, "\n") else quote
         elif char in "\"'":
             quote = char
-        elif char == "#":
-            return column
-    return None
+        else:
+            yield position, char
+
+
+def _comment_at(line: str) -> int | None:
+    """Where a comment starts on a line."""
+    return next((position for position, char in _outside_strings(line) if char == "#"), None)
 
 
 def _uncommented(text: str) -> str:
@@ -108,30 +114,15 @@ def _uncommented(text: str) -> str:
 
 
 def _depth(text: str) -> int:
-    """Brackets opened minus brackets closed, outside strings."""
-    depth, quote = 0, None
-    for char in text:
-        if quote:
-            quote = None if char in (quote, "\n") else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-    return depth
+    """Brackets opened minus brackets closed."""
+    return sum(1 if char in "([" else -1 for _, char in _outside_strings(text) if char in "()[]")
 
 
 def _open_bracket(text: str) -> tuple[str, int] | None:
     """The innermost bracket still open at the end of `text`, and where it is."""
     stack: list[tuple[str, int]] = []
-    quote = None
-    for position, char in enumerate(text):
-        if quote:
-            quote = None if char in (quote, "\n") else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "([":
+    for position, char in _outside_strings(text):
+        if char in "([":
             stack.append((char, position))
         elif char in ")]" and stack:
             stack.pop()
@@ -140,22 +131,13 @@ def _open_bracket(text: str) -> tuple[str, int] | None:
 
 def _top_level_arguments(text: str) -> list[str]:
     """The arguments written inside a call so far, split at its own commas."""
-    parts, depth, quote, current = [], 0, None, []
-    for char in text:
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    return [*parts, "".join(current)]
+    commas, depth = [], 0
+    for position, char in _outside_strings(text):
+        depth += (char in "([") - (char in ")]")
+        if char == "," and depth == 0:
+            commas.append(position)
+    bounds = [-1, *commas, len(text)]
+    return [text[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
 @dataclass(frozen=True)
