@@ -144,6 +144,18 @@ async def test_a_fix_clears_the_diagnostics(client: LanguageClient):
         assert not await published(client, uri, documents.versions[uri])
 
 
+async def test_a_burst_of_changes_is_checked_once(client: LanguageClient):
+    path = EXAMPLES / "mnist.dlg"
+    text = path.read_text()
+    async with session(client) as documents:
+        uri = documents.open(path)
+        await published(client, uri, 1)
+        for size in range(11, 16):  # keystrokes closer together than the server's pause
+            documents.change(uri, text.replace("fullyConnected(10)", f"fullyConnected({size})"))
+        await published(client, uri, documents.versions[uri])
+        assert not [p.version for p in client.published if p.uri == uri]  # none of the versions before
+
+
 async def test_columns_count_utf16_after_non_ascii(client: LanguageClient, tmp_path_factory):
     folder = tmp_path_factory.mktemp("unicode")
     astral = "\U0001d518"  # outside the Basic Multilingual Plane: two UTF-16 units
@@ -195,6 +207,26 @@ async def test_hover_on_a_layer_shows_the_summary_sizes(client: LanguageClient):
         assert f"| layer1.0.conv2 | {rows['layer1.0.relu1'][3]} | {rows['layer1.0.conv2'][3]} |" in answer.contents.value
 
 
+async def test_hover_on_a_block_a_parameter_and_a_network(client: LanguageClient):
+    path = EXAMPLES / "resnet50.dlg"
+    text = path.read_text()
+    checked = check(path)
+
+    async def hover_at(probe: str) -> str:
+        line = next(number for number, line in enumerate(text.split("\n")) if probe in line)
+        position = types.Position(line, text.split("\n")[line].index(probe) + 1)
+        return (await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), position))).contents.value
+
+    async with session(client) as documents:
+        uri = documents.open(path)
+        await published(client, uri, 1)
+        assert "block bottleneck(planes, stride = 1)" in await hover_at("bottleneck(planes")
+        assert "classes = 1000" in await hover_at("classes = 1000")
+        assert summary(checked.graph, checked.analysis).header in await hover_at("resnet50(classes")
+        instances = await hover_at("layer2  =")
+        assert "block `bottleneck`" in instances and "| layer2.3 | 28x28x512 |" in instances
+
+
 async def test_hover_on_a_kind_shows_its_signature(client: LanguageClient):
     path = EXAMPLES / "mnist.dlg"
     text = path.read_text()
@@ -221,6 +253,20 @@ async def test_inlay_hints_are_the_output_sizes(client: LanguageClient):
     shown = {lines[h.position.line].split("=")[0].strip(): h.label for h in found}
     assert shown == {row[1]: row[3] for row in summary(checked.graph, checked.analysis).rows}
     assert all(h.position.character == len(lines[h.position.line]) for h in found)  # at the end of the line
+
+
+async def test_inlay_hints_of_blocks_and_their_instances(client: LanguageClient):
+    path = EXAMPLES / "resnet50.dlg"
+    text = path.read_text()
+    lines = text.split("\n")
+    async with session(client) as documents:
+        uri = documents.open(path)
+        await published(client, uri, 1)
+        everything = types.Range(types.Position(0, 0), types.Position(len(lines), 0))
+        found = await client.text_document_inlay_hint_async(types.InlayHintParams(types.TextDocumentIdentifier(uri), everything))
+    shown = {lines[h.position.line].split("=")[0].strip(): h.label for h in found}
+    assert shown["layer1"] == "56x56x256" and shown["layer4"] == "7x7x2048"  # each instance's output, alike
+    assert shown["conv2"] == "56x56x64 | 28x28x128 | 14x14x256 ..."  # a block's layer: its instances' sizes differ
 
 
 COMPLETING = """block pair(channels, stride = 1) {
