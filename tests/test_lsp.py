@@ -51,7 +51,15 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "graphdl", "ls
 
 @pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=ROOT.as_uri()))
+    # A client that would rather count in UTF-8, as Neovim does: the server keeps to UTF-16.
+    general = types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16])
+    markdown = [types.MarkupKind.Markdown]
+    shown = types.TextDocumentClientCapabilities(
+        hover=types.HoverClientCapabilities(content_format=markdown),
+        completion=types.CompletionClientCapabilities(completion_item=types.ClientCompletionItemOptions(documentation_format=markdown)),
+    )
+    capabilities = types.ClientCapabilities(general=general, text_document=shown)
+    lsp_client.initialized_with = await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities, root_uri=ROOT.as_uri()))
     yield
     await lsp_client.shutdown_session()
 
@@ -165,6 +173,7 @@ async def test_columns_count_utf16_after_non_ascii(client: LanguageClient, tmp_p
         uri = documents.open(folder / "unicode.dlg", text)
         (found,) = await published(client, uri, documents.versions[uri])
     assert found.code == "E202"
+    assert client.initialized_with.capabilities.position_encoding == types.PositionEncodingKind.Utf16
     assert (found.range.start.line, found.range.start.character) == (3, len(prefix.encode("utf-16-le")) // 2)
     assert found.range.end.character - found.range.start.character == len("bogus")
 

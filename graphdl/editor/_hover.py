@@ -49,6 +49,8 @@ def _layer(report: Report, symbol: Symbol) -> str | None:
     start = call_after(source.text, symbol.span.end) if source is not None else None
     made = at(declarations(report), symbol.path, start) if start is not None else ()
     if not made:
+        if all(checked.graph is None for checked in report.checks) and not any(d.is_error for d in report.diagnostics):
+            return f"**{symbol.name}**: sizes are known where a network uses this block"
         return f"**{symbol.name}**: no sizes known (the network does not check this far)"
     if made[0].block is not None:
         return _instances(report, symbol.name, made)

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -99,7 +100,7 @@ def server(version: str, explanations: Path | None = None) -> LanguageServer:
         if report is None or report.text != document.source:
             return None
         text = hover(report, checker.symbols(document), Lines(report.text).offset(params.position))
-        return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text)) if text else None
+        return types.Hover(_content(ls, "text_document.hover.content_format", text)) if text else None
 
     @feature(types.TEXT_DOCUMENT_INLAY_HINT, [])
     async def inlay_hint(ls: LanguageServer, params: types.InlayHintParams) -> list[types.InlayHint]:
@@ -127,7 +128,7 @@ def server(version: str, explanations: Path | None = None) -> LanguageServer:
                     item.label,
                     kind=_COMPLETION_KINDS[item.kind],
                     detail=item.detail or None,
-                    documentation=types.MarkupContent(types.MarkupKind.Markdown, item.documentation) if item.documentation else None,
+                    documentation=_content(ls, _DOCUMENTATION_FORMAT, item.documentation) if item.documentation else None,
                     sort_text=f"{item.order:03d}{number:05d}",
                     text_edit=types.TextEdit(types.Range(lines.position(offset - item.replaces), params.position), item.label),
                 )
@@ -149,6 +150,16 @@ def server(version: str, explanations: Path | None = None) -> LanguageServer:
 
     _navigation.register(ls)
     return ls
+
+
+_DOCUMENTATION_FORMAT = "text_document.completion.completion_item.documentation_format"
+
+
+def _content(ls: LanguageServer, formats: str, text: str) -> types.MarkupContent:
+    """Markdown where the client says it shows it (`formats`: where it says so), else the same
+    text as plain text, which reads well enough."""
+    markdown = types.MarkupKind.Markdown in (get_capability(ls.client_capabilities, formats, None) or ())
+    return types.MarkupContent(types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText, text)
 
 
 def _guarded(ls: LanguageServer) -> Callable:
