@@ -165,7 +165,7 @@ async def test_a_burst_of_changes_is_checked_once(client: LanguageClient):
 
 
 async def test_columns_count_utf16_after_non_ascii(client: LanguageClient, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("unicode")
+    folder = tmp_path_factory.mktemp("a folder with spaces")  # quoted in its URI (%20), unquoted in pygls
     astral = "\U0001d518"  # outside the Basic Multilingual Plane: two UTF-16 units
     prefix = f'    fc    = fullyConnected(10 if "é{astral}" == "x" else 10, '
     text = f"# π ≈ 3.14, {astral}\nnetwork n {{\n    input = featureInput(4)\n{prefix}bogus=1)\n}}\n"

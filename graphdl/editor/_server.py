@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -245,7 +246,7 @@ class _Checker:
                 break
             await asyncio.wait({task})
         report = self.reports.get(uri)
-        if report is None and uri in self.ls.workspace.text_documents:
+        if report is None and self._open(uri) is not None:
             self.schedule(uri, 0)
             await asyncio.wait({self.tasks[uri]})
             report = self.reports.get(uri)
@@ -261,28 +262,35 @@ class _Checker:
 
     def _open_texts(self, uri: str) -> dict[str, str]:
         """The other open `.dlg` documents' texts, by path."""
-        return {d.path: d.source for other, d in list(self.ls.workspace.text_documents.items()) if other != uri and d.path.endswith(".dlg")}
+        this = self._open(uri)
+        return {d.path: d.source for d in list(self.ls.workspace.text_documents.values()) if d is not this and d.path.endswith(".dlg")}
 
     async def _check(self, uri: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        if uri not in self.ls.workspace.text_documents:
-            return
-        document = self.ls.workspace.get_text_document(uri)
-        version, text = document.version, document.source
         try:
-            report = await asyncio.get_running_loop().run_in_executor(
-                self._thread, check_document, document.path, text, version, self._open_texts(uri)
-            )
-        except Exception as e:
+            await self._check_now(uri)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # a bug must cost this check's diagnostics, never the session
             logger.exception("checking %s failed", uri)
             self.ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"graphdl: checking {uri} failed: {e!r}"))
+
+    async def _check_now(self, uri: str) -> None:
+        document = self._open(uri)
+        if document is None:
             return
-        if uri not in self.ls.workspace.text_documents or document.version != version:
+        version, text = document.version, document.source
+        report = await asyncio.get_running_loop().run_in_executor(self._thread, check_document, document.path, text, version, self._open_texts(uri))
+        if self._open(uri) is not document or document.version != version:
             return  # closed, or changed while it was checked: the newer check publishes
         self.reports[uri] = report
         grouped = by_path(report.diagnostics, report.sources, report.path, functools.partial(self._uri, uri, report.path), self.explanations)
         self._publish(uri, {self._uri(uri, report.path, path): found for path, found in grouped.items()}, version)
+
+    def _open(self, uri: str) -> TextDocument | None:
+        """The open document of a URI as the client writes it (pygls keeps them unquoted)."""
+        return self.ls.workspace.text_documents.get(unquote(uri))
 
     def _uri(self, uri: str, home: str, path: str) -> str:
         return uri if path == home else from_fs_path(path) or path
@@ -291,7 +299,7 @@ class _Checker:
         """Replace what the check of `owner` found, and publish every file whose diagnostics
         this changes: the union of what each open document's check found there."""
         before = self.published.pop(owner, {})
-        if found or owner in self.ls.workspace.text_documents:
+        if found or self._open(owner) is not None:
             self.published[owner] = {owner: [], **found}
         for uri in dict.fromkeys([owner, *before, *found]):
             union: dict[tuple, types.Diagnostic] = {}
