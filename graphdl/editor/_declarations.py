@@ -78,7 +78,7 @@ def _instance_outputs(checked) -> dict:
     for connection in graph.connections:
         add(connection.source, connection.source_port, connection.destination)
     for name in graph.output_names:
-        for port in graph.open_outputs(name) or graph[name].output_ports:
+        for port in analysis.layers[name].outputs if name in analysis.layers else ():
             add(name, port, None)
     return {instance: ", ".join(dict.fromkeys(sizes.values())) for instance, sizes in leaving.items()}
 
