@@ -74,6 +74,10 @@ def server(version: str, explanations: Path | None = None) -> LanguageServer:
     """The language server of `.dlg` files, of graphdl `version`. `explanations`: the folder of
     each diagnostic code's explanation (`<code>.md`), which the diagnostics link to (the command
     knows where they are installed)."""
+    # The whole text at each change: pygls applies an incremental change by the lines of Python's
+    # splitlines, which also breaks at \f, \v and Unicode separators that LSP does not count and a
+    # .dlg may hold (\f is blank to the grammar), so an edit after one would land on the wrong
+    # line. A 2,000-layer file is 50 KB a change: a millisecond to read.
     ls = LanguageServer("graphdl", version, text_document_sync_kind=types.TextDocumentSyncKind.Full, protocol_cls=_Protocol)
     checker = _Checker(ls, explanations)
     feature = _guarded(ls)
