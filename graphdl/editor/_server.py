@@ -291,6 +291,10 @@ class _Checker:
         self.reports[uri] = report
         grouped = by_path(report.diagnostics, report.sources, report.path, functools.partial(self._uri, uri, report.path), self.explanations)
         self._publish(uri, {self._uri(uri, report.path, path): found for path, found in grouped.items()}, version)
+        if get_capability(self.ls.client_capabilities, "workspace.inlay_hint.refresh_support", False):
+            # The sizes may have changed without an edit of this document (one it imports did):
+            # the client asks again for the hints it shows.
+            self.ls.workspace_inlay_hint_refresh(None)
 
     def _open(self, uri: str) -> TextDocument | None:
         """The open document of a URI as the client writes it (pygls keeps them unquoted)."""
