@@ -14,12 +14,9 @@ be done is refused with a message the editor shows (an LSP RequestFailed error).
 
 from __future__ import annotations
 
-import functools
 import keyword
-import logging
 import os
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -28,12 +25,11 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from graphdl.catalog import lookup
+from graphdl.editor._guard import guarded
 from graphdl.editor._positions import Lines
 from graphdl.editor._symbols import FileSymbols, Occurrence, Outline, Symbol
 from graphdl.graph import name_problem
 from graphdl.source import Source, Span
-
-logger = logging.getLogger(__name__)
 
 # How an outline entry shows in the editor. A network is what a file offers to build, compiled
 # to a class of network (Class); a block is called with arguments where it is used (Function);
@@ -61,23 +57,7 @@ _WORKSPACE_FILES = 2_000
 def register(server: LanguageServer) -> None:
     """Add definition, references, rename, document symbols and folding to `server`."""
 
-    def feature(method: str, empty, options=None) -> Callable:
-        def decorate(handler):
-            @functools.wraps(handler)
-            def guarded(ls: LanguageServer, params):
-                try:
-                    return handler(ls, params)
-                except JsonRpcException:  # a refusal, with its message for the user
-                    raise
-                except Exception as e:  # a bug here must not end the session: logged, and no answer
-                    logger.exception("%s failed", method)
-                    text = f"graphdl: {method} failed: {e!r}\n{traceback.format_exc()}"
-                    ls.window_log_message(types.LogMessageParams(types.MessageType.Error, text))
-                    return empty
-
-            return server.feature(method, options)(guarded) if options is not None else server.feature(method)(guarded)
-
-        return decorate
+    feature = guarded(server)
 
     @feature(types.TEXT_DOCUMENT_DEFINITION, None)
     def definition(ls: LanguageServer, params: types.DefinitionParams):

@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import traceback
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
@@ -37,6 +35,7 @@ from graphdl.editor import _navigation
 from graphdl.editor._checking import Report, check_document
 from graphdl.editor._completion import complete
 from graphdl.editor._diagnostics import by_path
+from graphdl.editor._guard import guarded
 from graphdl.editor._hover import hover
 from graphdl.editor._inlay import hints
 from graphdl.editor._positions import Lines
@@ -80,7 +79,7 @@ def server(version: str, explanations: Path | None = None) -> LanguageServer:
     # line. A 2,000-layer file is 50 KB a change: a millisecond to read.
     ls = LanguageServer("graphdl", version, text_document_sync_kind=types.TextDocumentSyncKind.Full, protocol_cls=_Protocol)
     checker = _Checker(ls, explanations)
-    feature = _guarded(ls)
+    feature = guarded(ls)
 
     @feature(types.TEXT_DOCUMENT_DID_OPEN, None)
     def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -165,42 +164,6 @@ def _content(ls: LanguageServer, formats: str, text: str) -> types.MarkupContent
     text as plain text, which reads well enough."""
     markdown = types.MarkupKind.Markdown in (get_capability(ls.client_capabilities, formats, None) or ())
     return types.MarkupContent(types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText, text)
-
-
-def _guarded(ls: LanguageServer) -> Callable:
-    """`@feature(method, empty)`: a handler registered on `ls` that answers `empty` where it
-    raises, the exception logged (on stderr and to the client's log)."""
-
-    def feature(method: str, empty, options=None) -> Callable:
-        def decorate(handler):
-            def failed(e: Exception):
-                logger.exception("%s failed", method)
-                ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"graphdl: {method} failed: {e!r}\n{traceback.format_exc()}"))
-                return empty
-
-            if asyncio.iscoroutinefunction(handler):
-
-                @functools.wraps(handler)
-                async def guarded(ls, params):
-                    try:
-                        return await handler(ls, params)
-                    except Exception as e:
-                        return failed(e)
-
-            else:
-
-                @functools.wraps(handler)
-                def guarded(ls, params):
-                    try:
-                        return handler(ls, params)
-                    except Exception as e:
-                        return failed(e)
-
-            return ls.feature(method, options)(guarded) if options is not None else ls.feature(method)(guarded)
-
-        return decorate
-
-    return feature
 
 
 class _Checker:
