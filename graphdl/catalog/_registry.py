@@ -17,11 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from graphdl.catalog._arguments import Float, Param
+from graphdl.catalog._arguments import REQUIRED, Float, Param, is_factor_param
 from graphdl.catalog._categories import CATEGORIES
 from graphdl.catalog._emit import Emit
 from graphdl.catalog._shape import Shape
 from graphdl.diagnostics import error, reason
+from graphdl.syntax import format_value
 
 if TYPE_CHECKING:
     from torch import nn
@@ -119,6 +120,22 @@ class LayerKind:
         hand-written forward would (`x - self.input.mean`, `torch.flatten(x, 1)`), sparing a
         module call."""
         return emit.module(*values)
+
+    def signature(self) -> str:
+        """`convolution2d(filterSize, numFilters, stride=1, ...)`, as `graphdl layers` and the
+        editor show it: the arguments in order, required ones bare, optional ones without a default
+        in brackets; the learn-rate and L2 factors, which every kind with learnables has, left out."""
+        arguments = []
+        for p in self.params:
+            if is_factor_param(p):
+                continue
+            if p.default is REQUIRED:
+                arguments.append(p.name)
+            elif p.default is None:
+                arguments.append(f"[{p.name}]")
+            else:
+                arguments.append(f"{p.name}={format_value(p.default)}")
+        return f"{self.name}({', '.join(arguments)})"
 
     def describe(self, args: Arguments) -> str:
         """One line about one layer, for summaries: "20 5x5 convolutions with stride 1x1"."""

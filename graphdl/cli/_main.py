@@ -514,22 +514,11 @@ def _check_digits_network(checked: Checked) -> None:
 
 
 def _layers(args) -> int:
-    from graphdl.catalog import REQUIRED, is_factor_param, kinds
+    from graphdl.catalog import is_factor_param, kinds
     from graphdl.syntax import format_value
 
     for kind in sorted(kinds(), key=lambda k: (k.category, k.name)):
-        arguments = []
-        for p in kind.params:
-            if is_factor_param(p):
-                continue
-            if p.default is REQUIRED:
-                text = p.name
-            elif p.default is None:
-                text = f"[{p.name}]"  # optional, with no default value
-            else:
-                text = f"{p.name}={format_value(p.default)}"
-            arguments.append(text)
-        print(f"{kind.name}({', '.join(arguments)})")
+        print(kind.signature())
         print(f"    {kind.category}: {kind.summary}")
         # The ports of an instance with the default arguments (no kind's ports depend on a
         # required argument).

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from graphdl.catalog import is_factor_param, kinds, lookup
 from graphdl.editor._checking import Report, parsed
 from graphdl.editor._declarations import call_after
-from graphdl.editor._kinds import description, signature, values
+from graphdl.editor._kinds import description, values
 from graphdl.editor._symbols import FileSymbols
 from graphdl.syntax import BlockDecl, Ports, format_expr
 
@@ -199,7 +199,7 @@ def _parameters(callee: str, context: _Context) -> list[tuple[str, str, tuple[st
 
 
 def _callees(symbols: FileSymbols, typed: int, order: int = 0) -> list[Item]:
-    items = [Item(kind.name, "kind", signature(kind), description(kind), typed, order) for kind in kinds()]
+    items = [Item(kind.name, "kind", kind.signature(), description(kind), typed, order) for kind in kinds()]
     items += [Item(name, "block", f"block {name}", "", typed, order) for name, s in symbols.visible.items() if s.kind == "block"]
     return items
 

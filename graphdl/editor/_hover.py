@@ -12,7 +12,7 @@ from __future__ import annotations
 from graphdl.catalog import is_factor_param, lookup
 from graphdl.editor._checking import Report
 from graphdl.editor._declarations import Made, at, call_after, declarations
-from graphdl.editor._kinds import description, signature
+from graphdl.editor._kinds import description
 from graphdl.editor._symbols import FileSymbols, Symbol
 from graphdl.syntax import BlockDecl, Let, NetworkDecl, Ports, format_expr, format_value
 from graphdl.views import summary
@@ -39,7 +39,7 @@ def hover(report: Report, symbols: FileSymbols, offset: int) -> str | None:
 
 
 def _kind(kind) -> str:
-    lines = [f"```dlg\n{signature(kind)}\n```", description(kind)]
+    lines = [f"```dlg\n{kind.signature()}\n```", description(kind)]
     documented = [f"- `{p.name}`: {p.doc}" for p in kind.params if p.doc and not is_factor_param(p)]
     return "\n\n".join(lines + (["\n".join(documented)] if documented else []))
 

@@ -1,24 +1,11 @@
-"""Layer kinds as the editor shows them: a signature and a description, as `graphdl layers`
-lists them, and the values an argument can take where they are few."""
+"""Layer kinds as the editor shows them: a description, as `graphdl layers` lists it (the
+signature is the kind's own, `LayerKind.signature`), and the values an argument can take where
+they are few."""
 
 from __future__ import annotations
 
-from graphdl.catalog import REQUIRED, Bool, Choice, LayerKind, Padding, Param, is_factor_param
+from graphdl.catalog import Bool, Choice, LayerKind, Padding, Param
 from graphdl.syntax import format_value
-
-
-def signature(kind: LayerKind) -> str:
-    """`convolution2d(filterSize, numFilters, stride=1, ...)`: the arguments in order, required
-    ones bare, optional ones without a default in brackets (learn-rate and L2 factors left out)."""
-    return f"{kind.name}({', '.join(_argument(p) for p in kind.params if not is_factor_param(p))})"
-
-
-def _argument(p: Param) -> str:
-    if p.default is REQUIRED:
-        return p.name
-    if p.default is None:
-        return f"[{p.name}]"
-    return f"{p.name}={format_value(p.default)}"
 
 
 def description(kind: LayerKind) -> str:
