@@ -204,12 +204,15 @@ def check_text(
     files: Mapping[str, str] | None = None,
     search_path: SearchPath = None,
     allow_outside: bool = False,
+    editing: Mapping[str, str] | None = None,
 ) -> Checked:
     """Like `check`, of text given as a string (named `path` in diagnostics, and in the folder of
-    `path`: the current one by default); the files it imports are read from `files` (path to text)
-    where given, else from the file system as `search_path` and `allow_outside` say. Never raises
-    for a mistake in the text: `Checked.diagnostics` lists them all."""
-    return check_source(Source(path, text), network, parameters, files, ImportRules.of(search_path, allow_outside))
+    `path`: the current one by default). The files it imports are read from `files` (path to
+    text: the sources a network file keeps) alone where given, else from the file system as
+    `search_path` and `allow_outside` say, with `editing`'s texts (path to text: files open in an
+    editor) in place of what is saved. Never raises for a mistake in the text:
+    `Checked.diagnostics` lists them all."""
+    return check_source(Source(path, text), network, parameters, files, ImportRules.of(search_path, allow_outside, editing))
 
 
 def load(

@@ -14,7 +14,8 @@ import errno
 import io
 import os
 import stat
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphdl.limits import LIMITS, Limits, raising
@@ -85,16 +86,25 @@ class ImportRules:
     search_path: tuple[str, ...] = ()
     allow_outside: bool = False
     limits: Limits = LIMITS
+    # The texts of files open in an editor, by path, read in place of what is saved on disk (an
+    # editor's language server checks what is being typed, imports included); found as the files are.
+    editing: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def of(cls, search_path=None, allow_outside: bool = False) -> ImportRules:
+    def of(cls, search_path=None, allow_outside: bool = False, editing: Mapping[str, str] | None = None) -> ImportRules:
         """The rules for `search_path` (folders), or the environment's GRAPHDL_PATH (folders
         joined with os.pathsep) where it is None."""
         if search_path is None:
             search_path = os.environ.get("GRAPHDL_PATH", "").split(os.pathsep)
         elif isinstance(search_path, (str, os.PathLike)):  # one folder, not a string's characters
             search_path = [search_path]
-        return cls(tuple(os.fsdecode(folder) for folder in search_path if os.fspath(folder)), bool(allow_outside))
+        texts = {os.path.normpath(path): text for path, text in (editing or {}).items()}
+        return cls(tuple(os.fsdecode(folder) for folder in search_path if os.fspath(folder)), bool(allow_outside), editing=texts)
+
+    def read(self, path: str) -> Source:
+        """The file at `path`: the editor's text of it where it is open, else what is on disk."""
+        text = self.editing.get(os.path.normpath(path))
+        return Source(path, text) if text is not None else Source.read(path, self.limits.file_bytes)
 
     def locate(self, importing: str, written: str, top: str) -> tuple[str, tuple[str, ...]]:
         """The path that `import "written"` in the file `importing` reads (while checking the file

@@ -218,6 +218,21 @@ def test_the_search_path_finds_imports_after_the_importing_files_folder(project,
     assert only(graphdl.check(main), "E201").message.startswith("unknown layer kind or block `unit`")
 
 
+def test_an_editors_unsaved_texts_are_read_in_place_of_the_files_under_the_same_rules(project):
+    # What a language server checks: the open files' texts, found where the files are.
+    main = project / "project" / "main.dlg"
+    text = f'import "blocks.dlg"\n{USES_UNIT}'
+    library = str(project / "lib" / "blocks.dlg")
+    assert graphdl.check_text(text, path=str(main), search_path=[project / "lib"]).diagnostics == ()
+    edited = {library: BLOCK.replace("unit", "renamed")}
+    checked = graphdl.check_text(text, path=str(main), search_path=[project / "lib"], editing=edited)
+    assert only(checked, "E201").message.startswith("unknown layer kind or block `unit`")
+    assert checked.sources[library].text == edited[library]
+    # The rules stay: an editor's text outside the allowed folders is refused as its file would be.
+    outside = graphdl.check_text('import "../secret.dlg"\n' + NET, path=str(main), editing={str(project / "secret.dlg"): BLOCK})
+    assert only(outside, "E014")
+
+
 def test_a_missing_import_names_every_place_it_was_looked_for(project):
     main = project / "project" / "main.dlg"
     main.write_text(f'import "missing.dlg"\n{NET}')

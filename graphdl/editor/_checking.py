@@ -1,22 +1,21 @@
 """Checking an editor's document: its text as it is now, with the other open documents' unsaved
 texts in place of their files, every network of it, as `graphdl check` does.
 
-A document's imports are read from the disk under the same rules as `graphdl check` (beside the
-file, the search path, nothing outside them), except where another open document holds text that
-differs from its file: then the open texts lie over the disk (see `OpenFiles`).
+A document's imports are found under the same rules as `graphdl check` (beside the file, the
+search path, nothing outside them), and read from the editor where they are open (unsaved text
+counts), else from the disk.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from graphdl._frontend import Checked, check_text
 from graphdl.analysis import LayerInfo
 from graphdl.diagnostics import Diagnostic
-from graphdl.source import ImportRules, Source
+from graphdl.source import Source
 from graphdl.syntax import Document, parse
 from graphdl.views import summary
 
@@ -75,57 +74,13 @@ def parsed(path: str, text: str) -> Document:
 def check_document(path: str, text: str, version: int | None, open_texts: Mapping[str, str]) -> Report:
     """Check the text of the document at `path` (`open_texts`: the other open documents' texts, by
     path). A file that defines several networks is checked once for each, as `graphdl check` does."""
-    files = _overlay(path, open_texts)
-    first = check_text(text, path=path, files=files)
+    editing = {other: other_text for other, other_text in open_texts.items() if other != path}
+    first = check_text(text, path=path, editing=editing)
     if first.graph is None and any(d.code == "E002" for d in first.diagnostics):
         # No network could be chosen: the file defines several (or none), each checked in turn.
         names = [network.name for network in parse(Source(path, text))[0].networks]
         if len(names) > 1:
-            return Report(path, text, version, tuple(check_text(text, name, path=path, files=files) for name in names))
+            return Report(path, text, version, tuple(check_text(text, name, path=path, editing=editing) for name in names))
     return Report(path, text, version, (first,))
 
 
-def _overlay(path: str, open_texts: Mapping[str, str]) -> OpenFiles | None:
-    """The open texts to read imports from, or None where every one of them is its file's text
-    (the usual case: then the check reads as `graphdl check` does, every rule and note kept)."""
-    unsaved = {other: text for other, text in open_texts.items() if other != path and _differs(other, text)}
-    return OpenFiles(unsaved, path) if unsaved else None
-
-
-def _differs(path: str, text: str) -> bool:
-    try:
-        return Source.read(path).text != text
-    except (OSError, UnicodeDecodeError):
-        return True
-
-
-class OpenFiles(Mapping[str, str]):
-    """Unsaved texts over the files on disk, for `check_text(files=...)`, which reads imports from
-    `files` alone: a path not open is read from the disk where the import rules let `graphdl
-    check` read it (the checked file's folder and the search path), and is missing elsewhere."""
-
-    def __init__(self, texts: Mapping[str, str], top: str):
-        self.texts, self.top, self.rules = dict(texts), top, ImportRules.of()
-
-    def __getitem__(self, path: str) -> str:
-        if path in self.texts:
-            return self.texts[path]
-        if not self._readable(path):
-            raise KeyError(path)
-        return Source.read(path, self.rules.limits.file_bytes).text  # OSError is the import's diagnostic
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and (path in self.texts or self._readable(path))
-
-    def _readable(self, path: str) -> bool:
-        try:  # an absolute path is located as itself, refused where it lies outside the allowed folders
-            self.rules.locate(self.top, os.path.abspath(path), self.top)
-        except OSError:
-            return False
-        return os.path.isfile(path)
-
-    def __iter__(self):
-        return iter(self.texts)
-
-    def __len__(self) -> int:
-        return len(self.texts)

@@ -163,7 +163,7 @@ class _Loader:
 
     def _read(self, path: str) -> Source:
         if self.files is None:
-            return Source.read(path, self.rules.limits.file_bytes)
+            return self.rules.read(path)
         if path not in self.files:
             raise FileNotFoundError(errno.ENOENT, "not among the files kept with the network", path)
         return Source(path, self.files[path])
