@@ -41,8 +41,17 @@ def recording_client() -> LanguageClient:
         client.diagnostics[params.uri] = params.diagnostics
         client.published.append(params)
 
+    def register_capability(client: LanguageClient, params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)
+
     client.published = []
-    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish_diagnostics})
+    client.registrations = []
+    features = {
+        **DEFAULT_CLIENT_FEATURES,
+        types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish_diagnostics,
+        types.CLIENT_REGISTER_CAPABILITY: register_capability,
+    }
+    register_lsp_features(client, features)
     return client
 
 
@@ -58,7 +67,9 @@ async def client(lsp_client: LanguageClient):
         hover=types.HoverClientCapabilities(content_format=markdown),
         completion=types.CompletionClientCapabilities(completion_item=types.ClientCompletionItemOptions(documentation_format=markdown)),
     )
-    capabilities = types.ClientCapabilities(general=general, text_document=shown)
+    # A client that watches files for its servers, as VS Code does.
+    watching = types.WorkspaceClientCapabilities(did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True))
+    capabilities = types.ClientCapabilities(general=general, text_document=shown, workspace=watching)
     lsp_client.initialized_with = await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities, root_uri=ROOT.as_uri()))
     yield
     await lsp_client.shutdown_session()
@@ -194,6 +205,27 @@ async def test_diagnostics_in_an_imported_file_follow_its_changes(client: Langua
         assert not await published(client, network_uri, documents.versions[network_uri])  # checked again, with the library's new text
         # What the importer found there is gone; the library's own warning (no network) stays.
         await asyncio.wait_for(until(lambda: [d.code for d in client.diagnostics[library_uri]] == ["E002"]), 30)
+
+
+async def test_an_import_changed_on_disk_and_not_open_is_read_again(client: LanguageClient, tmp_path_factory):
+    # A `git checkout` or another editor changes a file an open document imports: the client's
+    # file watcher tells the server, which checks the importer again.
+    folder = tmp_path_factory.mktemp("watched")
+    library, network = folder / "blocks.dlg", folder / "net.dlg"
+    good = "block unit(channels) {\n    conv = convolution2d(3, channels)\n    act  = relu()\n}\n"
+    library.write_text(good)
+    network.write_text('import "blocks.dlg"\n\nnetwork net {\n    input = imageInput([8, 8, 3])\n    u     = unit(4)\n}\n')
+    await asyncio.wait_for(until(lambda: client.registrations), 30)  # asked for once the session began
+    (watched,) = [r for r in client.registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    assert [w["globPattern"] for w in watched.register_options["watchers"]] == ["**/*.dlg"]  # as JSON: the client reads it
+    async with session(client) as documents:
+        network_uri = documents.open(network)
+        assert not await published(client, network_uri, documents.versions[network_uri])
+        library.write_text(good.replace("convolution2d", "convolution2D"))
+        change = types.FileEvent(library.as_uri(), types.FileChangeType.Changed)
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams([change]))
+        found = await published(client, library.as_uri())
+        assert [(d.code, d.range.start.line) for d in found] == [("E201", 1)]
 
 
 async def test_hover_on_a_layer_shows_the_summary_sizes(client: LanguageClient):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
@@ -27,7 +28,7 @@ from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
-from pygls.uris import from_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from graphdl.diagnostics import GraphdlError
@@ -152,6 +153,20 @@ def server(version: str, explanations: Path | None = None) -> LanguageServer:
             return []
         return [types.TextEdit(types.Range(types.Position(0, 0), Lines(text).end), formatted)]
 
+    @feature(types.INITIALIZED, None)
+    async def initialized(ls: LanguageServer, params: types.InitializedParams) -> None:
+        # A file imported by an open document may change on disk without being open (a `git
+        # checkout`, another editor): the client tells of it where it can watch files for us.
+        if get_capability(ls.client_capabilities, "workspace.did_change_watched_files.dynamic_registration", False):
+            watch = types.DidChangeWatchedFilesRegistrationOptions([types.FileSystemWatcher("**/*.dlg")])
+            await ls.client_register_capability_async(
+                types.RegistrationParams([types.Registration("graphdl-dlg-files", types.WORKSPACE_DID_CHANGE_WATCHED_FILES, watch)])
+            )
+
+    @feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES, None)
+    def files_changed(ls: LanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        checker.files_changed({os.path.normpath(to_fs_path(change.uri) or "") for change in params.changes})
+
     _navigation.register(ls)
     return ls
 
@@ -185,6 +200,13 @@ class _Checker:
         for other, report in list(self.reports.items()):
             if other != uri and path in report.sources:
                 self.schedule(other, DELAY)
+
+    def files_changed(self, paths: set[str]) -> None:
+        """Files changed on disk: check again the open documents that read them (a file open in
+        the editor is read from there, so its own changes on disk change nothing)."""
+        for uri, report in list(self.reports.items()):
+            if any(os.path.normpath(path) in paths for path in report.sources if path != report.path):
+                self.schedule(uri, DELAY)
 
     def closed(self, uri: str) -> None:
         task = self.tasks.pop(uri, None)
