@@ -63,6 +63,9 @@ def workspace(tmp_path_factory) -> Path:
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))
 async def client(lsp_client: LanguageClient, workspace: Path):
+    # VS Code's capabilities include watching files for the server, which asks for it: the
+    # client answers the request as VS Code does (pytest-lsp's own client has no handler for it).
+    lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda params: None)
     uri = from_fs_path(str(workspace))
     await lsp_client.initialize_session(
         types.InitializeParams(

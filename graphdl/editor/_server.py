@@ -159,9 +159,11 @@ def server(version: str, explanations: Path | None = None) -> LanguageServer:
         # checkout`, another editor): the client tells of it where it can watch files for us.
         if get_capability(ls.client_capabilities, "workspace.did_change_watched_files.dynamic_registration", False):
             watch = types.DidChangeWatchedFilesRegistrationOptions([types.FileSystemWatcher("**/*.dlg")])
-            await ls.client_register_capability_async(
-                types.RegistrationParams([types.Registration("graphdl-dlg-files", types.WORKSPACE_DID_CHANGE_WATCHED_FILES, watch)])
-            )
+            registration = types.Registration("graphdl-dlg-files", types.WORKSPACE_DID_CHANGE_WATCHED_FILES, watch)
+            try:
+                await ls.client_register_capability_async(types.RegistrationParams([registration]))
+            except Exception as e:  # a client that said it could and cannot: files are just not watched
+                ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"graphdl: files not watched: {e}"))
 
     @feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES, None)
     def files_changed(ls: LanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
