@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from graphdl.editor._checking import Report
+from graphdl.views import boundary, groups
 
 
 @dataclass(frozen=True)
@@ -63,24 +64,16 @@ def _declared(report: Report, path: str, start: int) -> bool:
 
 def _instance_outputs(checked) -> dict:
     """The output sizes of each block instance of a network: those of its layers' ports that
-    leave it (to a layer outside it, or as outputs of the network)."""
+    leave it (to a layer outside it, or as outputs of the network), as one text."""
     graph, analysis = checked.graph, checked.analysis
-    leaving: dict = {}  # Instance -> {(layer, port): size}
-
-    def add(name: str, port: str, inside_of) -> None:
-        info = analysis.layers.get(name)
-        if info is None or port not in info.outputs:
-            return
-        for instance in graph[name].instances:
-            if inside_of is None or not inside_of.startswith(instance.name + "."):
-                leaving.setdefault(instance, {})[name, port] = str(info.outputs[port])
-
-    for connection in graph.connections:
-        add(connection.source, connection.source_port, connection.destination)
-    for name in graph.output_names:
-        for port in analysis.layers[name].outputs if name in analysis.layers else ():
-            add(name, port, None)
-    return {instance: ", ".join(dict.fromkeys(sizes.values())) for instance, sizes in leaving.items()}
+    tree = groups(graph, analysis)
+    instances = {instance.name: instance for layer in graph.layers for instance in layer.instances}
+    found = {}
+    for name, instance in instances.items():
+        sizes = [flow.size for flow in boundary(graph, analysis, tree[name])[1] if flow.size is not None]
+        if sizes:
+            found[instance] = ", ".join(dict.fromkeys(sizes))
+    return found
 
 
 def call_after(text: str, name_end: int) -> int | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from graphdl.analysis import Analysis
 from graphdl.diagnostics import error, suggest
 from graphdl.graph import LayerGraph
+from graphdl.views._layers import output_size
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,37 @@ def groups(graph: LayerGraph, analysis: Analysis) -> dict[str, Group]:
             sum(info.flops for info in infos),
         )
     return result
+
+
+@dataclass(frozen=True)
+class Flow:
+    """An activation that crosses a group's edge: the layer and port it comes out of, and its
+    size as the summary writes it (None where unknown)."""
+
+    layer: str
+    port: str
+    size: str | None
+
+
+def boundary(graph: LayerGraph, analysis: Analysis, group: Group) -> tuple[tuple[Flow, ...], tuple[Flow, ...]]:
+    """What flows into a group and out of it: one Flow per port outside that feeds it (a ResNet
+    block's input feeds two of its layers, and is one input), and per port inside that feeds a
+    layer outside or is one of the network's outputs."""
+    inside = set(group.layers)
+    into: dict[tuple[str, str], None] = {}
+    out_of: dict[tuple[str, str], None] = {}
+    for name in group.layers:
+        into.update(((c.source, c.source_port), None) for c in graph.incoming(name) if c.source not in inside)
+        out_of.update(((c.source, c.source_port), None) for c in graph.outgoing(name) if c.destination not in inside)
+    for output in graph.output_names:
+        layer, _, port = output.partition("/")
+        info = analysis.layers.get(layer)
+        if layer in inside and info is not None:
+            out_of.update(((layer, p), None) for p in ([port] if port else info.outputs))
+    return (
+        tuple(Flow(layer, port, output_size(analysis, layer, port)) for layer, port in into),
+        tuple(Flow(layer, port, output_size(analysis, layer, port)) for layer, port in out_of),
+    )
 
 
 @dataclass(frozen=True)

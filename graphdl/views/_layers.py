@@ -1,14 +1,15 @@
 """What the pictures and the page say about a layer beyond its kind: whether it is at fault (the
-layers a diagnostic is about, and the colours they are drawn in), and whether its description is
-worth writing under its kind's name."""
+layers a diagnostic is about, and the colours they are drawn in), whether its description is
+worth writing under its kind's name, its ports and the sizes they carry."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from graphdl.analysis import Analysis
 from graphdl.catalog import Category
 from graphdl.diagnostics import Diagnostic
-from graphdl.graph import LayerGraph
+from graphdl.graph import Layer, LayerGraph
 
 ERROR = Category("error", "#fee2e2", "#dc2626")  # a layer with an error, whatever its kind
 
@@ -48,6 +49,21 @@ def layers_concerned(graph: LayerGraph, diagnostic: Diagnostic) -> list[str]:
     source = graph.sources.get(span.path)
     named = source.text[span.start : span.end].split("/")[0].strip() if source else ""
     return [named] if named in graph else []
+
+
+def output_size(analysis: Analysis, layer: str, port: str) -> str | None:
+    """The size a layer's output port carries, as the summary writes it; None where unknown."""
+    info = analysis.layers.get(layer)
+    shape = info.outputs.get(port) if info is not None else None
+    return str(shape) if shape is not None else None
+
+
+def port_count(layer: Layer, direction: str) -> int:
+    """How many `"input"` or `"output"` ports a layer has; 0 for an invalid layer, whose ports
+    are unknown."""
+    if not layer.valid:
+        return 0
+    return len(layer.input_ports if direction == "input" else layer.output_ports)
 
 
 def says_more(description: str, kind: str) -> bool:

@@ -21,8 +21,8 @@ from graphdl.diagnostics import Diagnostic, GraphdlError
 from graphdl.graph import Layer, LayerGraph
 from graphdl.source import Source
 from graphdl.syntax import format_value
-from graphdl.views._groups import Group, folding, groups
-from graphdl.views._layers import ERROR, layers_concerned, layers_with_errors, says_more
+from graphdl.views._groups import Group, boundary, folding, groups
+from graphdl.views._layers import ERROR, layers_concerned, layers_with_errors, output_size, port_count, says_more
 
 
 def page(
@@ -73,10 +73,10 @@ def page_data(graph: LayerGraph, analysis: Analysis, diagnostics: Sequence[Diagn
                 "sourcePort": c.source_port,
                 "destination": c.destination,
                 "destinationPort": c.destination_port,
-                "size": _size_of(analysis, c.source, c.source_port),
+                "size": output_size(analysis, c.source, c.source_port),
                 # Port names are worth drawing only where a layer has several.
-                "showSourcePort": _ports(graph[c.source], "output") > 1,
-                "showDestinationPort": _ports(graph[c.destination], "input") > 1,
+                "showSourcePort": port_count(graph[c.source], "output") > 1,
+                "showDestinationPort": port_count(graph[c.destination], "input") > 1,
             }
             for c in graph.connections
         ],
@@ -143,19 +143,8 @@ def _layer(layer: Layer, analysis: Analysis, broken: set[str], outputs: set[str]
 
 
 def _group(group: Group, graph: LayerGraph, analysis: Analysis) -> dict:
-    """A group with its totals, and the sizes that flow into and out of it: one entry per layer
-    port outside that feeds it (a ResNet block's input feeds two of its layers, and is one input),
-    and per port inside that feeds a layer outside."""
-    inside = set(group.layers)
-    inputs: dict[tuple[str, str], str | None] = {}
-    outputs: dict[tuple[str, str], str | None] = {}
-    for name in group.layers:
-        for c in graph.incoming(name):
-            if c.source not in inside:
-                inputs[(c.source, c.source_port)] = _size_of(analysis, c.source, c.source_port)
-        for c in graph.outgoing(name):
-            if c.destination not in inside:
-                outputs[(c.source, c.source_port)] = _size_of(analysis, c.source, c.source_port)
+    """A group with its totals, and the sizes that flow into and out of it."""
+    inputs, outputs = boundary(graph, analysis, group)
     return {
         "name": group.name,
         "kind": group.kind,
@@ -164,8 +153,8 @@ def _group(group: Group, graph: LayerGraph, analysis: Analysis) -> dict:
         "layers": list(group.layers),
         "learnables": group.learnables,
         "flops": group.flops,
-        "inputs": [{"layer": layer, "port": port, "size": size} for (layer, port), size in inputs.items()],
-        "outputs": [{"layer": layer, "port": port, "size": size} for (layer, port), size in outputs.items()],
+        "inputs": [{"layer": f.layer, "port": f.port, "size": f.size} for f in inputs],
+        "outputs": [{"layer": f.layer, "port": f.port, "size": f.size} for f in outputs],
     }
 
 
@@ -180,18 +169,6 @@ def _value(value: object) -> str:
         return format_value(value)
     except GraphdlError:
         return str(value)
-
-
-def _size_of(analysis: Analysis, layer: str, port: str) -> str | None:
-    info = analysis.layers.get(layer)
-    shape = info.outputs.get(port) if info else None
-    return str(shape) if shape is not None else None
-
-
-def _ports(layer: Layer, direction: str) -> int:
-    if not layer.valid:
-        return 0
-    return len(layer.input_ports if direction == "input" else layer.output_ports)
 
 
 def script_json(data: object) -> str:

@@ -24,7 +24,7 @@ from graphdl.catalog import CATEGORIES, Category
 from graphdl.diagnostics import Diagnostic, error
 from graphdl.graph import LayerGraph
 from graphdl.views._groups import Group, drawn_as, folding, groups
-from graphdl.views._layers import ERROR, layers_with_errors, says_more
+from graphdl.views._layers import ERROR, layers_with_errors, output_size, port_count, says_more
 from graphdl.views._page import page
 from graphdl.views._summary import _si
 
@@ -198,13 +198,13 @@ class _Drawing:
             tail, head = self.node_of[c.source], self.node_of[c.destination]
             if tail == head:
                 continue
-            tail_port = c.source_port if tail == c.source and _ports(self.graph[c.source], "output_ports") > 1 else None
-            head_port = c.destination_port if head == c.destination and _ports(self.graph[c.destination], "input_ports") > 1 else None
+            tail_port = c.source_port if tail == c.source and port_count(self.graph[c.source], "output") > 1 else None
+            head_port = c.destination_port if head == c.destination and port_count(self.graph[c.destination], "input") > 1 else None
             if (tail, tail_port, head, head_port) in seen:
                 continue
             seen.add((tail, tail_port, head, head_port))
-            info = self.analysis.layers.get(c.source)
-            label = f' [label=" {info.outputs[c.source_port]}"]' if info is not None and c.source_port in info.outputs else ""
+            size = output_size(self.analysis, c.source, c.source_port)
+            label = f' [label=" {size}"]' if size else ""
             start = self._node_id(tail) + (f":{_id(tail_port)}:{out_of}" if tail_port else "")
             end = self._node_id(head) + (f":{_id(head_port)}:{into}" if head_port else "")
             lines.append(f"  {start} -> {end}{label};")
@@ -219,9 +219,10 @@ class _Drawing:
             info = self.analysis.layers.get(layer)
             if not port and info is not None and len(info.outputs) == 1:
                 port = next(iter(info.outputs))
-            label = f'label=" {info.outputs[port]}", ' if info is not None and port in info.outputs else ""
+            size = output_size(self.analysis, layer, port)
+            label = f'label=" {size}", ' if size else ""
             node = self.node_of[layer]
-            many = node == layer and _ports(self.graph[layer], "output_ports") > 1
+            many = node == layer and port_count(self.graph[layer], "output") > 1
             start = self._node_id(node) + (f":{_id(port)}:{out_of}" if many else "")
             mark = _id("output:" + output)
             lines.append(f'  {mark} [shape=plain, style="", label=<<font point-size="9" color="{_MUTED}">output {_html(output)}</font>>];')
@@ -251,11 +252,6 @@ def _text(name: str, lines: list[str]) -> str:
 
 def _port(name: str) -> str:
     return f'<td port="{_html(name)}"><font point-size="8" color="{_MUTED}">{_html(name)}</font></td>'
-
-
-def _ports(layer, which: str) -> int:
-    """How many input (or output) ports a layer has; 0 for an invalid layer."""
-    return len(getattr(layer, which)) if layer.valid else 0
 
 
 def _top_level(graph: LayerGraph) -> list[str]:
